@@ -1,0 +1,169 @@
+"""Gram matrices and the deep self-dissimilarity (DSD) fingerprint.
+
+Kligvasser, Rott Shaham, Bahat & Michaeli, "Deep Self-Dissimilarities as Powerful
+Visual Fingerprints", NeurIPS 2021. For VGG19 features ``F`` (``C x HW``) of an image
+at layer ``l``, the Gram matrix is ``G_l(x) = F F^T / (C H W)`` and the fingerprint is
+the difference between the Gram matrices of the image and of its copy downscaled by
+``alpha`` (MATLAB bicubic):
+
+    DSD_{l,alpha}(x) = G_l(x) - G_l(x|alpha)
+
+Its size is reported as the mean absolute entry, ``||DSD||_1``, as in the authors'
+code. More generally ``dsd(x, alpha, base=b)`` compares ``x|b`` with ``x|(b * alpha)``
+(the paper's ``DSD_2(x|2)`` is ``base=2, alpha=2``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .features import Layers, VGG19Features, default_extractor, min_input_size, resolve_layers
+from .resize import downscale, downscaled_size
+from .validation import check_factor, check_image, describe
+
+
+def gram(features: torch.Tensor) -> torch.Tensor:
+    """Normalised Gram matrix ``F F^T / (C H W)`` of feature maps.
+
+    Args:
+        features: ``(B, C, H, W)`` floating tensor.
+
+    Returns:
+        ``(B, C, C)``: symmetric, positive semi-definite, same dtype.
+    """
+    if not isinstance(features, torch.Tensor) or features.ndim != 4 or not features.is_floating_point():
+        raise ValueError(f"features: expected a float tensor of shape (B, C, H, W), got {describe(features)}")
+    batch, channels, height, width = features.shape
+    flat = features.reshape(batch, channels, height * width)
+    return torch.bmm(flat, flat.transpose(1, 2)) / (channels * height * width)
+
+
+def grams(x: torch.Tensor, extractor: VGG19Features) -> dict[str, torch.Tensor]:
+    """Gram matrices ``{layer: (B, C, C)}`` of images ``x`` at the extractor's layers (no checks)."""
+    return {name: gram(f) for name, f in extractor(x).items()}
+
+
+@dataclass(frozen=True)
+class DSD:
+    """A batch of DSD fingerprints: one ``(B, C_l, C_l)`` difference matrix per layer.
+
+    Attributes:
+        matrices: ``{layer: G_l(x|base) - G_l(x|base*alpha)}``, each ``(B, C_l, C_l)``.
+        alpha: the downscaling factor between the two compared scales.
+        base: the downscaling factor of the finer scale (1 = full resolution).
+    """
+
+    matrices: dict[str, torch.Tensor]
+    alpha: float
+    base: float = 1.0
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        """Layer names, in the order they were requested."""
+        return tuple(self.matrices)
+
+    @property
+    def batch_size(self) -> int:
+        return next(iter(self.matrices.values())).shape[0]
+
+    def norms(self) -> dict[str, torch.Tensor]:
+        """``||DSD_l||_1`` (mean absolute entry) per layer, shape ``(B,)``, plus ``"mean"`` over layers."""
+        out = {name: m.abs().mean(dim=(1, 2)) for name, m in self.matrices.items()}
+        out["mean"] = torch.stack(list(out.values())).mean(dim=0)
+        return out
+
+    def distance(self, other: DSD) -> dict[str, torch.Tensor]:
+        """Mean absolute difference to another fingerprint per layer, ``(B,)``, plus ``"mean"``.
+
+        ``other`` may hold one fingerprint (batch 1), compared with every item.
+        """
+        if other.layers != self.layers or other.alpha != self.alpha or other.base != self.base:
+            raise ValueError(
+                f"fingerprints differ in layers or scales: {self.layers} alpha={self.alpha:g} base={self.base:g} "
+                f"vs {other.layers} alpha={other.alpha:g} base={other.base:g}"
+            )
+        out = {name: (m - other.matrices[name]).abs().mean(dim=(1, 2)) for name, m in self.matrices.items()}
+        out["mean"] = torch.stack(list(out.values())).mean(dim=0)
+        return out
+
+    def detach(self) -> DSD:
+        """A copy without autograd history (for a fixed target reused across steps)."""
+        return DSD({k: v.detach() for k, v in self.matrices.items()}, self.alpha, self.base)
+
+    def to(self, *args, **kwargs) -> DSD:
+        """Move every matrix, as ``Tensor.to``."""
+        return DSD({k: v.to(*args, **kwargs) for k, v in self.matrices.items()}, self.alpha, self.base)
+
+    def __getitem__(self, index: int | slice) -> DSD:
+        """Select items of the batch (the batch dimension is kept)."""
+        if isinstance(index, int):
+            index = slice(index, index + 1 if index != -1 else None)
+        return DSD({k: v[index] for k, v in self.matrices.items()}, self.alpha, self.base)
+
+
+def check_dsd_input(
+    x: torch.Tensor,
+    alpha: float,
+    layers: tuple[str, ...],
+    base: float = 1.0,
+    name: str = "x",
+    value_range: tuple[float, float] | None = (0.0, 1.0),
+) -> None:
+    """Validate images for a DSD at ``base`` and ``base * alpha`` (shape, dtype, range, size)."""
+    check_image(x, name, value_range=value_range)
+    smallest = downscaled_size(*downscaled_size(*x.shape[-2:], base), alpha)
+    need = min_input_size(layers)
+    if min(smallest) < need:
+        deepest = max(layers, key=lambda n: min_input_size([n]))
+        raise ValueError(
+            f"{name}: a {x.shape[-2]} x {x.shape[-1]} image is too small for layer {deepest} at scale "
+            f"1/{base * alpha:g}: the downscaled copy is {smallest[0]} x {smallest[1]} px, the layer needs "
+            f"at least {need} x {need} px (input of at least {need * base * alpha:g} px)"
+        )
+
+
+def dsd_unchecked(x: torch.Tensor, alpha: float, extractor: VGG19Features, base: float = 1.0) -> DSD:
+    """:func:`dsd` without input checks, for inner loops that validated once."""
+    fine = downscale(x, base)
+    coarse = downscale(x, base * alpha)
+    fine_grams, coarse_grams = grams(fine, extractor), grams(coarse, extractor)
+    return DSD({name: fine_grams[name] - coarse_grams[name] for name in fine_grams}, alpha, base)
+
+
+def dsd(
+    x: torch.Tensor,
+    alpha: float = 2,
+    layers: Layers = "dsd",
+    *,
+    base: float = 1.0,
+    extractor: VGG19Features | None = None,
+) -> DSD:
+    """Deep self-dissimilarity fingerprints of a batch of images.
+
+    Args:
+        x: RGB images ``(B, 3, H, W)`` in ``[0, 1]``, float32 or float64.
+        alpha: downscaling factor ``>= 1`` between the compared scales (2 and 4 in the paper).
+        layers: VGG19 layer names or a preset (default: relu1_2, relu2_1, relu2_2, relu3_1).
+        base: compare ``x|base`` with ``x|(base * alpha)`` (default: ``x`` itself).
+        extractor: a :class:`VGG19Features` to use (its layers must include ``layers``);
+            default: the shared ImageNet extractor for ``x``'s device and dtype.
+
+    Returns:
+        A :class:`DSD` with ``(B, C_l, C_l)`` matrices; ``.norms()`` gives ``||DSD_l||_1``.
+        Differentiable with respect to ``x``.
+
+    Raises:
+        ValueError: bad images, ``alpha < 1``, unknown layers, or an image too small for
+            the deepest layer at the coarsest scale.
+    """
+    names = resolve_layers(layers)
+    alpha, base = check_factor(alpha), check_factor(base, "base")
+    check_dsd_input(x, alpha, names, base)
+    if extractor is None:
+        extractor = default_extractor(names, device=x.device, dtype=x.dtype)
+    elif not set(names) <= set(extractor.layers):
+        raise ValueError(f"extractor computes {extractor.layers}, which lacks some of {names}")
+    result = dsd_unchecked(x, alpha, extractor, base)
+    return DSD({name: result.matrices[name] for name in names}, alpha, base)

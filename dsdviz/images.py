@@ -1,0 +1,157 @@
+"""Reading and writing images as ``(1, 3, H, W)`` float tensors in ``[0, 1]``.
+
+Conversions are explicit: grey images are replicated to three channels; images with
+an alpha channel are composited over a uniform ``background`` (white by default);
+8-bit data is divided by 255 and 16-bit data by 65535. Saving rounds to 8 bits.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .validation import check_image, describe
+
+ImageSource = Union[str, os.PathLike, np.ndarray, Image.Image, torch.Tensor]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def _from_array(array: np.ndarray, background: float) -> np.ndarray:
+    """An ``(H, W, 3)`` float64 array in ``[0, 1]`` from grey, RGB or RGBA data."""
+    if array.dtype == np.uint8:
+        data = array.astype(np.float64) / 255
+    elif array.dtype == np.uint16:
+        data = array.astype(np.float64) / 65535
+    elif array.dtype == np.bool_:
+        data = array.astype(np.float64)
+    elif np.issubdtype(array.dtype, np.floating):
+        data = array.astype(np.float64)
+        if not np.isfinite(data).all():
+            raise ValueError("image array contains NaN or inf values")
+        if data.min() < 0 or data.max() > 1:
+            raise ValueError(
+                f"float image arrays must be in [0, 1], got [{data.min():.4g}, {data.max():.4g}]"
+                " (divide 8-bit data by 255)"
+            )
+    else:
+        raise ValueError(f"unsupported image array dtype {array.dtype}; expected uint8, uint16, bool or float")
+    if data.ndim == 2:
+        data = data[:, :, None]
+    if data.ndim != 3 or data.shape[2] not in (1, 2, 3, 4):
+        raise ValueError(
+            f"expected an image array of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {array.shape}"
+        )
+    channels = data.shape[2]
+    if channels in (2, 4):  # grey + alpha, RGBA: composite over the background
+        colour, alpha = data[:, :, :-1], data[:, :, -1:]
+        data = colour * alpha + background * (1 - alpha)
+    if data.shape[2] == 1:
+        data = np.repeat(data, 3, axis=2)
+    return data
+
+
+def _pil_to_array(image: Image.Image) -> np.ndarray:
+    if image.mode in ("I;16", "I;16B", "I;16L"):
+        return np.asarray(image, dtype=np.uint16)
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif image.mode not in ("L", "LA", "RGB", "RGBA", "1"):
+        image = image.convert("RGB")
+    return np.asarray(image)
+
+
+def load_image(
+    source: ImageSource, *, background: float = 1.0, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
+    """Load an image as a ``(1, 3, H, W)`` tensor with values in ``[0, 1]``.
+
+    Args:
+        source: a file path, a PIL image, a numpy array (``(H, W)``, ``(H, W, 1|2|3|4)``;
+            uint8, uint16, bool, or float in ``[0, 1]``), or a tensor ``(3, H, W)`` /
+            ``(1, 3, H, W)`` already in ``[0, 1]``.
+        background: grey level in ``[0, 1]`` that transparent pixels are composited over.
+        dtype: floating dtype of the result.
+
+    Raises:
+        ValueError: unreadable file, unsupported array shape or dtype, values out of range.
+    """
+    if isinstance(source, torch.Tensor):
+        x = source[None] if source.ndim == 3 else source
+        check_image(x, "source")
+        if x.shape[0] != 1:
+            raise ValueError(f"source: expected one image, got a batch {describe(source)}")
+        return x.to(dtype)
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise ValueError(f"image file {str(path)!r} does not exist")
+        try:
+            with Image.open(path) as image:
+                image.load()
+                array = _pil_to_array(image)
+        except OSError as error:
+            raise ValueError(f"cannot read {str(path)!r} as an image: {error}") from error
+    elif isinstance(source, Image.Image):
+        array = _pil_to_array(source)
+    elif isinstance(source, np.ndarray):
+        array = source
+    else:
+        raise ValueError(f"cannot load an image from {type(source).__name__}")
+    data = _from_array(array, background)
+    return torch.from_numpy(np.ascontiguousarray(data.transpose(2, 0, 1)))[None].to(dtype)
+
+
+def to_numpy(x: torch.Tensor) -> np.ndarray:
+    """``(1, 3, H, W)`` or ``(3, H, W)`` tensor to an ``(H, W, 3)`` float array clipped to ``[0, 1]`` (for plotting)."""
+    if x.ndim == 4:
+        if x.shape[0] != 1:
+            raise ValueError(f"x: expected one image, got a batch {describe(x)}")
+        x = x[0]
+    if x.ndim != 3 or x.shape[0] not in (1, 3):
+        raise ValueError(f"x: expected (1, 3, H, W) or (3, H, W), got {describe(x)}")
+    return x.detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """Round an image to 8 bits: ``(H, W, 3)`` uint8 (values outside ``[0, 1]`` are clipped)."""
+    return np.round(to_numpy(x) * 255).astype(np.uint8)
+
+
+def save_image(x: torch.Tensor, path: str | os.PathLike) -> Path:
+    """Save a ``(1, 3, H, W)`` or ``(3, H, W)`` image in ``[0, 1]`` as an 8-bit PNG (or by suffix).
+
+    Parent folders are created. Returns the path written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(to_uint8(x)).save(path)
+    return path
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """Image files (by suffix) directly in ``folder``, sorted by name.
+
+    Raises:
+        ValueError: if the folder does not exist or holds no images.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"image folder {str(folder)!r} does not exist")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise ValueError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {str(folder)!r}")
+    return files
+
+
+def center_crop(x: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:
+    """Central ``size`` crop of ``(B, C, H, W)`` images (no crop along an axis shorter than the size)."""
+    height, width = (size, size) if isinstance(size, int) else size
+    top = max(0, (x.shape[-2] - height) // 2)
+    left = max(0, (x.shape[-1] - width) // 2)
+    return x[..., top : top + height, left : left + width]

@@ -1,0 +1,1 @@
+"""Figures and notebook widgets (matplotlib, ipywidgets); the maths lives elsewhere."""

@@ -1,0 +1,66 @@
+"""Image loading and saving: grey, RGBA, 16-bit, PIL, tensors, round trips, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from dsdviz.images import center_crop, list_images, load_image, save_image, to_uint8
+
+
+def test_rgb_uint8_round_trip(tmp_path, rng):
+    array = (torch.rand(20, 30, 3, generator=rng) * 255).to(torch.uint8).numpy()
+    x = load_image(array)
+    assert x.shape == (1, 3, 20, 30) and x.dtype == torch.float32
+    assert x.min() >= 0 and x.max() <= 1
+    path = save_image(x, tmp_path / "sub" / "a.png")
+    assert np.array_equal(np.asarray(Image.open(path)), array)
+    assert torch.equal(load_image(path), x)
+
+
+def test_grey_is_replicated_and_rgba_is_composited():
+    grey = np.array([[0, 255], [128, 64]], dtype=np.uint8)
+    x = load_image(grey)
+    assert x.shape == (1, 3, 2, 2) and torch.equal(x[0, 0], x[0, 2])
+    rgba = np.zeros((1, 2, 4), dtype=np.uint8)
+    rgba[0, 0] = [255, 0, 0, 255]  # opaque red
+    rgba[0, 1] = [0, 0, 0, 0]  # fully transparent
+    on_white = load_image(rgba)
+    assert on_white[0, :, 0, 0].tolist() == [1, 0, 0] and on_white[0, :, 0, 1].tolist() == [1, 1, 1]
+    assert load_image(rgba, background=0.0)[0, :, 0, 1].tolist() == [0, 0, 0]
+    assert load_image(Image.fromarray(rgba, "RGBA")).shape == (1, 3, 1, 2)
+
+
+def test_sixteen_bit_and_float_arrays():
+    x = load_image(np.full((3, 3), 65535, dtype=np.uint16))
+    assert torch.all(x == 1)
+    assert load_image(np.full((3, 3, 3), 0.25), dtype=torch.float64).dtype == torch.float64
+
+
+def test_tensor_input_and_crop(rng):
+    x = torch.rand(3, 10, 12, generator=rng)
+    assert load_image(x).shape == (1, 3, 10, 12)
+    assert center_crop(load_image(x), 8).shape == (1, 3, 8, 8)
+    assert center_crop(load_image(x), (20, 4)).shape == (1, 3, 10, 4)
+    assert to_uint8(x).shape == (10, 12, 3)
+
+
+def test_errors(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        load_image(tmp_path / "missing.png")
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    with pytest.raises(ValueError, match="cannot read"):
+        load_image(tmp_path / "bad.png")
+    with pytest.raises(ValueError, match=r"must be in \[0, 1\]"):
+        load_image(np.full((2, 2, 3), 3.0))
+    with pytest.raises(ValueError, match="shape"):
+        load_image(np.zeros((2, 2, 5), dtype=np.uint8))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no images"):
+        list_images(tmp_path / "empty")
+    with pytest.raises(ValueError, match="does not exist"):
+        list_images(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="one image"):
+        load_image(torch.rand(2, 3, 4, 4))

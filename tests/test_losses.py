@@ -1,0 +1,134 @@
+"""Style, multi-scale style, DSD, perceptual and range losses."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from dsdviz import (
+    DSDLoss,
+    MultiScaleStyleLoss,
+    PerceptualLoss,
+    RangeLoss,
+    StyleLoss,
+    dsd,
+    dsd_loss,
+    gram,
+    multiscale_style_loss,
+    perceptual_loss,
+    range_loss,
+    style_loss,
+    target_dsd,
+    target_grams,
+)
+from dsdviz.features import LAYER_PRESETS, VGG19Features
+from dsdviz.resize import downscale
+
+
+@pytest.fixture
+def pair(rng):
+    x = torch.rand(2, 3, 40, 36, generator=rng)
+    y = (x + 0.1 * torch.randn(x.shape, generator=rng)).clamp(0, 1)
+    return x, y
+
+
+def test_losses_vanish_on_identical_images(vgg_weights, pair):
+    x, _ = pair
+    assert dsd_loss(x, x).item() == 0
+    assert style_loss(x, x).item() == 0
+    assert multiscale_style_loss(x, x).item() == 0
+    assert perceptual_loss(x, x, "relu3_1").item() == 0
+    assert range_loss(x).item() == 0
+
+
+def test_dsd_loss_definition(vgg_weights, pair):
+    x, y = pair
+    a, b = dsd(x, 2, "training"), dsd(y, 2, "training")
+    expected = sum((a.matrices[k] - b.matrices[k]).abs().mean(dim=(1, 2)) for k in a.layers)
+    torch.testing.assert_close(dsd_loss(x, y, reduction="none"), expected)
+    torch.testing.assert_close(dsd_loss(x, y), expected.mean())
+    assert LAYER_PRESETS["training"] == a.layers
+
+
+def test_style_loss_definition(vgg_weights, pair):
+    x, y = pair
+    net = VGG19Features("style")
+    fx, fy = net(x), net(y)
+    expected = sum((gram(fx[k]) - gram(fy[k])).abs().mean(dim=(1, 2)) for k in fx)
+    torch.testing.assert_close(style_loss(x, y, reduction="none"), expected)
+
+
+def test_every_scale_contributes_to_multiscale_style(vgg_weights, pair):
+    x, y = pair
+    both = multiscale_style_loss(x, y, factors=(1, 2))
+    full = style_loss(x, y)
+    half = style_loss(downscale(x, 2), downscale(y, 2))
+    torch.testing.assert_close(both, full + half)
+    assert half > 0
+
+
+def test_precomputed_targets_equal_image_targets(vgg_weights, pair):
+    x, y = pair
+    torch.testing.assert_close(dsd_loss(x, target_dsd(y)), dsd_loss(x, y))
+    torch.testing.assert_close(style_loss(x, target_grams(y)), style_loss(x, y))
+    per_scale = [target_grams(y, "style", f) for f in (1, 2)]
+    torch.testing.assert_close(multiscale_style_loss(x, per_scale), multiscale_style_loss(x, y))
+
+
+def test_modules_equal_functions(vgg_weights, pair):
+    x, y = pair
+    torch.testing.assert_close(DSDLoss()(x, y), dsd_loss(x, y))
+    torch.testing.assert_close(DSDLoss(target=y)(x), dsd_loss(x, y))
+    torch.testing.assert_close(StyleLoss(target=y)(x), style_loss(x, y))
+    torch.testing.assert_close(MultiScaleStyleLoss(target=y)(x), multiscale_style_loss(x, y))
+    torch.testing.assert_close(PerceptualLoss("relu2_2")(x, y), perceptual_loss(x, y, "relu2_2"))
+    torch.testing.assert_close(RangeLoss()(x * 2 - 0.5), range_loss(x * 2 - 0.5))
+    with pytest.raises(ValueError, match="no target"):
+        DSDLoss()(x)
+
+
+def test_gradient_reaches_output_only(vgg_weights, pair):
+    x, y = pair
+    out = x.clone().requires_grad_()
+    target = y.clone().requires_grad_()
+    (dsd_loss(out, target) + style_loss(out, target) + perceptual_loss(out, target, "relu2_1")).backward()
+    assert out.grad is not None and out.grad.abs().sum() > 0
+    assert target.grad is None
+
+
+def test_target_batch_of_one_broadcasts(vgg_weights, pair):
+    x, y = pair
+    per_item = dsd_loss(x, y[:1], reduction="none")
+    torch.testing.assert_close(per_item[1], dsd_loss(x[1:], y[:1]))
+    with pytest.raises(ValueError, match="batch size 2 does not match"):
+        dsd_loss(x[:1].expand(3, -1, -1, -1), y)
+
+
+def test_range_loss_values():
+    x = torch.tensor([-0.5, 0.2, 1.0, 1.5]).view(1, 1, 2, 2)
+    assert range_loss(x).item() == pytest.approx((0.5 + 0.5) / 4)
+
+
+def test_output_may_leave_range_but_target_may_not(vgg_weights, pair):
+    x, y = pair
+    assert dsd_loss(x * 1.2 - 0.1, y) > 0
+    with pytest.raises(ValueError, match=r"target: expected values in \[0, 1\]"):
+        dsd_loss(x, y * 1.5 + 0.2)
+    with pytest.raises(ValueError, match="output: contains NaN"):
+        style_loss(x * float("nan"), y)
+
+
+def test_bad_arguments(vgg_weights, pair, shared_weights):
+    x, y = pair
+    with pytest.raises(ValueError, match=r"conv5_4.*missing"):
+        perceptual_loss(x, y)  # the shared weights stop at conv3_1
+    with pytest.raises(ValueError, match="same shape"):
+        perceptual_loss(x, y[..., :32], "relu2_1")
+    with pytest.raises(ValueError, match="too small"):
+        dsd_loss(x[..., :12, :12], y[..., :12, :12], alpha=4)
+    with pytest.raises(ValueError, match="alpha=4"):
+        dsd_loss(x, target_dsd(y, alpha=4))
+    with pytest.raises(ValueError, match="reduction"):
+        dsd_loss(x, y, reduction="sum")
+    with pytest.raises(ValueError, match="one per factor"):
+        multiscale_style_loss(x, [target_grams(y)], factors=(1, 2))
