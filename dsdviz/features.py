@@ -171,7 +171,7 @@ def load_state_dict(weights: Weights = "imagenet") -> dict[str, torch.Tensor] | 
             f"the ImageNet VGG19 weights are not in the torch cache ({cached}) and could not be "
             f"downloaded ({type(error).__name__}: {error}). Offline, set the environment variable "
             f"{WEIGHTS_ENV} to a local VGG19 state dict, or pass weights=<path>."
-        ) from error
+        ) from None
     return {key.removeprefix("features."): value for key, value in state.items() if key.startswith("features.")}
 
 
@@ -184,6 +184,8 @@ class VGG19Features(nn.Module):
         weights: ``"imagenet"``, a path to a state dict, or ``None`` for random
             weights (see the module docstring; ``DSDVIZ_VGG19_WEIGHTS`` overrides).
         normalize: subtract the ImageNet mean and divide by its std first.
+        channels_last: run the convolutions in channels-last memory layout (same values;
+            about 1.1-1.4x faster on CPU with oneDNN, and the usual choice on GPU).
 
     Input: RGB images ``(B, 3, H, W)`` in ``[0, 1]`` (not range-checked here: outputs of
     a network being trained may leave it). Output: ``{layer: (B, C_l, H_l, W_l)}`` in the
@@ -195,7 +197,9 @@ class VGG19Features(nn.Module):
         WeightsUnavailableError: when the weights cannot be found (names the variable).
     """
 
-    def __init__(self, layers: Layers = "dsd", weights: Weights = "imagenet", normalize: bool = True) -> None:
+    def __init__(
+        self, layers: Layers = "dsd", weights: Weights = "imagenet", normalize: bool = True, channels_last: bool = True
+    ) -> None:
         super().__init__()
         self.layers = resolve_layers(layers)
         depth = max(VGG19_LAYERS[name] for name in self.layers) + 1
@@ -206,7 +210,9 @@ class VGG19Features(nn.Module):
         state = load_state_dict(weights)
         if state is not None:
             self._load(body, state, weights)
-        self.body = body.eval().requires_grad_(False)
+        self.channels_last = channels_last
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.body = body.eval().requires_grad_(False).to(memory_format=self.memory_format)
         self.normalize = normalize
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
@@ -238,6 +244,7 @@ class VGG19Features(nn.Module):
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         if self.normalize:
             x = (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
+        x = x.contiguous(memory_format=self.memory_format)
         out: dict[str, torch.Tensor] = {}
         for index, module in enumerate(self.body):
             x = module(x)

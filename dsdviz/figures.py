@@ -1,26 +1,30 @@
 """Every figure the project regenerates, by name: what ``dsdviz figures`` runs.
 
-Each recipe takes ``(quick, out_dir)`` and returns the files it wrote. Quick mode
-(CI, 2 CPU cores, minutes) and full mode (the paper's sizes and step counts, meant
-for a GPU) run the same code with different sizes.
+Each recipe is a function ``make(quick: bool, out_dir: Path) -> list[Path]`` that
+writes its figure(s) and returns the files. Quick mode (CI, 2 CPU cores, minutes) and
+full mode (the paper's sizes and step counts, meant for a GPU) run the same code with
+different sizes. Recipes are imported only when run, so ``--list`` stays fast.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
-
-from .viz.fingerprints import fingerprints_figure
 
 
 @dataclass(frozen=True)
 class FigureRecipe:
-    """A named figure and the function that writes it into a folder."""
+    """A named figure and where its ``make(quick, out_dir)`` function lives (``"module:function"``)."""
 
     name: str
     description: str
-    make: Callable[[bool, Path], list[Path]]
+    target: str
+
+    def load(self) -> Callable[[bool, Path], list[Path]]:
+        module, function = self.target.split(":")
+        return getattr(import_module(module), function)
 
 
 FIGURES: dict[str, FigureRecipe] = {
@@ -29,7 +33,7 @@ FIGURES: dict[str, FigureRecipe] = {
         FigureRecipe(
             "fingerprints",
             "per-layer ||DSD|| of natural images, and DSD matrices as heat maps",
-            fingerprints_figure,
+            "dsdviz.viz.fingerprints:fingerprints_figure",
         ),
     )
 }
@@ -45,5 +49,5 @@ def regenerate(names: Sequence[str] | None = None, *, quick: bool = True, out_di
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for name in chosen:
-        written += FIGURES[name].make(quick, out)
+        written += FIGURES[name].load()(quick, out)
     return written

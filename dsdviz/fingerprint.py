@@ -24,20 +24,53 @@ from .resize import downscale, downscaled_size
 from .validation import check_factor, check_image, describe
 
 
+class _Gram(torch.autograd.Function):
+    """``F F^T / N`` with a single matrix product in the backward pass.
+
+    Autograd's generic ``bmm`` backward computes two products (one per operand);
+    since both operands are ``F``, ``dL/dF = (dL/dG + dL/dG^T) F / N`` needs one.
+    Works on contiguous and channels-last feature maps without copying the latter.
+    """
+
+    @staticmethod
+    def _rows(features: torch.Tensor, channels_last: bool) -> torch.Tensor:
+        """``(B, C, HW)`` view of the feature maps (no copy in either layout)."""
+        batch, channels, height, width = features.shape
+        if channels_last:
+            return features.permute(0, 2, 3, 1).reshape(batch, height * width, channels).transpose(1, 2)
+        return features.reshape(batch, channels, height * width)
+
+    @staticmethod
+    def forward(ctx, features: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        ctx.channels_last = features.is_contiguous(memory_format=torch.channels_last) and not features.is_contiguous()
+        ctx.save_for_backward(features)  # the input itself, so that double backward can differentiate it
+        ctx.scale = 1.0 / features[0].numel()
+        rows = _Gram._rows(features, ctx.channels_last)
+        return torch.bmm(rows, rows.transpose(1, 2)) * ctx.scale
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        (features,) = ctx.saved_tensors
+        grad_rows = torch.bmm(grad + grad.transpose(1, 2), _Gram._rows(features, ctx.channels_last)) * ctx.scale
+        batch, channels, height, width = features.shape
+        if ctx.channels_last:  # return the gradient in the layout of the input
+            return grad_rows.transpose(1, 2).reshape(batch, height, width, channels).permute(0, 3, 1, 2)
+        return grad_rows.reshape(features.shape)
+
+
 def gram(features: torch.Tensor) -> torch.Tensor:
     """Normalised Gram matrix ``F F^T / (C H W)`` of feature maps.
 
     Args:
-        features: ``(B, C, H, W)`` floating tensor.
+        features: ``(B, C, H, W)`` floating tensor (contiguous or channels-last).
 
     Returns:
-        ``(B, C, C)``: symmetric, positive semi-definite, same dtype.
+        ``(B, C, C)``: symmetric, positive semi-definite, same dtype. Differentiable
+        (twice: the backward pass is itself made of differentiable operations).
     """
     if not isinstance(features, torch.Tensor) or features.ndim != 4 or not features.is_floating_point():
         raise ValueError(f"features: expected a float tensor of shape (B, C, H, W), got {describe(features)}")
-    batch, channels, height, width = features.shape
-    flat = features.reshape(batch, channels, height * width)
-    return torch.bmm(flat, flat.transpose(1, 2)) / (channels * height * width)
+    return _Gram.apply(features)
 
 
 def grams(x: torch.Tensor, extractor: VGG19Features) -> dict[str, torch.Tensor]:

@@ -60,9 +60,12 @@ def test_relu3_1_equals_manual_torchvision_forward(shared_weights, rng, monkeypa
     with torch.no_grad():
         expected = manual((x - mean) / std)
         ours = VGG19Features(["relu1_2", "conv2_1", "relu3_1"], weights=shared_weights)(x)
+        plain = VGG19Features(["relu3_1"], weights=shared_weights, channels_last=False)(x)["relu3_1"]
     assert list(ours) == ["relu1_2", "conv2_1", "relu3_1"]
     assert ours["relu3_1"].shape == (2, 256, 8, 10)
-    torch.testing.assert_close(ours["relu3_1"], expected, rtol=0, atol=1e-5)
+    torch.testing.assert_close(plain, expected, rtol=0, atol=1e-5)
+    # channels-last convolutions round differently, within float32 accuracy
+    torch.testing.assert_close(ours["relu3_1"], expected, rtol=0, atol=2e-6 * expected.abs().max().item())
     # conv taps are pre-activation: they keep negative values (ReLUs are not in place)
     assert ours["conv2_1"].min() < 0 and ours["relu1_2"].min() >= 0
 
