@@ -1,0 +1,197 @@
+"""Side-by-side comparison figures: one column per method, aligned zoom rectangles below.
+
+``compare_figure`` lays out images that are already in memory; ``compare_folders`` reads
+``<folder>/<name>.png`` for each method, so comparing your own methods' output folders
+is one call. All boxes are given in the pixel coordinates of the largest image; smaller
+images (e.g. a 4x low-resolution input) are shown enlarged by nearest neighbour so that
+the boxes line up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from ..images import IMAGE_SUFFIXES, load_image, to_numpy
+
+Box = tuple[int, int, int, int]  # (top, left, height, width) in pixels
+BOX_COLOURS = ("#e41a1c", "#377eb8", "#4daf4a", "#ff7f00")
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One column of a comparison: a method's image with its title and an optional caption.
+
+    Attributes:
+        title: method name, e.g. ``"ESRGAN"``.
+        image: ``(1, 3, H, W)`` in ``[0, 1]``, or ``None`` when the method's output is missing.
+        params: parameter count, shown as ``(16.7M)`` after the title.
+        caption: a line under the title, e.g. metrics.
+    """
+
+    title: str
+    image: torch.Tensor | None
+    params: int | None = None
+    caption: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.params is None:
+            return self.title
+        return f"{self.title} ({format_params(self.params)})"
+
+
+def format_params(count: int) -> str:
+    """``1111299 -> '1.11M'``, ``815875 -> '0.82M'``, ``60930000 -> '60.9M'``."""
+    if count >= 10_000_000:
+        return f"{count / 1e6:.1f}M"
+    if count >= 100_000:
+        return f"{count / 1e6:.2f}M"
+    return f"{count / 1e3:.1f}K"
+
+
+def busiest_box(image: torch.Tensor, size: int | tuple[int, int]) -> Box:
+    """The ``size`` window with the most fine detail (sum of squared gradients), for zooming.
+
+    Args:
+        image: ``(1, 3, H, W)``.
+        size: window side in pixels, or ``(height, width)``.
+    """
+    height, width = (size, size) if isinstance(size, int) else size
+    grey = image[0].double().mean(dim=0).cpu().numpy()
+    if height > grey.shape[0] or width > grey.shape[1]:
+        raise ValueError(f"zoom window {height} x {width} is larger than the image {grey.shape[0]} x {grey.shape[1]}")
+    energy = np.zeros_like(grey)
+    energy[:, :-1] += np.diff(grey, axis=1) ** 2
+    energy[:-1, :] += np.diff(grey, axis=0) ** 2
+    integral = np.pad(energy.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    sums = (
+        integral[height:, width:] - integral[:-height, width:] - integral[height:, :-width] + integral[:-height, :-width]
+    )
+    top, left = np.unravel_index(np.argmax(sums), sums.shape)
+    return int(top), int(left), height, width
+
+
+def _display(image: torch.Tensor, height: int, width: int) -> np.ndarray:
+    """The image as ``(height, width, 3)``: enlarged by an integer factor (nearest) if smaller."""
+    array = to_numpy(image)
+    if array.shape[:2] == (height, width):
+        return array
+    fy, fx = height / array.shape[0], width / array.shape[1]
+    if fy != fx or fy != int(fy):
+        raise ValueError(
+            f"cannot align a {array.shape[0]} x {array.shape[1]} image with {height} x {width}: "
+            "sizes must differ by an integer factor"
+        )
+    factor = int(fy)
+    return np.repeat(np.repeat(array, factor, axis=0), factor, axis=1)
+
+
+def compare_figure(
+    panels: Sequence[Panel],
+    boxes: Sequence[Box] = (),
+    *,
+    title: str | None = None,
+    panel_width: float = 2.6,
+) -> Figure:
+    """A grid: one column per panel; the full image on top with coloured boxes, one zoom row per box.
+
+    Args:
+        panels: the methods, in display order. Missing images (``None``) show "not available".
+        boxes: zoom rectangles ``(top, left, height, width)`` in the largest image's pixels.
+        title: figure title.
+        panel_width: inches per column.
+
+    Raises:
+        ValueError: no panels, or a box outside the image.
+    """
+    if not panels:
+        raise ValueError("compare_figure: expected at least one panel")
+    present = [p.image for p in panels if p.image is not None]
+    if not present:
+        raise ValueError("compare_figure: every panel's image is missing")
+    height = max(int(x.shape[-2]) for x in present)
+    width = max(int(x.shape[-1]) for x in present)
+    for top, left, box_h, box_w in boxes:
+        if top < 0 or left < 0 or top + box_h > height or left + box_w > width or box_h <= 0 or box_w <= 0:
+            raise ValueError(f"zoom box {(top, left, box_h, box_w)} lies outside the {height} x {width} image")
+    aspect = height / width
+    rows = 1 + len(boxes)
+    zoom_heights = [b[2] / b[3] for b in boxes]
+    fig = Figure(
+        figsize=(panel_width * len(panels), panel_width * (aspect + sum(zoom_heights)) + 0.9),
+        layout="constrained",
+    )
+    grid = fig.add_gridspec(rows, len(panels), height_ratios=[aspect, *zoom_heights])
+    for col, panel in enumerate(panels):
+        top_ax = fig.add_subplot(grid[0, col])
+        label = panel.label if panel.caption is None else f"{panel.label}\n{panel.caption}"
+        top_ax.set_title(label, fontsize="small")
+        top_ax.set_xticks([])
+        top_ax.set_yticks([])
+        if panel.image is None:
+            top_ax.text(0.5, 0.5, "not available", ha="center", va="center", transform=top_ax.transAxes, color="grey")
+            for row in range(1, rows):
+                fig.add_subplot(grid[row, col]).axis("off")
+            continue
+        array = _display(panel.image, height, width)
+        top_ax.imshow(array, interpolation="nearest")
+        for k, (top, left, box_h, box_w) in enumerate(boxes):
+            colour = BOX_COLOURS[k % len(BOX_COLOURS)]
+            top_ax.add_patch(Rectangle((left - 0.5, top - 0.5), box_w, box_h, fill=False, edgecolor=colour, linewidth=1.5))
+            ax = fig.add_subplot(grid[1 + k, col])
+            ax.imshow(array[top : top + box_h, left : left + box_w], interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_edgecolor(colour)
+                spine.set_linewidth(2)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def find_image(folder: str | os.PathLike, name: str) -> Path | None:
+    """``folder/name.<suffix>`` for the first image suffix that exists, else ``None``."""
+    for suffix in IMAGE_SUFFIXES:
+        path = Path(folder) / f"{name}{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
+def compare_folders(
+    folders: Mapping[str, str | os.PathLike],
+    name: str,
+    boxes: Sequence[Box] | None = None,
+    *,
+    params: Mapping[str, int] | None = None,
+    captions: Mapping[str, str] | None = None,
+    zoom: int = 64,
+    title: str | None = None,
+) -> Figure:
+    """Compare the image ``name`` across method folders (``{method: folder}``), in the given order.
+
+    Missing files show as "not available". Without ``boxes``, one ``zoom`` px box is
+    placed on the most detailed region of the largest image.
+    """
+    params, captions = params or {}, captions or {}
+    panels = []
+    for method, folder in folders.items():
+        path = find_image(folder, name)
+        image = load_image(path) if path is not None else None
+        panels.append(Panel(method, image, params.get(method), captions.get(method)))
+    if boxes is None:
+        present = [p.image for p in panels if p.image is not None]
+        if not present:
+            raise ValueError(f"no folder holds an image named {name!r}")
+        largest = max(present, key=lambda x: x.shape[-1] * x.shape[-2])
+        boxes = [busiest_box(largest, min(zoom, *largest.shape[-2:]))]
+    return compare_figure(panels, boxes, title=title or name)
