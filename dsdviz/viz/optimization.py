@@ -1,0 +1,276 @@
+"""Views of image optimisations: the DSD paper's Figs. 11 and 12, and a slider viewer.
+
+* :func:`plot_fingerprint_matching` lays out fingerprint-matching results as Fig. 11:
+  content, reference, then each optimised image, with zoomed crops below.
+* :func:`plot_dsd_minimization` lays out a DSD-minimisation trajectory as Fig. 12: the
+  image at a few steps with zoomed crops, and the per-layer ``||DSD||`` curves.
+* :class:`TrajectoryViewer` is an ipywidgets viewer of a (possibly loaded) trajectory: a
+  slider over the snapshot steps, the snapshot, its difference to the start, and the
+  recorded curves with a marker at the step. Everything it shows is in standard
+  ipywidgets 8 widgets (``Image``, ``HTML``, ``SelectionSlider``), and the displayed state
+  is readable from Python (:attr:`TrajectoryViewer.displayed`).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping, Sequence
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from PIL import Image
+
+from ..images import to_numpy, to_uint8
+from ..sharpness import mean_gradient_magnitude
+from ..trajectory import Trajectory
+
+#: ``(top, left, size)`` of a square crop, in pixels.
+Box = tuple[int, int, int]
+
+ZOOM_COLOR = "#ffcc00"
+
+
+def default_zoom(height: int, width: int) -> Box:
+    """A central square of a third of the shorter side."""
+    size = max(1, min(height, width) // 3)
+    return (height - size) // 2, (width - size) // 2, size
+
+
+def crop_box(x: torch.Tensor, box: Box) -> torch.Tensor:
+    """The ``box`` crop of ``(B, C, H, W)`` images (clipped to the image)."""
+    top, left, size = box
+    return x[..., max(0, top) : top + size, max(0, left) : left + size]
+
+
+_DSD_TERM = re.compile(r"(\|\|)?DSD_([0-9.]+)\(([^)]*)\)(\|\|_1)?")
+
+
+def math_label(label: str) -> str:
+    """``DSD_2(x|2)`` and ``||DSD_4(x)||_1`` terms of a label as matplotlib mathtext (the rest unchanged)."""
+
+    def term(match: re.Match) -> str:
+        norm = match.group(1) is not None and match.group(4) is not None
+        body = rf"\mathrm{{DSD}}_{{{match.group(2)}}}({match.group(3)})"
+        return rf"$\|{body}\|_1$" if norm else f"${body}$"
+
+    return _DSD_TERM.sub(term, label)
+
+
+def _show(ax: Axes, x: torch.Tensor, title: str = "", box: Box | None = None) -> None:
+    ax.imshow(to_numpy(x), interpolation="nearest" if x.shape[-1] < 200 else "antialiased")
+    if box is not None:
+        ax.add_patch(Rectangle((box[1] - 0.5, box[0] - 0.5), box[2], box[2], fill=False, lw=1.2, ec=ZOOM_COLOR))
+    ax.set_title(title, fontsize="small")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def curve_names(trajectory: Trajectory) -> list[str]:
+    """The objective and its per-layer terms (``distance/``, ``style@``, else ``dsd/``)."""
+    terms = [n for n in trajectory.history if n.startswith(("distance/", "style@"))]
+    terms = terms or [n for n in trajectory.history if n.startswith("dsd/")]
+    return ["objective", *terms]
+
+
+def plot_history(
+    ax: Axes, trajectory: Trajectory, names: Sequence[str] | None = None, marks: Sequence[int] = ()
+) -> None:
+    """Recorded values against the step (symmetric-log x, log y), with dashed lines at ``marks``."""
+    names = curve_names(trajectory) if names is None else list(names)
+    for name in names:
+        values = trajectory.history[name].numpy()
+        style = {"lw": 2.0, "color": "black"} if name == "objective" else {"lw": 1.0}
+        ax.plot(np.arange(len(values)), values, label=name, **style)
+    for step in marks:
+        ax.axvline(step, color="grey", ls="--", lw=0.8)
+    ax.set_xscale("symlog", linthresh=10)
+    if all((trajectory.history[n] > 0).all() for n in names):
+        ax.set_yscale("log")
+    ax.set_xlim(0, max(1, trajectory.final_step))
+    ax.set_xlabel("step")
+    ax.set_title(math_label(str(trajectory.settings.get("objective", ""))), fontsize="small")
+    ax.legend(fontsize="x-small", ncols=2)
+    ax.grid(alpha=0.3)
+
+
+def plot_fingerprint_matching(
+    content: torch.Tensor,
+    reference: torch.Tensor,
+    results: Mapping[str, Trajectory | torch.Tensor],
+    zoom: Box | None = None,
+    distances: Mapping[str, Mapping[str, float]] | None = None,
+) -> Figure:
+    """Supplementary Fig. 11: content, reference and matched images, with zoomed crops.
+
+    Args:
+        content: the start image ``(1, 3, H, W)``.
+        reference: the image whose fingerprint or style was matched.
+        results: ``{column title: trajectory or image}`` (the final image is shown), e.g.
+            ``"style x1"``, ``"DSD_2(x)"``.
+        zoom: ``(top, left, size)`` of the crop shown enlarged (default: :func:`default_zoom`
+            of the content); the reference's crop is the same box, clipped.
+        distances: ``{column title or "content": {"DSD_2(x)": d, ...}}`` written under the
+            images (e.g. :func:`dsdviz.optimize.dsd_distances`).
+    """
+    zoom = default_zoom(*content.shape[-2:]) if zoom is None else zoom
+    columns = {"content": content, "reference": reference}
+    columns.update({k: v.final if isinstance(v, Trajectory) else v for k, v in results.items()})
+    height, width = content.shape[-2:]
+    fig = Figure(figsize=(2.2 * len(columns), 2.2 * (height / width + 1) + 0.9), layout="constrained")
+    axes = fig.subplots(2, len(columns), squeeze=False, height_ratios=[height / width, 1])
+    for col, (title, image) in enumerate(columns.items()):
+        _show(axes[0, col], image, math_label(title), zoom)
+        _show(axes[1, col], crop_box(image, zoom))
+        if distances and title in distances:
+            text = "\n".join(f"{math_label(k)}: {v:.2e}" for k, v in distances[title].items())
+            axes[1, col].set_xlabel(text, fontsize="x-small")
+    fig.suptitle("Matching the reference's style (Gram matrices) or its DSD fingerprint; "
+                 "numbers: distance to the reference's DSD", fontsize="small")
+    return fig
+
+
+def plot_dsd_minimization(
+    trajectory: Trajectory, steps: Sequence[int] | None = None, zoom: Box | None = None
+) -> Figure:
+    """Supplementary Fig. 12: the image at a few steps of DSD minimisation, crops and curves.
+
+    Args:
+        trajectory: from :func:`dsdviz.optimize.minimize_dsd` (or a loaded file).
+        steps: the steps to show (each replaced by the nearest snapshot); default: 0,
+            about a tenth of the run (500 of 5000 in the paper) and the last.
+        zoom: ``(top, left, size)`` of the enlarged crop; default: :func:`default_zoom`.
+
+    Each column's title gives ``||DSD||_1`` (the recorded objective) and the mean gradient
+    magnitude (:func:`dsdviz.sharpness.mean_gradient_magnitude`) of that image.
+    """
+    last = trajectory.final_step
+    wanted = (0, max(1, last // 10), last) if steps is None else steps
+    shown = sorted({trajectory.nearest_step(s) for s in wanted})
+    start = trajectory.start
+    zoom = default_zoom(*start.shape[-2:]) if zoom is None else zoom
+    height, width = start.shape[-2:]
+    fig = Figure(figsize=(3.0 * len(shown), 3.0 * (height / width + 1) + 2.6), layout="constrained")
+    grid = fig.add_gridspec(3, len(shown), height_ratios=[height / width, 1, 0.8])
+    objective = trajectory.settings.get("objective", "objective").removeprefix("minimise ")
+    for col, step in enumerate(shown):
+        image = trajectory.snapshots[step]
+        value = trajectory.value("objective", step)
+        sharp = float(mean_gradient_magnitude(image.float())[0])
+        title = f"step {step}\n{math_label(objective)} = {value:.3e}\nsharpness {sharp:.4f}"
+        _show(fig.add_subplot(grid[0, col]), image, title, zoom)
+        _show(fig.add_subplot(grid[1, col]), crop_box(image, zoom))
+    plot_history(fig.add_subplot(grid[2, :]), trajectory, marks=shown)
+    return fig
+
+
+def _png(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="png")
+    return buffer.getvalue()
+
+
+def difference_map(x: torch.Tensor, start: torch.Tensor, gain: float) -> np.ndarray:
+    """``|x - start|`` averaged over channels, times ``gain``, as an ``(H, W, 3)`` uint8 magma image."""
+    diff = (x.float() - start.float()).abs().mean(dim=1)[0].clamp(min=0) * gain
+    rgba = colormaps["magma"](diff.clamp(0, 1).numpy())
+    return np.round(rgba[..., :3] * 255).astype(np.uint8)
+
+
+class TrajectoryViewer(widgets.VBox):
+    """Slider viewer of a trajectory: snapshot, difference to the start, curves with a marker.
+
+    Works on a trajectory in memory or loaded with :meth:`Trajectory.load`; nothing is
+    recomputed but the difference images and the PNG rendering.
+
+    Args:
+        trajectory: the run to show.
+        names: history entries to plot (default: :func:`curve_names`).
+        zoom: show only this ``(top, left, size)`` crop of the images (enlarged).
+        width: displayed width of each image, in CSS pixels.
+
+    Attributes:
+        slider: ``ipywidgets.SelectionSlider`` over the snapshot steps; set ``value`` to move.
+        label: ``HTML`` line with the step and the recorded values there.
+        image, difference, curves: ``ipywidgets.Image`` (PNG) of the snapshot, of
+            ``|x_k - x_0|`` (one gain for every step, mapping the largest 99th percentile
+            over the snapshots to the top of the colour map; given in the caption) and of
+            the curves.
+        displayed: what is shown now: ``{"step": k, <history name>: value at k}``.
+    """
+
+    def __init__(
+        self,
+        trajectory: Trajectory,
+        names: Sequence[str] | None = None,
+        zoom: Box | None = None,
+        width: int = 320,
+    ) -> None:
+        self.trajectory = trajectory
+        self.names = curve_names(trajectory) if names is None else list(names)
+        self.zoom = zoom
+        steps = trajectory.steps
+        start = self._view(trajectory.start).float()
+        diffs = [(self._view(trajectory.snapshots[s]).float() - start).abs().mean(dim=1).flatten() for s in steps]
+        self.gain = 1.0 / max(max(float(torch.quantile(d, 0.99)) for d in diffs), 1e-6)
+        self.slider = widgets.SelectionSlider(
+            options=[(str(s), s) for s in steps],
+            value=steps[0],
+            description="step",
+            continuous_update=True,
+            layout=widgets.Layout(width="95%"),
+        )
+        self.label = widgets.HTML()
+        image_layout = {"width": f"{width}px", "object_fit": "contain"}
+        self.image = widgets.Image(format="png", layout=widgets.Layout(**image_layout))
+        self.difference = widgets.Image(format="png", layout=widgets.Layout(**image_layout))
+        self.curves = widgets.Image(format="png", layout=widgets.Layout(width=f"{2 * width + 20}px"))
+        self._figure = Figure(figsize=(6.4, 2.8), dpi=80, layout="constrained")
+        axes = self._figure.add_subplot()
+        plot_history(axes, trajectory, self.names)
+        self._cursor = axes.axvline(0, color="crimson", lw=1.2)
+        self._dots = axes.plot([], [], "o", color="crimson", ms=4)[0]
+        self.displayed: dict[str, float] = {}
+        captions = (
+            widgets.HTML("<b>snapshot</b>"),
+            widgets.HTML(f"<b>|x<sub>k</sub> - x<sub>0</sub>|</b> (x{self.gain:.3g}, magma)"),
+        )
+        images = widgets.HBox([widgets.VBox([captions[0], self.image]), widgets.VBox([captions[1], self.difference])])
+        super().__init__([self.slider, self.label, images, self.curves])
+        self.slider.observe(self._on_step, names="value")
+        self._render(steps[0])
+
+    def _view(self, x: torch.Tensor) -> torch.Tensor:
+        return x if self.zoom is None else crop_box(x, self.zoom)
+
+    @property
+    def step(self) -> int:
+        """The step shown now."""
+        return int(self.displayed["step"])
+
+    def show(self, step: int) -> None:
+        """Move the slider to the snapshot nearest to ``step``."""
+        self.slider.value = self.trajectory.nearest_step(step)
+
+    def _on_step(self, change: dict) -> None:
+        self._render(int(change["new"]))
+
+    def _render(self, step: int) -> None:
+        trajectory = self.trajectory
+        snapshot = self._view(trajectory.snapshots[step])
+        self.image.value = _png(to_uint8(snapshot))
+        self.difference.value = _png(difference_map(snapshot, self._view(trajectory.start), self.gain))
+        values = {name: trajectory.value(name, step) for name in trajectory.history}
+        self._cursor.set_xdata([step, step])
+        self._dots.set_data([step] * len(self.names), [values[n] for n in self.names])
+        buffer = io.BytesIO()
+        self._figure.savefig(buffer, format="png")
+        self.curves.value = buffer.getvalue()
+        shown = ", ".join(f"{name} {values[name]:.4g}" for name in self.names)
+        self.label.value = f"<b>step {step}</b> of {trajectory.final_step} &middot; {shown}"
+        self.displayed = {"step": step, **values}

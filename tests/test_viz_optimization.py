@@ -1,0 +1,134 @@
+"""Figures and the slider viewer of optimisation trajectories, and the Fig. 11/12 runners."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from dsdviz.figures import FIGURES
+from dsdviz.optimize import optimize_image
+from dsdviz.trajectory import Trajectory
+from dsdviz.viz.optimization import (
+    TrajectoryViewer,
+    crop_box,
+    default_zoom,
+    difference_map,
+    math_label,
+    plot_dsd_minimization,
+    plot_fingerprint_matching,
+)
+from dsdviz.viz.optimization_figures import (
+    DSDMinimizationSetup,
+    FingerprintMatchingSetup,
+    load_input,
+    matching_distances,
+    run_dsd_minimization,
+    run_fingerprint_matching,
+)
+
+
+@pytest.fixture
+def trajectory(rng, tmp_path) -> Trajectory:
+    """A finished run, saved and loaded back (the viewer must work on a loaded file)."""
+    start = torch.rand(1, 3, 24, 20, generator=rng)
+    goal = torch.rand(1, 3, 24, 20, generator=rng)
+
+    def objective(x: torch.Tensor) -> dict[str, torch.Tensor]:
+        terms = {f"dsd/layer{i}": (x[:, i] - goal[:, i]).abs().mean() for i in range(3)}
+        return {"objective": torch.stack(list(terms.values())).mean(), **terms}
+
+    settings = {"objective": "minimise ||DSD_4(x)||_1"}
+    run = optimize_image(start, objective, steps=30, lr=0.02, settings=settings, progress=False)
+    return Trajectory.load(run.save(tmp_path / "run.pt"))
+
+
+def test_viewer_slider_changes_the_displayed_step(trajectory):
+    viewer = TrajectoryViewer(trajectory)
+    assert [value for _, value in viewer.slider.options] == trajectory.steps == [0, 1, 2, 5, 10, 25, 30]
+    assert viewer.step == 0 and viewer.displayed["objective"] == trajectory.value("objective", 0)
+    assert "step 0</b> of 30" in viewer.label.value
+    first = tuple(bytes(w.value) for w in (viewer.image, viewer.difference, viewer.curves))
+    assert all(value.startswith(b"\x89PNG") for value in first)
+
+    viewer.slider.value = 25
+    assert viewer.step == 25
+    assert viewer.displayed["objective"] == trajectory.value("objective", 25)
+    assert viewer.displayed["dsd/layer2"] == trajectory.value("dsd/layer2", 25)
+    assert "step 25</b> of 30" in viewer.label.value
+    now = tuple(bytes(w.value) for w in (viewer.image, viewer.difference, viewer.curves))
+    assert all(a != b for a, b in zip(first, now))  # snapshot, difference and marker all moved
+
+    viewer.show(7)  # not a snapshot step: the nearest one
+    assert viewer.slider.value == 5 and viewer.step == 5
+
+
+def test_viewer_pieces_are_standard_widgets(trajectory):
+    import ipywidgets as widgets
+
+    viewer = TrajectoryViewer(trajectory, names=["objective"], zoom=(4, 4, 10), width=200)
+    assert isinstance(viewer, widgets.VBox)
+    assert isinstance(viewer.slider, widgets.SelectionSlider)
+    assert isinstance(viewer.image, widgets.Image) and viewer.image.format == "png"
+    assert viewer.image.layout.width == "200px"
+    from io import BytesIO
+
+    from PIL import Image
+
+    assert Image.open(BytesIO(bytes(viewer.image.value))).size == (10, 10)  # the zoomed crop
+
+
+def test_difference_map_scales_and_colours():
+    start = torch.zeros(1, 3, 2, 2)
+    x = start.clone()
+    x[..., 0, 0] = 0.5
+    out = difference_map(x, start, gain=2.0)
+    assert out.shape == (2, 2, 3) and out.dtype.name == "uint8"
+    assert out[0, 0].tolist() != out[1, 1].tolist()
+    assert out[1, 1].tolist() == difference_map(start, start, 2.0)[0, 0].tolist()  # zero difference
+
+
+def test_helpers():
+    assert default_zoom(90, 120) == (30, 45, 30)
+    assert crop_box(torch.zeros(1, 3, 20, 20), (15, 15, 10)).shape == (1, 3, 5, 5)
+    assert math_label("DSD_2(x|2)") == r"$\mathrm{DSD}_{2}(x|2)$"
+    assert math_label("minimise ||DSD_4(x)||_1") == r"minimise $\|\mathrm{DSD}_{4}(x)\|_1$"
+    assert math_label("style x1/2") == "style x1/2"
+
+
+def test_plot_dsd_minimization(trajectory, tmp_path):
+    fig = plot_dsd_minimization(trajectory, steps=(0, 4, 30), zoom=(2, 2, 8))
+    assert isinstance(fig, Figure)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert any(t.startswith("step 0\n") for t in titles) and any(t.startswith("step 5\n") for t in titles)
+    assert len(fig.axes) == 7  # three images, three crops, the curves
+    fig.savefig(tmp_path / "fig12.png", dpi=50)
+    assert (tmp_path / "fig12.png").stat().st_size > 5_000
+
+
+def test_plot_fingerprint_matching(rng, tmp_path, trajectory):
+    content, reference = torch.rand(1, 3, 24, 20, generator=rng), torch.rand(1, 3, 30, 30, generator=rng)
+    distances = {"content": {"DSD_2(x)": 0.1}, "DSD_2(x)": {"DSD_2(x)": 0.01}}
+    results = {"style x1": trajectory.final, "DSD_2(x)": trajectory}
+    fig = plot_fingerprint_matching(content, reference, results, distances=distances)
+    assert len(fig.axes) == 8
+    assert [ax.get_title() for ax in fig.axes[:4]] == ["content", "reference", "style x1", r"$\mathrm{DSD}_{2}(x)$"]
+    assert "1.00e-02" in fig.axes[7].get_xlabel()
+    fig.savefig(tmp_path / "fig11.png", dpi=50)
+
+
+def test_recipes_are_registered():
+    for name in ("fig11_fingerprint_matching", "fig12_dsd_minimization"):
+        assert callable(FIGURES[name].load())
+
+
+def test_setups_run_small(vgg_weights, shared_data):
+    small = FingerprintMatchingSetup(crop=32, steps=2, lr=1e-2, style_scales=(2,), dsd_scales=((1, 2),))
+    content, reference, results = run_fingerprint_matching(small, device="cpu", progress=False)
+    assert list(results) == ["style x1/2", "DSD_2(x)"] and content.shape == (1, 3, 32, 32)
+    distances = matching_distances(content, reference, results, small)
+    assert distances["DSD_2(x)"]["DSD_2(x)"] < distances["content"]["DSD_2(x)"]
+    tiny = DSDMinimizationSetup(crop=(0, 280, 32), steps=3, lr=1e-2, shown=(0, 2, 3))
+    result = run_dsd_minimization(tiny, device="cpu", progress=False)
+    assert result.steps == [0, 1, 2, 3] and result.start.shape == (1, 3, 32, 32)
+    assert torch.equal(result.start, load_input(tiny.image, tiny.crop))
