@@ -1,0 +1,37 @@
+"""Networks of the DSD paper: xSRResNet (SR, deblurring) and the no-reference DSD regressor."""
+
+from .regressor import (
+    REGRESSOR_BLOCKS,
+    DSDRegressor,
+    SEResBlock,
+    SqueezeExcitation,
+    dsd_regressor,
+)
+from .serialization import (
+    MODEL_KINDS,
+    build_model,
+    count_parameters,
+    load_model,
+    save_model,
+)
+from .xsrresnet import XSRResNet, xsrresnet_deblur, xsrresnet_sr
+from .xunit import XResBlock, XUnit, xunit
+
+__all__ = [
+    "DSDRegressor",
+    "MODEL_KINDS",
+    "REGRESSOR_BLOCKS",
+    "SEResBlock",
+    "SqueezeExcitation",
+    "XResBlock",
+    "XSRResNet",
+    "XUnit",
+    "build_model",
+    "count_parameters",
+    "dsd_regressor",
+    "load_model",
+    "save_model",
+    "xsrresnet_deblur",
+    "xsrresnet_sr",
+    "xunit",
+]

@@ -1,0 +1,92 @@
+"""Saving and loading trained networks together with the configuration that rebuilds them.
+
+A model file is a dict ``{"format": "dsdviz-model-1", "kind": ..., "config": {...},
+"state_dict": {...}, "meta": {...}}`` readable with ``torch.load(weights_only=True)``.
+Training checkpoints (:mod:`dsdviz.training`) hold the same ``kind``/``config``/
+``state_dict`` keys, so :func:`load_model` reads either.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .regressor import DSDRegressor
+from .xsrresnet import XSRResNet
+
+MODEL_FORMAT = "dsdviz-model-1"
+
+#: ``kind`` -> network class; each class takes its ``config`` as keyword arguments.
+MODEL_KINDS: dict[str, type[nn.Module]] = {XSRResNet.kind: XSRResNet, DSDRegressor.kind: DSDRegressor}
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    """Number of parameters (buffers such as BatchNorm statistics excluded)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def build_model(kind: str, config: dict[str, Any] | None = None) -> nn.Module:
+    """A fresh network of ``kind`` (``"xsrresnet"`` or ``"dsd_regressor"``) built from ``config``."""
+    if kind not in MODEL_KINDS:
+        raise ValueError(f"unknown model kind {kind!r}; expected one of {', '.join(MODEL_KINDS)}")
+    return MODEL_KINDS[kind](**(config or {}))
+
+
+def model_record(model: nn.Module, half: bool = False, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The dict :func:`save_model` writes (``half`` stores floating tensors as float16)."""
+    model = model.module if hasattr(model, "module") else model  # unwrap DistributedDataParallel
+    if not hasattr(model, "kind") or not hasattr(model, "config"):
+        raise ValueError(f"cannot save a {type(model).__name__}: expected a dsdviz network with .kind and .config")
+    state = {
+        k: (v.detach().cpu().half() if half and v.is_floating_point() else v.detach().cpu().clone())
+        for k, v in model.state_dict().items()
+    }
+    return {"format": MODEL_FORMAT, "kind": model.kind, "config": model.config, "state_dict": state, "meta": meta or {}}
+
+
+def atomic_save(obj: Any, path: str | os.PathLike) -> Path:
+    """``torch.save`` to a temporary file in the same folder, fsync, then ``os.replace``.
+
+    A reader (or a run killed mid-write) sees either the previous file or the new one,
+    never a truncated one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            torch.save(obj, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def save_model(
+    model: nn.Module, path: str | os.PathLike, *, half: bool = False, meta: dict[str, Any] | None = None
+) -> Path:
+    """Write a network's kind, config and weights (optionally float16) atomically to ``path``."""
+    return atomic_save(model_record(model, half, meta), path)
+
+
+def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> nn.Module:
+    """Rebuild a network from a model file or a training checkpoint, in eval mode and float32.
+
+    Raises:
+        ValueError: if the file does not exist or does not hold a dsdviz network.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"model file {str(path)!r} does not exist")
+    record = torch.load(path, map_location=map_location, weights_only=True)
+    if not isinstance(record, dict) or not {"kind", "config", "state_dict"} <= set(record):
+        raise ValueError(f"{str(path)!r} is not a dsdviz model file or checkpoint (no kind/config/state_dict)")
+    model = build_model(record["kind"], record["config"])
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in record["state_dict"].items()})
+    return model.to(map_location).eval()

@@ -1,0 +1,212 @@
+"""Figures of training runs: loss curves, before/after restorations, Q_DSD of natural vs degraded images.
+
+The recipes at the end (``make(quick, out_dir)``, registered in :mod:`dsdviz.figures`) run the
+quick (CPU) or full training through :mod:`dsdviz.training` and draw the figures the
+notebooks ``train_sr``, ``train_deblur`` and ``noref_regressor`` show.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+from ..data import Example
+from ..images import center_crop, to_numpy
+from ..inference import restore
+from ..metrics import psnr
+from ..resize import imresize
+from ..training import history_table
+
+History = Sequence[Mapping[str, Any]]
+
+
+def plot_losses(runs: Mapping[str, History], terms: Sequence[str] | None = None, smooth: int = 8) -> Figure:
+    """Training loss terms against steps, one panel per run (log scale), with a running mean.
+
+    Args:
+        runs: ``{label: Trainer.history}``.
+        terms: loss terms to draw (default: every term the run logged, e.g. loss, l1, dsd).
+        smooth: window of the running mean drawn over the raw values.
+    """
+    fig = Figure(figsize=(5.2 * len(runs), 3.6), layout="constrained")
+    for index, (label, history) in enumerate(runs.items()):
+        ax = fig.add_subplot(1, len(runs), index + 1)
+        table = history_table(list(history), "train")
+        names = terms or [k for k in table if k not in ("step", "lr", "seconds")]
+        if terms is None and len(names) == 2 and "loss" in names:  # a single term: the loss is that term
+            names.remove("loss")
+        for name in names:
+            values = table[name]
+            line = ax.plot(table["step"], values, alpha=0.3, lw=1)[0]
+            if len(values) >= smooth:
+                kernel = np.ones(smooth) / smooth
+                ax.plot(
+                    table["step"][smooth - 1 :],
+                    np.convolve(values, kernel, "valid"),
+                    color=line.get_color(),
+                    label=name,
+                )
+            else:
+                line.set_label(name)
+        ax.set_yscale("log")
+        ax.set_xlabel("step")
+        ax.set_title(label)
+        ax.legend(fontsize="small")
+    return fig
+
+
+def first_last(history: History, term: str = "loss", fraction: float = 0.2) -> tuple[float, float]:
+    """Mean of ``term`` over the first and the last ``fraction`` of the logged training steps."""
+    values = history_table(list(history), "train")[term]
+    n = max(1, int(len(values) * fraction))
+    return float(values[:n].mean()), float(values[-n:].mean())
+
+
+def baseline_of(example: Example, scale: int) -> torch.Tensor:
+    """What a restoration network improves on: MATLAB bicubic up-sampling (SR) or the input itself."""
+    return imresize(example.input.double(), scale=scale).float().clamp(0, 1) if scale > 1 else example.input
+
+
+def plot_restorations(
+    examples: Sequence[Example], models: Mapping[str, nn.Module], scale: int, crop: int | None = 96
+) -> Figure:
+    """Rows of ``baseline | each model's output | ground truth`` (central ``crop`` px), PSNR (Y, shave) in titles."""
+    baseline_name = "bicubic" if scale > 1 else "blurred input"
+    shave = scale if scale > 1 else 0
+    columns = 2 + len(models)
+    fig = Figure(figsize=(2.2 * columns, 2.4 * len(examples)), layout="constrained")
+    for row, example in enumerate(examples):
+        images = {baseline_name: baseline_of(example, scale)}
+        images.update({name: restore(model, example.input) for name, model in models.items()})
+        for col, (name, image) in enumerate([*images.items(), ("ground truth", example.target)]):
+            ax = fig.add_subplot(len(examples), columns, row * columns + col + 1)
+            ax.imshow(to_numpy(center_crop(image, crop) if crop else image), interpolation="nearest")
+            title = name
+            if name != "ground truth":
+                title += f"\n{float(psnr(image, example.target, shave=shave)[0]):.2f} dB"
+            ax.set_title(f"{example.name}: {title}" if col == 0 else title, fontsize="small")
+            ax.axis("off")
+    return fig
+
+
+def validation_table(history: History) -> list[dict[str, Any]]:
+    """The validation entries of a run (step 0 = before training), as rows."""
+    return [dict(e) for e in history if e["split"] == "val"]
+
+
+def plot_q_dsd(rows: Sequence[Mapping[str, Any]]) -> Figure:
+    """Q_DSD per version (natural, bicubic, blurred, ...) for each regressor column ``q_dsd_a*``: strip + box plots."""
+    columns = sorted({k for r in rows for k in r if k.startswith("q_dsd_a")})
+    versions = list(dict.fromkeys(r["version"] for r in rows))
+    fig = Figure(figsize=(4.2 * len(columns), 3.6), layout="constrained")
+    rng = np.random.default_rng(0)
+    for index, column in enumerate(columns):
+        ax = fig.add_subplot(1, len(columns), index + 1)
+        data = [np.array([r[column] for r in rows if r["version"] == v]) for v in versions]
+        ax.boxplot(data, showfliers=False)
+        ax.set_xticks(range(1, len(versions) + 1), versions)
+        for position, values in enumerate(data, start=1):
+            ax.scatter(position + rng.uniform(-0.15, 0.15, len(values)), values, s=6, alpha=0.5)
+        ax.set_ylabel(f"Q_DSD, a = {column.removeprefix('q_dsd_a')} (lower = more natural)")
+        ax.set_yscale("log")
+    fig.suptitle("No-reference DSD score of natural images and degraded versions")
+    return fig
+
+
+def restoration_figure(task: str, quick: bool, out_dir: Path) -> list[Path]:
+    """Train both stages of ``task`` (``"sr"`` or ``"deblur"``); save ``train_<task>{_losses,}.png``.
+
+    Quick runs live in a temporary folder; full runs in ``runs/<task>_{psnr,dsd}`` beside ``out_dir``.
+    """
+    from ..training import preset, train
+
+    with tempfile.TemporaryDirectory(prefix=f"dsdviz_{task}_") as tmp:
+        runs = Path(tmp) if quick else Path(out_dir).resolve().parent / "runs"
+        first = train(preset(task, quick, out=str(runs / f"{task}_psnr"), progress=False), resume=True)
+        init = str(runs / f"{task}_psnr" / "model.pt")
+        second = train(
+            preset(task, quick, stage="dsd", init=init, out=str(runs / f"{task}_dsd"), progress=False), resume=True
+        )
+    losses = plot_losses(
+        {f"{task}, stage 1 (L1)": first.history, f"{task}, stage 2 (L1 + perc. + DSD)": second.history}
+    )
+    scale = first.config.scale if task == "sr" else 1
+    images = plot_restorations(first.task.examples()[:2], {"stage 1": first.network, "stage 2": second.network}, scale)
+    paths = [Path(out_dir) / f"train_{task}_losses.png", Path(out_dir) / f"train_{task}.png"]
+    losses.savefig(paths[0], dpi=80)
+    images.savefig(paths[1], dpi=80)
+    return paths
+
+
+def sr_figure(quick: bool, out_dir: Path) -> list[Path]:
+    """``figures/train_sr*.png``: xSRResNet 4x loss curves and before/after on Set5."""
+    return restoration_figure("sr", quick, out_dir)
+
+
+def deblur_figure(quick: bool, out_dir: Path) -> list[Path]:
+    """``figures/train_deblur*.png``: deblurring xSRResNet loss curves and before/after."""
+    return restoration_figure("deblur", quick, out_dir)
+
+
+def noref_figure(quick: bool, out_dir: Path) -> list[Path]:
+    """``figures/noref_regressor.png``: Q_DSD of BSD100 images, bicubic-up-sampled and blurred versions.
+
+    Quick mode scores 10 images with the CPU-trained regressors in ``checkpoints/``;
+    the full mode trains both regressors with the paper's settings first.
+    """
+    from ..inference import degraded_versions, q_dsd_table
+    from ..models import load_model
+    from ..samples import data_root
+    from ..training import preset, train
+
+    root = data_root()
+    if quick:
+        folder = Path(__file__).resolve().parents[2] / "checkpoints"
+        regressors = [load_model(folder / f"dsd_regressor_a{a}_cpu.pt") for a in (2, 4)]
+    else:
+        runs = Path(out_dir).resolve().parent / "runs"
+        regressors = [
+            train(preset("regressor", False, alpha=a, out=str(runs / f"regressor_a{a}")), resume=True).network
+            for a in (2, 4)
+        ]
+    versions = degraded_versions(
+        root / "BSD100" / "HR", root / "BSD100" / "LR_bicubic" / "X4", limit=10 if quick else None
+    )
+    fig = plot_q_dsd(q_dsd_table(versions, regressors))
+    path = Path(out_dir) / "noref_regressor.png"
+    fig.savefig(path, dpi=80)
+    return [path]
+
+
+def plot_regressor_fit(regressor: nn.Module, images: Sequence[torch.Tensor], title: str = "") -> Figure:
+    """Predicted ``psi_l(y|a)`` against the true ``||DSD_{l,a}(y)||_1``, one panel per layer.
+
+    Args:
+        regressor: a :class:`~dsdviz.models.DSDRegressor`.
+        images: natural images ``(1, 3, H, W)`` (scored on the regressor's tiles, as Q_DSD does).
+    """
+    from ..metrics import q_dsd
+
+    scores = [q_dsd(image, regressor, per_layer=True) for image in images]
+    fig = Figure(figsize=(3.2 * len(regressor.layers), 3.3), layout="constrained")
+    for index, layer in enumerate(regressor.layers):
+        ax = fig.add_subplot(1, len(regressor.layers), index + 1)
+        true = np.array([float(s[f"true_{layer}"][0]) for s in scores])
+        predicted = np.array([float(s[f"pred_{layer}"][0]) for s in scores])
+        ax.scatter(true, predicted, s=8)
+        low, high = float(min(true.min(), predicted.min())), float(max(true.max(), predicted.max()))
+        ax.plot([low, high], [low, high], "k--", lw=0.8)
+        r = np.corrcoef(true, predicted)[0, 1] if len(true) > 1 else float("nan")
+        ax.set_title(f"{layer}: r = {r:.2f}", fontsize="small")
+        ax.set_xlabel("true ||DSD||_1")
+        if index == 0:
+            ax.set_ylabel("predicted psi(y|a)")
+    fig.suptitle(title or f"DSD regressor, a = {regressor.alpha:g}")
+    return fig

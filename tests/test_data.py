@@ -1,0 +1,155 @@
+"""Training data: the step-indexed stream, SR/deblurring pairs, camera-shake kernels, validation examples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
+from dsdviz.data import (
+    DeblurPairs,
+    NaturalCrops,
+    SRPairs,
+    StepSampler,
+    blur,
+    camera_shake_kernel,
+    deblur_examples,
+    load_kernels,
+    natural_examples,
+    quantize,
+    read_uint8,
+    sr_examples,
+)
+from dsdviz.images import save_image
+from dsdviz.resize import downscale
+
+
+@pytest.fixture
+def folder(tmp_path, rng):
+    """Three small 8-bit RGB images (two 64 x 72, one 80 x 64)."""
+    for name, size in (("a", (64, 72)), ("b", (64, 72)), ("c", (80, 64))):
+        save_image(torch.rand(1, 3, *size, generator=rng), tmp_path / "hr" / f"{name}.png")
+    return tmp_path / "hr"
+
+
+def test_step_sampler_splits_each_global_batch():
+    single = StepSampler(6, start_step=2)
+    ranks = [StepSampler(6, start_step=2, rank=r, world_size=2) for r in range(2)]
+    first = [next(iter(single)) for _ in range(1)]
+    assert first == [12]
+    stream = iter(single)
+    global_batch = [next(stream) for _ in range(6)]
+    parts = [[next(it) for _ in range(3)] for it in map(iter, ranks)]
+    assert parts[0] + parts[1] == global_batch == list(range(12, 18))
+    with pytest.raises(ValueError, match="not divisible"):
+        StepSampler(5, world_size=2)
+
+
+def test_items_are_deterministic_and_worker_independent(folder):
+    data = SRPairs(folder, scale=4, crop=8, seed=3)
+    torch.testing.assert_close(data[7]["input"], SRPairs(folder, scale=4, crop=8, seed=3)[7]["input"])
+    assert not torch.equal(data[7]["input"], SRPairs(folder, scale=4, crop=8, seed=4)[7]["input"])
+    loaders = [DataLoader(data, batch_size=4, sampler=StepSampler(4), num_workers=w) for w in (0, 2)]
+    batches = [next(iter(loader)) for loader in loaders]
+    torch.testing.assert_close(batches[0]["target"], batches[1]["target"], rtol=0, atol=0)
+    # each pass visits every image once
+    picks = [data.pick(k)[0] for k in range(6)]
+    assert sorted(picks[:3]) == sorted(picks[3:]) == [0, 1, 2]
+
+
+def test_sr_pairs_on_the_fly_equal_the_whole_image_downscale(folder):
+    data = SRPairs(folder, scale=4, crop=8, seed=0, dequantize=False)
+    for index in range(6):
+        which, _ = data.pick(index)
+        hr = read_uint8(str(data.paths[which]))
+        full = quantize(downscale(hr[None].double() / 255, 4)[0])
+        for top, left in ((0, 0), (3, 5), (hr.shape[-2] // 4 - 8, hr.shape[-1] // 4 - 8)):
+            assert torch.equal(data.lr_crop(hr, top, left), full[:, top : top + 8, left : left + 8])
+
+
+def test_sr_pairs_from_lr_folder_are_aligned(shared_data):
+    data = SRPairs(
+        shared_data / "Set5" / "HR", crop=12, lr=shared_data / "Set5" / "LR_bicubic" / "X4", dequantize=False
+    )
+    for index in range(5):
+        item = data[index]
+        assert item["input"].shape == (3, 12, 12) and item["target"].shape == (3, 48, 48)
+        # the LR file is a bicubic downscale of the HR image: the pair agrees to a few 8-bit levels
+        difference = downscale(item["target"][None].double(), 4)[0] - item["input"].double()
+        assert difference[:, 2:-2, 2:-2].abs().mean() < 2 / 255
+
+
+def test_dequantisation_noise_stays_in_the_8_bit_cell(folder):
+    noisy, clean = NaturalCrops(folder, crop=16, seed=1), NaturalCrops(folder, crop=16, seed=1, dequantize=False)
+    x, v = noisy[5]["target"], clean[5]["target"] * 255
+    assert ((x * 256 >= v.round() - 1e-4) & (x * 256 < v.round() + 1)).all()
+    assert 0.3 < float((x * 256 - v.round()).mean()) < 0.7
+
+
+def test_camera_shake_kernel():
+    kernels = [camera_shake_kernel(21, torch.Generator().manual_seed(s)) for s in range(20)]
+    for k in kernels:
+        assert k.shape == (21, 21) and (k >= 0).all() and float(k.sum()) == pytest.approx(1, abs=1e-6)
+        rows, cols = torch.nonzero(k, as_tuple=True)
+        extent = max(int(rows.max() - rows.min()), int(cols.max() - cols.min()))
+        assert 0.3 * 20 - 1 <= extent <= 20  # blur length in the documented range
+    assert torch.equal(kernels[3], camera_shake_kernel(21, torch.Generator().manual_seed(3)))
+    assert len({tuple(k.flatten().tolist()) for k in kernels}) == 20
+    with pytest.raises(ValueError, match="odd"):
+        camera_shake_kernel(20)
+
+
+def test_blur_is_valid_convolution(rng):
+    x = torch.rand(3, 30, 26, generator=rng, dtype=torch.float64)
+    kernel = camera_shake_kernel(9, rng).double()
+    expected = F.conv2d(x[None], kernel.flip(0, 1)[None, None].expand(3, 1, 9, 9), groups=3)[0]
+    torch.testing.assert_close(blur(x, kernel), expected)
+
+
+def test_synthetic_deblur_pairs(folder):
+    data = DeblurPairs(folder, crop=24, kernel_size=9, noise=0.0, seed=2, dequantize=False)
+    item = data[4]
+    assert item["input"].shape == item["target"].shape == (3, 24, 24)
+    # the blurred crop is the blur of the sharp crop's neighbourhood (up to 8-bit rounding) and differs from it
+    assert 0 < float((item["input"] - item["target"]).abs().mean())
+    assert float(item["input"].mean()) == pytest.approx(float(item["target"].mean()), abs=0.05)
+
+
+def test_real_deblur_pairs_and_kernel_files(shared_data):
+    gopro = shared_data / "deblur" / "GoPro_samples"
+    data = DeblurPairs(gopro / "sharp", crop=32, blurred=gopro / "blur", dequantize=False)
+    item = data[0]
+    assert item["input"].shape == (3, 32, 32)
+    assert float((item["input"] - item["target"]).abs().mean()) < 0.2  # aligned pairs, not unrelated crops
+    kernels = load_kernels(shared_data / "deblur" / "kernels" / "Levin09_npy")
+    assert len(kernels) == 8 and all(float(k.sum()) == pytest.approx(1) for k in kernels)
+    levin = DeblurPairs(gopro / "sharp", crop=32, kernels=shared_data / "deblur" / "kernels" / "Levin09_npy")
+    assert levin[1]["input"].shape == (3, 32, 32)
+
+
+def test_examples(folder, tmp_path):
+    sr = sr_examples(folder, scale=4, crop=32)
+    assert [e.name for e in sr] == ["a", "b", "c"]
+    assert sr[0].input.shape == (1, 3, 8, 8) and sr[0].target.shape == (1, 3, 32, 32)
+    deblur = deblur_examples(folder, kernel_size=9, limit=2, seed=1)
+    assert len(deblur) == 2 and deblur[0].input.shape == deblur[0].target.shape == (1, 3, 64, 72)
+    torch.testing.assert_close(deblur[0].input, deblur_examples(folder, kernel_size=9, limit=1, seed=1)[0].input)
+    natural = natural_examples(folder, crop=16, per_image=2)
+    assert [e.name for e in natural][:2] == ["a_0", "a_1"] and natural[0].input.shape == (1, 3, 16, 16)
+
+
+def test_bad_data(folder, tmp_path):
+    with pytest.raises(ValueError, match="smaller than the"):
+        SRPairs(folder, crop=20)[0]
+    save_image(torch.zeros(1, 3, 16, 18), tmp_path / "lr" / "other.png")
+    with pytest.raises(ValueError, match="no LR image named a"):
+        SRPairs(folder, lr=tmp_path / "lr")
+    with pytest.raises(ValueError, match="does not exist"):
+        NaturalCrops(tmp_path / "missing")
+    np.save(tmp_path / "bad.npy", -np.ones((3, 3)))
+    with pytest.raises(ValueError, match="non-negative"):
+        load_kernels(tmp_path)
+    with pytest.raises(IndexError):
+        NaturalCrops(folder, crop=8)[-1]

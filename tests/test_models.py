@@ -1,0 +1,148 @@
+"""Networks: exact parameter counts (supplementary Tables 4, 5), shapes, skip paths, gradients, saving, bad input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dsdviz.models import (
+    DSDRegressor,
+    XResBlock,
+    XSRResNet,
+    XUnit,
+    count_parameters,
+    dsd_regressor,
+    load_model,
+    save_model,
+    xsrresnet_deblur,
+    xsrresnet_sr,
+    xunit,
+)
+
+
+@pytest.mark.parametrize(
+    ("build", "count"),
+    [
+        (xsrresnet_sr, 1_111_299),  # 4864 + 10 x 76928 + 2 x 147712 + 36928 + 4803
+        (xsrresnet_deblur, 815_875),  # the same without the two up-sampling stages
+        (lambda: xsrresnet_sr(num_blocks=5), 726_659),  # the 5-block model of Fig. 13
+        (dsd_regressor, 745_508),
+    ],
+)
+def test_parameter_counts(build, count):
+    assert count_parameters(build()) == count
+
+
+def test_block_parameter_counts():
+    assert count_parameters(XUnit(64)) == 64 * 49 + 64
+    assert count_parameters(XResBlock(64)) == 2 * 9 * 64 * 64 + 64 * 50
+
+
+def test_xunit_module_equals_functional_and_formula(rng):
+    unit = XUnit(8)
+    x = torch.randn(2, 8, 9, 7, generator=rng)
+    gate = torch.sigmoid(F.conv2d(x, unit.gate.weight, unit.gate.bias, padding=3, groups=8))
+    torch.testing.assert_close(unit(x), x * gate)
+    torch.testing.assert_close(unit(x), xunit(x, unit.gate.weight, unit.gate.bias))
+
+
+def test_xunit_gradcheck(rng):
+    x = torch.randn(1, 2, 5, 5, dtype=torch.float64, generator=rng, requires_grad=True)
+    weight = torch.randn(2, 1, 3, 3, dtype=torch.float64, generator=rng, requires_grad=True)
+    bias = torch.randn(2, dtype=torch.float64, generator=rng, requires_grad=True)
+    assert torch.autograd.gradcheck(xunit, (x, weight, bias))
+
+
+@pytest.mark.parametrize(("scale", "size"), [(1, (10, 12)), (2, (20, 24)), (4, (40, 48)), (8, (80, 96))])
+def test_xsrresnet_shapes(scale, size, rng):
+    net = XSRResNet(scale=scale, num_blocks=2)
+    assert net(torch.rand(3, 3, 10, 12, generator=rng)).shape == (3, 3, *size)
+
+
+@pytest.mark.parametrize(("scale", "skip"), [(4, "bilinear"), (4, "bicubic"), (1, "bilinear")])
+def test_skip_is_the_upsampled_input(scale, skip, rng):
+    """With the last convolution zeroed, the network outputs its up-sampled input (the global skip)."""
+    net = XSRResNet(scale=scale, num_blocks=1, skip=skip)
+    torch.nn.init.zeros_(net.tail[-1].weight)
+    torch.nn.init.zeros_(net.tail[-1].bias)
+    x = torch.rand(1, 3, 6, 5, generator=rng)
+    expected = x if scale == 1 else F.interpolate(x, scale_factor=scale, mode=skip, align_corners=False)
+    torch.testing.assert_close(net(x), expected)
+
+
+def test_untrained_sr_output_is_close_to_its_skip(rng):
+    """The scaled initialisation starts near the up-sampled input instead of outputs of +-100."""
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 16, 16, generator=rng)
+    difference = xsrresnet_sr()(x) - F.interpolate(x, scale_factor=4, mode="bilinear", align_corners=False)
+    assert difference.abs().mean() < 0.2
+
+
+def test_forward_backward_tiny(rng):
+    net = xsrresnet_sr(num_blocks=2)
+    x = torch.rand(2, 3, 8, 8, generator=rng)
+    loss = (net(x) - torch.rand(2, 3, 32, 32, generator=rng)).abs().mean()
+    loss.backward()
+    grads = [p.grad for p in net.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert all(g.abs().sum() > 0 for g in grads)
+
+
+def test_regressor_outputs_and_gradients(rng):
+    psi = DSDRegressor(alpha=4)
+    psi.target_scale.copy_(torch.tensor([1e-3, 2e-3, 4e-3, 8e-3]))
+    y_a = torch.rand(3, 3, 20, 24, generator=rng)
+    out = psi(y_a)
+    assert out.shape == (3, 4) and (out >= 0).all()
+    torch.testing.assert_close(psi.eval()(y_a[:1]), psi.target_scale[None], rtol=0.05, atol=0)  # starts at the mean
+    psi.train()
+    psi(y_a).sum().backward()
+    assert psi.stem[0].weight.grad.abs().sum() > 0 and psi.head[2].weight.grad.abs().sum() > 0
+    assert all(torch.isfinite(p.grad).all() for p in psi.parameters() if p.grad is not None)
+    assert psi.alpha == 4.0 and psi.layers == ("relu1_2", "relu2_1", "relu2_2", "relu3_1")
+
+
+def test_regressor_strides_and_projections():
+    psi = dsd_regressor()
+    strides = [block.branch[0].stride[0] for block in psi.blocks]
+    widths = [block.branch[0].out_channels for block in psi.blocks]
+    projections = [not isinstance(block.shortcut, torch.nn.Identity) for block in psi.blocks]
+    assert strides == [1, 1, 2, 1, 2, 1, 2, 1]
+    assert widths == [32, 32, 32, 32, 64, 64, 128, 128]
+    assert projections == [False, False, True, False, True, False, True, False]
+
+
+@pytest.mark.parametrize("half", [False, True])
+def test_save_load_round_trip(tmp_path, rng, half):
+    torch.manual_seed(1)
+    for net, x in ((xsrresnet_sr(num_blocks=2), torch.rand(1, 3, 8, 8, generator=rng)),
+                   (DSDRegressor(alpha=2, crop=16), torch.rand(2, 3, 16, 16, generator=rng))):  # fmt: skip
+        net.eval()
+        path = save_model(net, tmp_path / f"{net.kind}.pt", half=half, meta={"note": "test"})
+        loaded = load_model(path)
+        assert type(loaded) is type(net) and loaded.config == net.config and not loaded.training
+        tolerance = {"rtol": 2e-2, "atol": 2e-3} if half else {"rtol": 0, "atol": 0}
+        torch.testing.assert_close(loaded(x), net(x), **tolerance)
+    assert (tmp_path / "xsrresnet.pt").stat().st_size < (2.3e6 if half else 4.6e6)
+
+
+def test_bad_input_and_arguments(tmp_path):
+    net = xsrresnet_sr(num_blocks=1)
+    with pytest.raises(ValueError, match=r"\(B, 3, H, W\).*got \(3, 8, 8\) float32"):
+        net(torch.rand(3, 8, 8))
+    with pytest.raises(ValueError, match="got \\(1, 1, 8, 8\\)"):
+        net(torch.rand(1, 1, 8, 8))
+    with pytest.raises(ValueError, match="uint8"):
+        net(torch.zeros(1, 3, 8, 8, dtype=torch.uint8))
+    with pytest.raises(ValueError, match="power of two"):
+        XSRResNet(scale=3)
+    with pytest.raises(ValueError, match="odd"):
+        XUnit(4, kernel_size=6)
+    with pytest.raises(ValueError, match="does not exist"):
+        load_model(tmp_path / "missing.pt")
+    torch.save({"weights": 1}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not a dsdviz model"):
+        load_model(tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="cannot save"):
+        save_model(torch.nn.Linear(2, 2), tmp_path / "linear.pt")

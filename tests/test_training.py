@@ -1,0 +1,248 @@
+"""The trainer: losses, learning, checkpoints, bit-identical resumption, kill -9, SIGTERM, DDP on gloo, presets."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dsdviz.features import VGG19Features
+from dsdviz.images import save_image
+from dsdviz.losses import dsd_loss, perceptual_loss
+from dsdviz.tasks import available_perceptual_layer, restoration_loss
+from dsdviz.training import TrainConfig, Trainer, history_table, preset
+
+
+@pytest.fixture
+def folder(tmp_path_factory):
+    """Four small 8-bit RGB images of natural-ish content (smoothed noise)."""
+    root = tmp_path_factory.mktemp("images")
+    generator = torch.Generator().manual_seed(0)
+    for index in range(4):
+        x = torch.rand(1, 3, 24, 26, generator=generator)
+        save_image(F.interpolate(x, size=(72, 80), mode="bicubic").clamp(0, 1), root / f"im{index}.png")
+    return root
+
+
+def tiny(task: str, out: Path, data: Path, **overrides) -> TrainConfig:
+    """A run of a few CPU seconds: 2 xResBlocks, small crops and batches."""
+    settings = dict(
+        task=task, data=str(data), out=str(out), num_blocks=2, steps=6, batch_size=4, workers=0,
+        crop={"sr": 8, "deblur": 32, "regressor": 16}[task], checkpoint_every=2, val_every=100, log_every=1,
+        progress=False, calibration_batches=1, kernel_size=9, decay_every=4,
+    )  # fmt: skip
+    settings.update(overrides)
+    return TrainConfig(**settings)
+
+
+def state(trainer: Trainer) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in trainer.network.state_dict().items()}
+
+
+def test_restoration_loss_equals_the_library_losses(vgg_weights):
+    generator = torch.Generator().manual_seed(0)
+    output = torch.rand(2, 3, 32, 32, generator=generator).requires_grad_()
+    target = torch.rand(2, 3, 32, 32, generator=generator)
+    net = VGG19Features(["relu2_1", "relu2_2", "relu3_1", "conv3_1"])
+    terms = restoration_loss(output, target, net, perceptual_weight=0.5, dsd_weight=100, perceptual_layer="conv3_1")
+    (grad,) = torch.autograd.grad(terms["loss"], output)
+    expected = {
+        "l1": F.l1_loss(output, target),
+        "perceptual": perceptual_loss(output, target, "conv3_1", extractor=net),
+        "dsd": dsd_loss(output, target, "training", 2, extractor=net),
+    }
+    total = expected["l1"] + 0.5 * expected["perceptual"] + 100 * expected["dsd"]
+    (expected_grad,) = torch.autograd.grad(total, output)
+    for name, value in expected.items():
+        torch.testing.assert_close(terms[name], value)
+    torch.testing.assert_close(terms["loss"], total)
+    torch.testing.assert_close(grad, expected_grad)
+
+
+def test_perceptual_layer_falls_back_to_the_deepest_available(shared_weights, monkeypatch):
+    monkeypatch.setenv("DSDVIZ_VGG19_WEIGHTS", str(shared_weights))
+    layer, note = available_perceptual_layer("conv5_4")
+    assert layer == "conv3_1" and "conv5_4" in note and "full VGG19" in note
+    assert available_perceptual_layer("conv2_2") == ("conv2_2", None)
+
+
+@pytest.mark.parametrize(("task", "stage"), [("sr", "psnr"), ("sr", "dsd"), ("deblur", "psnr"), ("regressor", "psnr")])
+def test_training_steps_reduce_the_loss(vgg_weights, folder, tmp_path, task, stage):
+    trainer = Trainer(tiny(task, tmp_path, folder, stage=stage, decay_every=1000))
+    batch = next(iter(trainer._loader()))
+    losses = [float(trainer.train_step(batch)["loss"]) for _ in range(12)]
+    assert sum(losses[-3:]) / 3 < 0.96 * losses[0], losses
+
+
+def test_run_logs_validates_checkpoints_and_exports(vgg_weights, folder, tmp_path):
+    trainer = Trainer(tiny("sr", tmp_path / "run", folder, val_data=str(folder), val_crop=32, val_every=3, samples=1))
+    history = trainer.run()
+    validations = [e for e in history if e["split"] == "val"]
+    assert [e["step"] for e in validations] == [0, 3, 6]
+    assert {"psnr", "ssim", "dsd_distance", "psnr_baseline"} <= set(validations[0])
+    assert history_table(history)["step"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert [e["lr"] for e in history if e["split"] == "train"][3:] == [1e-4, 1e-4, 1e-4]  # halved at step 4
+    logged = [json.loads(line) for line in open(tmp_path / "run" / "log.jsonl")]
+    assert logged == history
+    assert (tmp_path / "run" / "samples" / "step_0000006" / "im0.png").is_file()
+    checkpoint = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert checkpoint["step"] == 6 and checkpoint["train_config"]["task"] == "sr"
+    assert (tmp_path / "run" / "model.pt").is_file()
+
+
+def test_checkpoint_round_trip(vgg_weights, folder, tmp_path):
+    config = tiny("regressor", tmp_path, folder)
+    first = Trainer(config)
+    first.run(until=3)
+    saved_rng = torch.get_rng_state()
+    torch.rand(5)  # move the global RNG: resuming must restore it
+    second = Trainer(config, resume=True)
+    assert second.step == 3 and second.history == first.history
+    assert all(torch.equal(a, b) for a, b in zip(state(first).values(), state(second).values()))
+    assert (
+        torch.equal(second.network.target_scale, first.network.target_scale) and (first.network.target_scale > 0).all()
+    )
+    ours, theirs = first.optimizer.state_dict(), second.optimizer.state_dict()
+    assert all(torch.equal(ours["state"][k]["exp_avg"], theirs["state"][k]["exp_avg"]) for k in ours["state"])
+    assert second.scheduler.state_dict() == first.scheduler.state_dict()
+    assert torch.equal(torch.get_rng_state(), saved_rng)
+
+
+@pytest.mark.parametrize(("task", "stage"), [("sr", "dsd"), ("regressor", "psnr")])
+def test_interrupted_and_resumed_run_is_bit_identical(vgg_weights, folder, tmp_path, task, stage):
+    whole = Trainer(tiny(task, tmp_path / "whole", folder, stage=stage))
+    whole.run()
+    config = tiny(task, tmp_path / "parts", folder, stage=stage)
+    Trainer(config).run(until=3)  # "interrupted" after step 3 (checkpoint at step 2 and on stopping)
+    resumed = Trainer(config, resume=True)
+    assert resumed.step == 3
+    resumed.run()
+    for name, value in state(whole).items():
+        assert torch.equal(value, state(resumed)[name]), name
+    assert history_table(resumed.history)["loss"].tolist() == history_table(whole.history)["loss"].tolist()
+
+
+def test_resume_refuses_other_settings_and_starts_fresh_without_checkpoint(folder, tmp_path):
+    config = tiny("sr", tmp_path, folder)
+    assert Trainer(config, resume=True).step == 0  # nothing to resume: a fresh run
+    Trainer(config).run(until=2)
+    with pytest.raises(ValueError, match="lr: 0.0002 -> 0.001"):
+        Trainer(tiny("sr", tmp_path, folder, lr=1e-3), resume=True)
+    assert Trainer(tiny("sr", tmp_path, folder, steps=9), resume=True).config.steps == 9
+
+
+def _cli_train(out: Path, folder: Path, steps: int, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "dsdviz.cli", "train", "sr", "--quick", "--data", str(folder), "--out", str(out),
+        "--steps", str(steps), "--crop", "8", "--blocks", "2", "--checkpoint-every", "3", "--no-progress", *extra,
+    ]  # fmt: skip
+
+
+def _wait_for_step(log: Path, step: int, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        if log.is_file() and any(e.get("step", 0) >= step for e in _entries(log)):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"no step {step} in {log}")
+
+
+def _entries(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines() if line.endswith("}")]
+
+
+def _last_train_step(log: Path) -> int:
+    return max(e["step"] for e in _entries(log) if e["split"] == "train")
+
+
+@pytest.mark.slow
+def test_kill_9_loses_at_most_checkpoint_every_steps(folder, tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(_cli_train(out, folder, 1000), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_for_step(out / "log.jsonl", 8, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    last = _last_train_step(out / "log.jsonl")
+    saved = torch.load(out / "checkpoint.pt", weights_only=True)["step"]  # loads: never a torn file
+    assert 0 <= last - saved <= 3 and saved >= 6
+    finished = subprocess.run(_cli_train(out, folder, last + 2, "--resume"), env=env, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    steps = [e["step"] for e in _entries(out / "log.jsonl") if e["split"] == "train"]
+    assert steps == list(range(1, last + 3))  # the lost steps were redone once, nothing is duplicated
+
+
+@pytest.mark.slow
+def test_sigterm_finishes_the_step_and_saves(folder, tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(
+        _cli_train(out, folder, 1000), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    _wait_for_step(out / "log.jsonl", 4, process)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "checkpoint saved" in stderr and "--resume" in stderr
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["step"] == _last_train_step(out / "log.jsonl")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ddp_gradients(rank: int, world: int, port: int, config: dict, out: str) -> None:
+    """One training step as rank ``rank`` of ``world`` gloo processes; saves the (all-reduced) gradients."""
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world))
+    torch.set_num_threads(1)
+    trainer = Trainer(TrainConfig(**config))
+    trainer.train_step(next(iter(trainer._loader())))
+    torch.save({n: p.grad for n, p in trainer.network.named_parameters()}, Path(out) / f"grads{rank}.pt")
+    trainer.close()
+
+
+@pytest.mark.slow
+def test_ddp_on_two_gloo_processes_matches_one_process(vgg_weights, folder, tmp_path, monkeypatch):
+    for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    config = tiny("sr", tmp_path / "run", folder, stage="dsd", checkpoint_every=100)
+    torch.multiprocessing.spawn(_ddp_gradients, args=(2, _free_port(), asdict(config), str(tmp_path)), nprocs=2)
+    single = Trainer(config)
+    batch = next(iter(single._loader()))
+    assert batch["input"].shape[0] == 4  # the combined batch of the two processes
+    single.train_step(batch)
+    ranks = [torch.load(tmp_path / f"grads{r}.pt", weights_only=True) for r in range(2)]
+    for name, parameter in single.network.named_parameters():
+        torch.testing.assert_close(ranks[0][name], ranks[1][name], rtol=0, atol=0)
+        torch.testing.assert_close(
+            ranks[0][name], parameter.grad, rtol=1e-4, atol=1e-4 * float(parameter.grad.abs().max())
+        )
+
+
+def test_presets(tmp_path):
+    full = preset("sr", quick=False, stage="dsd", root=tmp_path)
+    assert (full.batch_size, full.crop, full.lr, full.betas, full.dsd_weight) == (16, 40, 2e-4, (0.9, 0.99), 100.0)
+    assert (full.perceptual_layer, full.alpha, full.stage, full.decay_every) == ("conv5_4", 2.0, "dsd", 25_000)
+    assert full.data == str(tmp_path / "BSDS500_train") and full.val_lr.endswith("Set14/LR_bicubic/X4")
+    quick = preset("regressor", True, root=tmp_path, steps=7)
+    assert (quick.steps, quick.val_every, quick.decay_every, quick.workers) == (7, 7, 150, 0)
+    own = preset("sr", True, data="a", val_data="b")
+    assert own.val_lr is None  # the default LR folder belongs to the default validation set only
+    with pytest.raises(ValueError, match="task"):
+        preset("denoise")
+    with pytest.raises(ValueError, match="stage"):
+        TrainConfig(task="sr", data="x", stage="gan")
+    with pytest.raises(ValueError, match="steps"):
+        TrainConfig(task="sr", data="x", steps=0)
