@@ -29,7 +29,9 @@ from .losses import (
     target_dsd,
     target_grams,
 )
+from .optimize import match_fingerprint, minimize_dsd, optimize_image
 from .resize import Downscale, downscale, imresize
+from .trajectory import Trajectory
 
 __version__ = "0.1.0"
 
@@ -42,6 +44,7 @@ __all__ = [
     "PerceptualLoss",
     "RangeLoss",
     "StyleLoss",
+    "Trajectory",
     "VGG19Features",
     "VGG19_LAYERS",
     "WEIGHTS_ENV",
@@ -53,7 +56,10 @@ __all__ = [
     "gram",
     "imresize",
     "load_image",
+    "match_fingerprint",
+    "minimize_dsd",
     "multiscale_style_loss",
+    "optimize_image",
     "perceptual_loss",
     "range_loss",
     "save_image",

@@ -35,6 +35,31 @@ FIGURES: dict[str, FigureRecipe] = {
             "per-layer ||DSD|| of natural images, and DSD matrices as heat maps",
             "dsdviz.viz.fingerprints:fingerprints_figure",
         ),
+        FigureRecipe(
+            "fig11_fingerprint_matching",
+            "supp. Fig. 11: a content image optimised to match a reference's style or DSD fingerprint",
+            "dsdviz.viz.optimization_figures:fig11_figure",
+        ),
+        FigureRecipe(
+            "fig12_dsd_minimization",
+            "supp. Fig. 12: gradient descent on ||DSD_4(x)||_1 from an ESRGAN result, with crops and curves",
+            "dsdviz.viz.optimization_figures:fig12_figure",
+        ),
+        FigureRecipe(
+            "train_sr",
+            "xSRResNet 4x (supp. Table 4): loss curves of both stages, before/after on Set5",
+            "dsdviz.viz.training:sr_figure",
+        ),
+        FigureRecipe(
+            "train_deblur",
+            "deblurring xSRResNet (supp. Table 4): loss curves of both stages, before/after",
+            "dsdviz.viz.training:deblur_figure",
+        ),
+        FigureRecipe(
+            "noref_regressor",
+            "Q_DSD (Eq. 5) of BSD100 images vs their bicubic-up-sampled and blurred versions",
+            "dsdviz.viz.training:noref_figure",
+        ),
     )
 }
 
