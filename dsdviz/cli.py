@@ -68,7 +68,7 @@ def _train(args: argparse.Namespace) -> int:
             "val_blur": args.val_blur, "alpha": args.alpha, "steps": args.steps, "batch_size": args.batch_size,
             "crop": args.crop, "num_blocks": args.blocks, "device": args.device, "workers": args.workers,
             "seed": args.seed, "checkpoint_every": args.checkpoint_every, "val_every": args.val_every,
-            "lr": args.lr,
+            "lr": args.lr, "feature_loss": args.feature_loss,
         }.items()
         if value is not None
     }  # fmt: skip
@@ -153,13 +153,16 @@ def _add_training_commands(commands: argparse._SubParsersAction) -> None:
     tr.add_argument("--stage", choices=["psnr", "dsd"], default="psnr",
                     help="psnr: L1 only; dsd: L1 + perceptual + 100 x DSD, from --init (sr, deblur)")  # fmt: skip
     tr.add_argument("--init", type=Path, help="start from these weights (e.g. the psnr stage's model.pt)")
+    tr.add_argument("--feature-loss", choices=["dsd", "style", "multiscale_style"],
+                    help="stage dsd: the feature-distribution term (default dsd; the style losses: supp. Fig. 13)")
     tr.add_argument("--lr-data", type=Path, help="SR: LR images matching --data (default: bicubic on the fly)")
     tr.add_argument("--blur-data", type=Path, help="deblur: blurred images matching --data (default: synthesised)")
     tr.add_argument("--kernels", type=Path, help="deblur: folder of .npy blur kernels (default: random camera shake)")
     tr.add_argument("--val-data", type=Path, help="validation ground truth (HR / sharp / natural)")
     tr.add_argument("--val-lr", type=Path, help="validation LR images (SR)")
     tr.add_argument("--val-blur", type=Path, help="validation blurred images (deblur)")
-    tr.add_argument("--alpha", type=float, help="regressor: downscaling factor (2 or 4)")
+    tr.add_argument("--alpha", type=float,
+                    help="downscaling factor: the regressor's (2 or 4), or stage dsd's DSD term's (default 2)")
     tr.add_argument("--steps", type=int)
     tr.add_argument("--batch-size", type=int, help="global batch size")
     tr.add_argument("--crop", type=int, help="network input crop in px (LR for SR, y|a for the regressor)")

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from .images import load_image, save_image
 from .metrics import dsd_distance, psnr, q_dsd, ssim
@@ -40,12 +41,15 @@ def restore(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 def restore_files(
     model_path: str | os.PathLike, images: Sequence[str | os.PathLike], out_dir: str | os.PathLike,
-    device: str = "cpu",
+    device: str = "cpu", progress: bool = True,
 ) -> list[Path]:  # fmt: skip
-    """Restore image files with a saved network; writes ``<out_dir>/<name>.png`` for each and returns the paths."""
+    """Restore image files with a saved network; writes ``<out_dir>/<name>.png`` for each and returns the paths.
+
+    ``progress``: show a progress bar (a widget in Jupyter, text in a terminal).
+    """
     model = load_model(model_path, map_location=device)
     written = []
-    for path in images:
+    for path in tqdm(images, desc="restore", unit="image", disable=not progress):
         x = load_image(path).to(device)
         written.append(save_image(restore(model, x), Path(out_dir) / f"{Path(path).stem}.png"))
     return written
@@ -104,17 +108,18 @@ def degraded_versions(
 
 
 def q_dsd_table(
-    versions: dict[str, list[tuple[str, torch.Tensor]]], regressors: Sequence[nn.Module]
+    versions: dict[str, list[tuple[str, torch.Tensor]]], regressors: Sequence[nn.Module], progress: bool = True
 ) -> list[dict[str, float | str]]:
     """Q_DSD of every image of :func:`degraded_versions` (or any ``{version: [(name, image)]}``).
 
-    Returns rows ``{"image", "version", "q_dsd_a<alpha>", ...}``.
+    Returns rows ``{"image", "version", "q_dsd_a<alpha>", ...}``. ``progress``: show a
+    progress bar over the images (a widget in Jupyter, text in a terminal).
     """
-    rows: list[dict[str, float | str]] = []
-    for version, images in versions.items():
-        for name, image in images:
-            rows.append({"image": name, "version": version, **score_image(image, None, regressors)})
-    return rows
+    items = [(version, name, image) for version, images in versions.items() for name, image in images]
+    return [
+        {"image": name, "version": version, **score_image(image, None, regressors)}
+        for version, name, image in tqdm(items, desc="Q_DSD", unit="image", disable=not progress)
+    ]
 
 
 def q_dsd_summary(rows: Sequence[dict[str, float | str]]) -> dict[str, dict[str, float]]:

@@ -13,6 +13,15 @@ shared file stops at relu3_1), the perceptual loss uses the deepest convolution 
 weights cover and the run records a note saying so. Both VGG terms share one feature
 pass per image (output, output|2, target, target|2), computed in float32.
 
+The feature-distribution term of stage 2 is chosen by ``feature_loss`` (supplementary
+Fig. 13 compares the three on the same network, settings and seed), weighted by
+``dsd_weight``:
+
+* ``"dsd"`` (default): :func:`dsdviz.dsd_loss`, layers relu2_1, relu2_2, relu3_1, ``alpha``;
+* ``"style"``: :func:`dsdviz.style_loss`, Gram L1 summed over relu1_2, relu2_1, relu3_1;
+* ``"multiscale_style"``: :func:`dsdviz.multiscale_style_loss` with factors ``(1, alpha)``
+  over the same layers (full and half resolution for ``alpha = 2``, both contributing).
+
 The regressor's loss is the per-layer normalised MSE: ``mean_l mean_batch ((psi_l(y|a) -
 ||DSD_{l,a}(y)||_1) / s_l)^2`` with ``s_l`` the mean norm over calibration batches of the
 training stream (the regressor's ``target_scale`` buffer, see :mod:`dsdviz.models.regressor`).
@@ -49,12 +58,15 @@ from .fingerprint import dsd_unchecked, gram
 from .metrics import dsd_distance, psnr, ssim
 from .models import DSDRegressor, XSRResNet
 from .resize import downscale, imresize
+from .validation import check_choice
 
 if TYPE_CHECKING:
     from .training import TrainConfig
 
 TaskName = Literal["sr", "deblur", "regressor"]
 TASKS: tuple[str, ...] = ("sr", "deblur", "regressor")
+FeatureLoss = Literal["dsd", "style", "multiscale_style"]
+FEATURE_LOSSES: tuple[str, ...] = ("dsd", "style", "multiscale_style")
 Batch = dict[str, torch.Tensor]
 
 
@@ -77,6 +89,13 @@ def available_perceptual_layer(preferred: str = "conv5_4") -> tuple[str, str | N
     return deepest, note
 
 
+def feature_layers(feature_loss: FeatureLoss, dsd_layers: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The VGG19 layers of a feature-distribution loss: ``"training"`` for DSD, ``"style"`` for the style losses."""
+    if feature_loss == "dsd":
+        return tuple(dsd_layers) if dsd_layers is not None else LAYER_PRESETS["training"]
+    return LAYER_PRESETS["style"]
+
+
 def restoration_loss(
     output: torch.Tensor,
     target: torch.Tensor,
@@ -88,22 +107,29 @@ def restoration_loss(
     perceptual_layer: str = "conv5_4",
     dsd_layers: Sequence[str] = LAYER_PRESETS["training"],
     alpha: float = 2,
+    feature_loss: FeatureLoss = "dsd",
 ) -> dict[str, torch.Tensor]:
-    """``l1_weight * L1 + perceptual_weight * perceptual + dsd_weight * DSD`` and its terms.
+    """``l1_weight * L1 + perceptual_weight * perceptual + dsd_weight * <feature_loss>`` and its terms.
 
     Equal to combining :func:`torch.nn.functional.l1_loss`, :func:`dsdviz.perceptual_loss`
-    and :func:`dsdviz.dsd_loss` (batch means), with one VGG19 pass per image and scale and
-    no input checks (the trainer's data are valid by construction).
+    and the feature-distribution loss (batch means): :func:`dsdviz.dsd_loss` (layers
+    ``dsd_layers``, factor ``alpha``), :func:`dsdviz.style_loss` or
+    :func:`dsdviz.multiscale_style_loss` (factors ``(1, alpha)``; both style losses on the
+    ``"style"`` layers), with one VGG19 pass per image and scale and no input checks (the
+    trainer's data are valid by construction).
 
     Args:
         output: network outputs ``(B, 3, H, W)`` (any range).
         target: ground truth ``(B, 3, H, W)`` in ``[0, 1]``.
-        extractor: VGG19 features covering ``perceptual_layer`` and ``dsd_layers``
-            (unused when both weights are 0).
+        extractor: VGG19 features covering ``perceptual_layer`` and the feature loss's
+            layers (:func:`feature_layers`; unused when both weights are 0).
+        dsd_weight: weight of the feature-distribution term (named for the default, DSD).
+        feature_loss: ``"dsd"``, ``"style"`` or ``"multiscale_style"``.
 
     Returns:
-        ``{"loss": scalar, "l1": ..., "perceptual": ..., "dsd": ...}`` (only the used terms).
+        ``{"loss": scalar, "l1": ..., "perceptual": ..., <feature_loss>: ...}`` (only the used terms).
     """
+    check_choice(feature_loss, FEATURE_LOSSES, "feature_loss")
     terms = {"l1": (output - target).abs().mean()}
     if perceptual_weight or dsd_weight:
         if extractor is None:
@@ -114,16 +140,25 @@ def restoration_loss(
         if perceptual_weight:
             terms["perceptual"] = (mine[perceptual_layer] - theirs[perceptual_layer]).abs().mean()
         if dsd_weight:
-            mine_coarse = extractor(downscale(output, alpha))
-            with torch.no_grad():
-                theirs_coarse = extractor(downscale(target, alpha))
-            total = output.new_zeros(())
-            for name in dsd_layers:
+            layers = feature_layers(feature_loss, dsd_layers)
+            coarse = feature_loss != "style"
+            if coarse:
+                mine_coarse = extractor(downscale(output, alpha))
                 with torch.no_grad():
-                    reference = gram(theirs[name]) - gram(theirs_coarse[name])
-                total = total + (gram(mine[name]) - gram(mine_coarse[name]) - reference).abs().mean()
-            terms["dsd"] = total
-    weights = {"l1": l1_weight, "perceptual": perceptual_weight, "dsd": dsd_weight}
+                    theirs_coarse = extractor(downscale(target, alpha))
+            total = output.new_zeros(())
+            for name in layers:
+                with torch.no_grad():
+                    fine_ref = gram(theirs[name])
+                    coarse_ref = gram(theirs_coarse[name]) if coarse else None
+                if feature_loss == "dsd":
+                    total = total + (gram(mine[name]) - gram(mine_coarse[name]) - (fine_ref - coarse_ref)).abs().mean()
+                else:
+                    total = total + (gram(mine[name]) - fine_ref).abs().mean()
+                    if coarse:
+                        total = total + (gram(mine_coarse[name]) - coarse_ref).abs().mean()
+            terms[feature_loss] = total
+    weights = {"l1": l1_weight, "perceptual": perceptual_weight, feature_loss: dsd_weight}
     terms["loss"] = sum(weights[name] * value for name, value in terms.items())
     return terms
 
@@ -151,7 +186,7 @@ class RestorationTask:
                 if note:
                     self.notes.append(note)
                     warnings.warn(note, stacklevel=2)
-            layers = list(LAYER_PRESETS["training"])
+            layers = list(feature_layers(config.feature_loss))
             if config.perceptual_weight and self.perceptual_layer not in layers:
                 layers.append(self.perceptual_layer)
             self.extractor = VGG19Features(layers).to(device)
@@ -161,13 +196,14 @@ class RestorationTask:
     def build_model(self) -> nn.Module:
         return XSRResNet(scale=self.scale, num_blocks=self.config.num_blocks)
 
-    def dataset(self) -> Dataset:
+    def dataset(self, seed: int | None = None) -> Dataset:
         c = self.config
+        seed = c.seed if seed is None else seed
         if c.task == "sr":
-            return SRPairs(c.data, scale=c.scale, crop=c.crop, lr=c.lr_data, seed=c.seed)
+            return SRPairs(c.data, scale=c.scale, crop=c.crop, lr=c.lr_data, seed=seed)
         return DeblurPairs(
             c.data, crop=c.crop, blurred=c.blur_data, kernels=c.kernels, kernel_size=c.kernel_size,
-            noise=c.noise, seed=c.seed,
+            noise=c.noise, seed=seed,
         )  # fmt: skip
 
     def prepare(self, model: nn.Module, dataset: Dataset) -> None:
@@ -183,6 +219,7 @@ class RestorationTask:
             output.float(), batch["target"], self.extractor, l1_weight=c.l1_weight,
             perceptual_weight=c.perceptual_weight if dsd_stage else 0.0,
             dsd_weight=c.dsd_weight if dsd_stage else 0.0, perceptual_layer=self.perceptual_layer,
+            alpha=c.alpha, feature_loss=c.feature_loss,
         )  # fmt: skip
 
     def examples(self) -> list[Example]:
@@ -315,7 +352,7 @@ class Task(Protocol):
 
     def build_model(self) -> nn.Module: ...
 
-    def dataset(self) -> Dataset: ...
+    def dataset(self, seed: int | None = None) -> Dataset: ...
 
     def prepare(self, model: nn.Module, dataset: Dataset) -> None: ...
 

@@ -24,7 +24,14 @@ code with smaller crops, batches and step counts. :class:`Trainer` runs it:
   scores (PSNR/SSIM with scikit-image, DSD distance; regressor errors per layer) at step
   0, every ``val_every`` steps and at the end, sample images under ``samples/``, and a
   ``tqdm`` progress bar. The final weights go to ``model.pt``
-  (:func:`dsdviz.models.load_model`).
+  (:func:`dsdviz.models.load_model`);
+* with ``monitor_every``, the same loss terms on one *fixed* batch of ``monitor_batch``
+  training-like pairs (drawn from the stream with seed ``seed + 2``), without gradient and
+  with the network in eval mode, at step 0, every ``monitor_every`` steps and at the end
+  (``split: "monitor"`` in the history). Each training batch is a new random draw, so the
+  logged training loss mixes learning with batch-to-batch variation (large for small
+  crops, where the perceptual and DSD terms depend strongly on the crop's content); the
+  fixed-batch curve shows the learning alone.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ import random
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,14 +59,15 @@ from .data import StepSampler
 from .images import save_image
 from .models.serialization import atomic_save, load_model, model_record
 from .samples import data_root
-from .tasks import TASKS, make_task
+from .tasks import FEATURE_LOSSES, TASKS, make_task
 from .validation import check_choice, check_positive_int
 
 CHECKPOINT_FORMAT = "dsdviz-checkpoint-1"
 
 #: Settings that may change between a checkpoint and its resumption (they do not change the result).
 RESUMABLE_CHANGES = frozenset(
-    {"steps", "out", "checkpoint_every", "val_every", "log_every", "workers", "samples", "device", "init", "progress"}
+    {"steps", "out", "checkpoint_every", "val_every", "log_every", "workers", "samples", "device", "init", "progress",
+     "monitor_every", "monitor_batch"}
 )
 
 
@@ -70,6 +78,13 @@ class TrainConfig:
     Sizes: ``crop`` is the side of the network's *input* crop in pixels (the LR crop for
     SR, the blurred crop for deblurring, ``y|a`` for the regressor, whose natural crops
     are ``crop * alpha`` px). ``batch_size`` is global (split across DDP processes).
+
+    Stage ``"dsd"`` of SR/deblurring adds ``perceptual_weight x perceptual +
+    dsd_weight x <feature_loss>``; ``feature_loss`` is ``"dsd"`` (the paper), ``"style"`` or
+    ``"multiscale_style"`` (Fig. 13's alternatives, see :mod:`dsdviz.tasks`); ``alpha`` is the
+    factor between the compared scales (DSD, multi-scale style) and the regressor's factor.
+    ``monitor_every`` (``None``: off) logs the loss terms on a fixed batch of
+    ``monitor_batch`` pairs (see the module docstring).
     """
 
     task: Literal["sr", "deblur", "regressor"]
@@ -99,6 +114,7 @@ class TrainConfig:
     l1_weight: float = 1.0
     perceptual_weight: float = 1.0
     dsd_weight: float = 100.0
+    feature_loss: Literal["dsd", "style", "multiscale_style"] = "dsd"
     perceptual_layer: str = "conv5_4"
     kernel_size: int = 31
     noise: float = 0.01
@@ -110,14 +126,20 @@ class TrainConfig:
     checkpoint_every: int = 1000
     val_every: int = 5000
     log_every: int = 10
+    monitor_every: int | None = None
+    monitor_batch: int = 32
     samples: int = 3
     progress: bool = True
 
     def __post_init__(self) -> None:
         check_choice(self.task, TASKS, "task")
         check_choice(self.stage, ("psnr", "dsd"), "stage")
-        for name in ("steps", "batch_size", "crop", "decay_every", "checkpoint_every", "val_every", "log_every"):
+        check_choice(self.feature_loss, FEATURE_LOSSES, "feature_loss")
+        for name in ("steps", "batch_size", "crop", "decay_every", "checkpoint_every", "val_every", "log_every",
+                     "monitor_batch"):  # fmt: skip
             check_positive_int(getattr(self, name), name)
+        if self.monitor_every is not None:
+            check_positive_int(self.monitor_every, "monitor_every")
         self.betas = tuple(self.betas)  # type: ignore[assignment]
         for name in ("data", "out", "init", "lr_data", "blur_data", "kernels", "val_data", "val_lr", "val_blur"):
             value = getattr(self, name)
@@ -142,6 +164,8 @@ def preset(
     per epoch on DIV2K-sized data; these step counts are our equivalent, stated here. Quick
     mode halves the rate after 3/4 of its steps. ``decay_every`` follows the preset's step
     count, not an overridden ``steps`` (so that a resumed, extended run keeps its schedule).
+    The loss on a fixed batch is logged every 1000 steps (full; 32 pairs) or about 10 times
+    per run (quick; 16 pairs).
 
     ``overrides`` replace any field, e.g. ``preset("sr", steps=10, out="runs/x")``.
     """
@@ -171,14 +195,17 @@ def preset(
         settings.update(
             crop={"sr": 40, "deblur": 160, "regressor": 80}[task], batch_size=16,
             steps=steps[0] if stage == "psnr" else steps[1], val_every=5000, checkpoint_every=1000, log_every=20,
+            monitor_every=1000,
         )  # fmt: skip
         settings["decay_every"] = settings["steps"] // 4
         if task == "regressor":
             settings.update(val_per_image=4)
     settings.update(task=task, stage=stage, out=f"runs/{task}" + ("" if task == "regressor" else f"_{stage}"))
     settings.update(overrides)
-    if quick:  # validate before and after only
+    if quick:  # validate before and after only; the loss on a fixed batch of 16 about 10 times
         settings.setdefault("val_every", settings["steps"])
+        settings.setdefault("monitor_every", max(1, settings["steps"] // 10))
+        settings.setdefault("monitor_batch", 16)
     return TrainConfig(**settings)
 
 
@@ -265,8 +292,8 @@ class Trainer:
     Attributes:
         model: the network (wrapped in DDP when distributed; :attr:`network` unwraps it).
         step: optimisation steps done.
-        history: log entries, ``{"step", "split": "train", "lr", "loss", <terms>, "seconds"}``
-            and ``{"step", "split": "val", <scores>}``.
+        history: log entries, ``{"step", "split": "train", "lr", "loss", <terms>, "seconds"}``,
+            ``{"step", "split": "val", <scores>}`` and ``{"step", "split": "monitor", "loss", <terms>}``.
         notes: remarks about the run (e.g. a perceptual-layer fallback), also in the checkpoint.
     """
 
@@ -301,6 +328,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
         self.step = 0
         self.history: list[dict[str, Any]] = []
+        self._monitor_batch: dict[str, torch.Tensor] | None = None
         if checkpoint is not None:
             self._restore(model, checkpoint)
         else:
@@ -326,7 +354,9 @@ class Trainer:
 
     @staticmethod
     def _merge(config: TrainConfig, checkpoint: dict[str, Any]) -> TrainConfig:
-        saved = dict(checkpoint["train_config"])
+        # settings added after a checkpoint was written take their defaults: what that run used
+        defaults = {f.name: f.default for f in fields(TrainConfig) if f.default is not MISSING}
+        saved = {**defaults, **checkpoint["train_config"]}
         saved["betas"] = tuple(saved["betas"])
         changed = [
             f.name
@@ -408,6 +438,28 @@ class Trainer:
             dist.barrier()
         return scores
 
+    def monitor(self) -> dict[str, float]:
+        """The loss terms on the fixed monitor batch (rank 0; eval mode, no gradient), logged as ``"monitor"``.
+
+        Returns ``{}`` when ``monitor_every`` is ``None`` and on other ranks.
+        """
+        if self.rank != 0 or self.config.monitor_every is None:
+            return {}
+        if self._monitor_batch is None:
+            stream = self.task.dataset(seed=self.config.seed + 2)  # seed + 1: the regressor's calibration
+            items = [stream[k] for k in range(self.config.monitor_batch)]
+            self._monitor_batch = {key: torch.stack([item[key] for item in items]) for key in items[0]}
+        network = self.network
+        network.eval()
+        try:
+            with torch.no_grad():
+                terms = self.task.losses(network, self._monitor_batch, self.amp_dtype)
+        finally:
+            network.train()
+        values = {name: float(value) for name, value in terms.items()}
+        self._log({"step": self.step, "split": "monitor", **values})
+        return values
+
     def _stop_requested(self, guard: _StopOnSignal) -> bool:
         flag = torch.tensor([float(guard.requested is not None)])
         if self.world > 1:
@@ -443,6 +495,8 @@ class Trainer:
         until = c.steps if until is None else min(until, c.steps)
         if self.step == 0 and not any(e["split"] == "val" for e in self.history):
             self.validate()
+        if self.step == 0 and c.monitor_every and not any(e["split"] == "monitor" for e in self.history):
+            self.monitor()
         if self.step >= until:
             return self.history
         network = self.network
@@ -469,10 +523,12 @@ class Trainer:
                                    "seconds": (time.perf_counter() - started) / count})  # fmt: skip
                         bar.set_postfix(loss=f"{means['loss']:.4g}")
                         sums, count, started = {}, 0, time.perf_counter()
-                    if self.step % c.checkpoint_every == 0:
-                        self.save_checkpoint()
                     if self.step % c.val_every == 0 or self.step == c.steps:
                         self.validate()
+                    if c.monitor_every and (self.step % c.monitor_every == 0 or self.step == c.steps):
+                        self.monitor()
+                    if self.step % c.checkpoint_every == 0:  # after the scores, so that they are in it
+                        self.save_checkpoint()
                     if self._stop_requested(guard):
                         self.save_checkpoint()
                         raise KeyboardInterrupt(

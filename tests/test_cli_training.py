@@ -14,7 +14,7 @@ from dsdviz.models import load_model
 
 
 @pytest.mark.parametrize(("command", "words"), [
-    ("train", ["--quick", "--resume", "--stage", "torchrun", "--init"]),
+    ("train", ["--quick", "--resume", "--stage", "torchrun", "--init", "--feature-loss"]),
     ("restore", ["--out", "model.pt"]),
     ("score", ["--ref", "--regressor", "--shave", "--csv"]),
 ])  # fmt: skip
@@ -72,3 +72,22 @@ def test_score_errors(tmp_path, capsys):
     assert "no reference image named a" in capsys.readouterr().err
     assert main(["restore", str(tmp_path / "none.pt"), str(tmp_path / "a.png"), "--out", str(tmp_path)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_train_stage_two_with_another_feature_loss(vgg_weights, tmp_path, capsys):
+    generator = torch.Generator().manual_seed(0)
+    for index in range(2):
+        hr = F.interpolate(torch.rand(1, 3, 16, 20, generator=generator), size=(64, 80), mode="bicubic").clamp(0, 1)
+        save_image(hr, tmp_path / "hr" / f"im{index}.png")
+    common = ["--data", str(tmp_path / "hr"), "--quick", "--steps", "1", "--blocks", "1", "--crop", "8", "--no-progress"]
+    assert main(["train", "sr", *common, "--out", str(tmp_path / "psnr")]) == 0
+    init = str(tmp_path / "psnr" / "model.pt")
+    stage2 = ["--stage", "dsd", "--feature-loss", "multiscale_style", "--init", init, "--out", str(tmp_path / "ms")]
+    assert main(["train", "sr", *common, *stage2]) == 0
+    meta = torch.load(tmp_path / "ms" / "model.pt", weights_only=True)["meta"]
+    assert meta["train_config"]["feature_loss"] == "multiscale_style"
+    logged = [line for line in open(tmp_path / "ms" / "log.jsonl") if '"split": "train"' in line]
+    assert '"multiscale_style"' in logged[0]
+    with pytest.raises(SystemExit):
+        main(["train", "sr", *common, "--feature-loss", "gram"])
+    capsys.readouterr()

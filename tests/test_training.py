@@ -1,4 +1,5 @@
-"""The trainer: losses, learning, checkpoints, bit-identical resumption, kill -9, SIGTERM, DDP on gloo, presets."""
+"""The trainer: losses (and the feature-loss options), learning, the fixed-batch monitor, checkpoints,
+bit-identical resumption, kill -9, SIGTERM, DDP on gloo, presets."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ import torch.nn.functional as F
 
 from dsdviz.features import VGG19Features
 from dsdviz.images import save_image
-from dsdviz.losses import dsd_loss, perceptual_loss
-from dsdviz.tasks import available_perceptual_layer, restoration_loss
+from dsdviz.losses import dsd_loss, multiscale_style_loss, perceptual_loss, style_loss
+from dsdviz.tasks import available_perceptual_layer, feature_layers, restoration_loss
 from dsdviz.training import TrainConfig, Trainer, history_table, preset
 
 
@@ -69,6 +70,78 @@ def test_restoration_loss_equals_the_library_losses(vgg_weights):
     torch.testing.assert_close(grad, expected_grad)
 
 
+@pytest.mark.parametrize("feature_loss", ["style", "multiscale_style", "dsd"])
+def test_feature_loss_options_equal_the_library_losses(vgg_weights, feature_loss):
+    generator = torch.Generator().manual_seed(1)
+    output = torch.rand(2, 3, 32, 32, generator=generator).requires_grad_()
+    target = torch.rand(2, 3, 32, 32, generator=generator)
+    net = VGG19Features(["relu1_2", "relu2_1", "relu2_2", "relu3_1", "conv3_1"])
+    terms = restoration_loss(
+        output, target, net, perceptual_weight=0.5, dsd_weight=100, perceptual_layer="conv3_1",
+        feature_loss=feature_loss,
+    )  # fmt: skip
+    assert set(terms) == {"l1", "perceptual", feature_loss, "loss"}
+    library = {
+        "style": lambda: style_loss(output, target, "style", extractor=net),
+        "multiscale_style": lambda: multiscale_style_loss(output, target, (1, 2), "style", extractor=net),
+        "dsd": lambda: dsd_loss(output, target, "training", 2, extractor=net),
+    }[feature_loss]()
+    total = F.l1_loss(output, target) + 0.5 * perceptual_loss(output, target, "conv3_1", extractor=net) + 100 * library
+    torch.testing.assert_close(terms[feature_loss], library)
+    torch.testing.assert_close(terms["loss"], total)
+    (grad,) = torch.autograd.grad(terms["loss"], output)
+    (expected,) = torch.autograd.grad(total, output)
+    torch.testing.assert_close(grad, expected)
+    assert feature_layers(feature_loss) == (("relu2_1", "relu2_2", "relu3_1") if feature_loss == "dsd" else
+                                            ("relu1_2", "relu2_1", "relu3_1"))  # fmt: skip
+    with pytest.raises(ValueError, match="feature_loss"):
+        restoration_loss(output, target, net, dsd_weight=1, feature_loss="gram")
+
+
+def test_stage_two_trains_with_the_chosen_feature_loss(vgg_weights, folder, tmp_path):
+    trainer = Trainer(tiny("sr", tmp_path, folder, stage="dsd", feature_loss="multiscale_style"))
+    assert set(trainer.task.extractor.layers) >= {"relu1_2", "relu2_1", "relu3_1"}
+    terms = trainer.train_step(next(iter(trainer._loader())))
+    assert set(terms) == {"l1", "perceptual", "multiscale_style", "loss"} and float(terms["multiscale_style"]) > 0
+    with pytest.raises(ValueError, match="feature_loss"):
+        tiny("sr", tmp_path, folder, feature_loss="gram")
+
+
+def test_monitor_logs_the_loss_of_a_fixed_batch(vgg_weights, folder, tmp_path):
+    config = tiny("sr", tmp_path / "whole", folder, stage="dsd", monitor_every=2, monitor_batch=3)
+    whole = Trainer(config)
+    history = whole.run()
+    monitor = history_table(history, "monitor")
+    assert monitor["step"].tolist() == [0, 2, 4, 6]
+    assert set(monitor) == {"step", "l1", "perceptual", "dsd", "loss"}
+    # the batch is fixed: a fresh run measures the same loss at step 0, and the trained network a lower one
+    assert Trainer(tiny("sr", tmp_path / "fresh", folder, stage="dsd", monitor_batch=3, monitor_every=2)).monitor()[
+        "loss"
+    ] == pytest.approx(monitor["loss"][0], rel=1e-6)
+    assert monitor["loss"][-1] < monitor["loss"][0]
+    # monitoring changes nothing in the training: same weights as without it, and after an interruption
+    plain = Trainer(tiny("sr", tmp_path / "plain", folder, stage="dsd"))
+    plain.run()
+    parts = tiny("sr", tmp_path / "parts", folder, stage="dsd", monitor_every=2, monitor_batch=3)
+    Trainer(parts).run(until=3)
+    resumed = Trainer(parts, resume=True)
+    resumed.run()
+    for name, value in state(whole).items():
+        assert torch.equal(value, state(plain)[name]) and torch.equal(value, state(resumed)[name]), name
+    assert history_table(resumed.history, "monitor")["loss"].tolist() == monitor["loss"].tolist()
+
+
+def test_resumes_a_checkpoint_written_before_newer_settings_existed(folder, tmp_path):
+    config = tiny("sr", tmp_path, folder)
+    Trainer(config).run(until=2)
+    checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    for name in ("feature_loss", "monitor_every", "monitor_batch"):
+        del checkpoint["train_config"][name]
+    torch.save(checkpoint, tmp_path / "checkpoint.pt")
+    resumed = Trainer(config, resume=True)
+    assert resumed.step == 2 and resumed.config.feature_loss == "dsd"
+
+
 def test_perceptual_layer_falls_back_to_the_deepest_available(shared_weights, monkeypatch):
     monkeypatch.setenv("DSDVIZ_VGG19_WEIGHTS", str(shared_weights))
     layer, note = available_perceptual_layer("conv5_4")
@@ -97,6 +170,7 @@ def test_run_logs_validates_checkpoints_and_exports(vgg_weights, folder, tmp_pat
     assert (tmp_path / "run" / "samples" / "step_0000006" / "im0.png").is_file()
     checkpoint = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
     assert checkpoint["step"] == 6 and checkpoint["train_config"]["task"] == "sr"
+    assert checkpoint["history"] == history  # the final validation included: a finished run reloads whole
     assert (tmp_path / "run" / "model.pt").is_file()
 
 
@@ -238,6 +312,8 @@ def test_presets(tmp_path):
     assert full.data == str(tmp_path / "BSDS500_train") and full.val_lr.endswith("Set14/LR_bicubic/X4")
     quick = preset("regressor", True, root=tmp_path, steps=7)
     assert (quick.steps, quick.val_every, quick.decay_every, quick.workers) == (7, 7, 150, 0)
+    assert (quick.monitor_every, quick.monitor_batch, full.monitor_every, full.feature_loss) == (1, 16, 1000, "dsd")
+    assert preset("sr", True, root=tmp_path, stage="dsd").monitor_every == 6
     own = preset("sr", True, data="a", val_data="b")
     assert own.val_lr is None  # the default LR folder belongs to the default validation set only
     with pytest.raises(ValueError, match="task"):
