@@ -60,6 +60,21 @@ FIGURES: dict[str, FigureRecipe] = {
             "Q_DSD (Eq. 5) of BSD100 images vs their bicubic-up-sampled and blurred versions",
             "dsdviz.viz.training:noref_figure",
         ),
+        FigureRecipe(
+            "fig13_loss_comparison",
+            "supp. Fig. 13: 5-block xSRResNet trained with style, multi-scale style or DSD loss; grid-artifact scores",
+            "dsdviz.viz.comparison_figures:fig13_figure",
+        ),
+        FigureRecipe(
+            "fig14_15_super_resolution",
+            "supp. Figs. 14-15: 4x SR vs bicubic, SRGAN, ESRGAN, RCAN; metrics table sr_metrics.md/.csv",
+            "dsdviz.viz.comparison_figures:fig14_15_figure",
+        ),
+        FigureRecipe(
+            "fig16_deblurring",
+            "supp. Fig. 16: deblurring vs DeepDeblur (DeblurGAN-v2 n/a); metrics table deblur_metrics.md/.csv",
+            "dsdviz.viz.comparison_figures:fig16_figure",
+        ),
     )
 }
 

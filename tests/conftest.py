@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from dsdviz.models import DSDRegressor
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("DSDVIZ_SHARED") or REPO.parent / "shared")
 SHARED_WEIGHTS = SHARED / "weights" / "vgg19_imagenet_to_relu3_1.pth"
@@ -61,3 +63,12 @@ def matlab_fixtures() -> Path:
 @pytest.fixture
 def rng() -> torch.Generator:
     return torch.Generator().manual_seed(0)
+
+
+@pytest.fixture
+def regressor() -> DSDRegressor:
+    """An untrained alpha = 2 DSD regressor on 16 px inputs, with fixed weights and target scales."""
+    torch.manual_seed(0)
+    psi = DSDRegressor(alpha=2, crop=16).eval()
+    psi.target_scale.copy_(torch.tensor([1e-3, 2e-3, 3e-3, 4e-3]))
+    return psi

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from dsdviz.images import save_image
-from dsdviz.viz.compare import Panel, busiest_box, compare_figure, compare_folders, format_params
+from dsdviz.viz.compare import Panel, busiest_box, compare_figure, compare_folders, compare_rows, format_params
 
 
 def test_busiest_box_finds_the_textured_region(rng):
@@ -57,3 +57,17 @@ def test_compare_folders(tmp_path, rng):
     assert [ax.get_title() for ax in fig.axes[::2]] == ["a", "b", "c"]
     with pytest.raises(ValueError, match="no folder holds"):
         compare_folders({"c": tmp_path / "c"}, "img")
+
+
+def test_compare_rows_stacks_comparisons_of_different_widths(rng):
+    big = torch.rand(1, 3, 32, 48, generator=rng)
+    first = [Panel("a", big), Panel("b", big), Panel("c", None)]
+    second = [Panel("d", big[..., :16, :16]), Panel("e", torch.rand(1, 3, 4, 4, generator=rng))]
+    fig = compare_rows([("row one", first, [(0, 0, 8, 8)]), ("row two", second, [])], title="both", panel_width=2.0)
+    assert fig.get_figwidth() == pytest.approx(6.0)  # as wide as the widest row
+    assert [sub._suptitle.get_text() for sub in fig.subfigs] == ["row one", "row two"]
+    assert len(fig.subfigs[0].axes) == 3 * 2 and len(fig.subfigs[1].axes) == 2
+    assert fig.subfigs[1].axes[1].images[0].get_array().shape[:2] == (16, 16)  # 4x enlarged to line up
+    assert fig._suptitle.get_text() == "both"
+    with pytest.raises(ValueError, match="at least one row"):
+        compare_rows([])

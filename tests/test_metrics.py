@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from skimage.metrics import peak_signal_noise_ratio
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from dsdviz.features import LAYER_PRESETS
 from dsdviz.fingerprint import dsd
@@ -39,6 +39,28 @@ def test_psnr_ssim_reproduce_rcan_set5(shared_data):
         assert psnrs[-1] == pytest.approx(expected, abs=0.005)
     assert np.mean(psnrs) == pytest.approx(32.63, abs=0.005)
     assert np.mean(ssims) == pytest.approx(0.9002, abs=0.00005)
+
+
+def test_y_channel_and_shave_conventions_on_a_known_pair(shared_data):
+    """RCAN's Set5 bird against its HR: PSNR/SSIM are those of the 8-bit BT.601 luma (MATLAB rgb2ycbcr) with a
+    4 px border removed, computed here directly with numpy and scikit-image; RGB and unshaved scores differ."""
+    output = load_image(shared_data / "sr_results" / "RCAN" / "Set5" / "bird.png")
+    target = load_image(shared_data / "Set5" / "HR" / "bird.png")
+
+    def luma(x: torch.Tensor) -> np.ndarray:
+        rgb = np.round(x[0].double().numpy() * 255) / 255
+        return 16 + 65.481 * rgb[0] + 128.553 * rgb[1] + 24.966 * rgb[2]
+
+    y_out, y_ref = luma(output)[4:-4, 4:-4], luma(target)[4:-4, 4:-4]
+    expected_psnr = 10 * math.log10(255**2 / np.mean((y_out - y_ref) ** 2))
+    expected_ssim = structural_similarity(
+        y_ref, y_out, data_range=255, gaussian_weights=True, sigma=1.5, use_sample_covariance=False
+    )
+    assert float(psnr(output, target, shave=4)[0]) == pytest.approx(expected_psnr, abs=1e-9)
+    assert float(psnr(output, target, shave=4)[0]) == pytest.approx(35.90, abs=0.005)  # sr_results/MANIFEST.md
+    assert float(ssim(output, target, shave=4)[0]) == pytest.approx(expected_ssim, abs=1e-9)
+    assert abs(float(psnr(output, target, shave=4, y_channel=False)[0]) - expected_psnr) > 0.5
+    assert abs(float(psnr(output, target)[0]) - expected_psnr) > 0.1  # the border counts without the shave
 
 
 def test_psnr_of_a_known_offset(rng):
@@ -105,14 +127,6 @@ def test_dsd_distance(vgg_weights, rng):
     expected = dsd(y, 2, "full_reference").distance(dsd(x, 2, "full_reference"))
     torch.testing.assert_close(far["mean"], expected["mean"])
     assert (far["mean"] > 0).all()
-
-
-@pytest.fixture
-def regressor() -> DSDRegressor:
-    torch.manual_seed(0)
-    psi = DSDRegressor(alpha=2, crop=16).eval()
-    psi.target_scale.copy_(torch.tensor([1e-3, 2e-3, 3e-3, 4e-3]))
-    return psi
 
 
 def test_q_dsd_is_eq_5(vgg_weights, regressor, rng):

@@ -1,10 +1,11 @@
 """Side-by-side comparison figures: one column per method, aligned zoom rectangles below.
 
-``compare_figure`` lays out images that are already in memory; ``compare_folders`` reads
-``<folder>/<name>.png`` for each method, so comparing your own methods' output folders
-is one call. All boxes are given in the pixel coordinates of the largest image; smaller
-images (e.g. a 4x low-resolution input) are shown enlarged by nearest neighbour so that
-the boxes line up.
+``compare_figure`` lays out images that are already in memory; ``compare_rows`` stacks
+several such comparisons (one per test image, each with its own methods and boxes) in
+one figure; ``compare_folders`` reads ``<folder>/<name>.png`` for each method, so
+comparing your own methods' output folders is one call. All boxes are given in the
+pixel coordinates of the largest image; smaller images (e.g. a 4x low-resolution input)
+are shown enlarged by nearest neighbour so that the boxes line up.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.patches import Rectangle
 
 from ..images import IMAGE_SUFFIXES, load_image, to_numpy
@@ -94,6 +95,59 @@ def _display(image: torch.Tensor, height: int, width: int) -> np.ndarray:
     return np.repeat(np.repeat(array, factor, axis=0), factor, axis=1)
 
 
+def _frame(panels: Sequence[Panel], boxes: Sequence[Box]) -> tuple[int, int]:
+    """The largest image's ``(height, width)``, after checking the panels and boxes."""
+    if not panels:
+        raise ValueError("compare_figure: expected at least one panel")
+    present = [p.image for p in panels if p.image is not None]
+    if not present:
+        raise ValueError("compare_figure: every panel's image is missing")
+    height = max(int(x.shape[-2]) for x in present)
+    width = max(int(x.shape[-1]) for x in present)
+    for top, left, box_h, box_w in boxes:
+        if top < 0 or left < 0 or top + box_h > height or left + box_w > width or box_h <= 0 or box_w <= 0:
+            raise ValueError(f"zoom box {(top, left, box_h, box_w)} lies outside the {height} x {width} image")
+    return height, width
+
+
+def _column_height(panels: Sequence[Panel], boxes: Sequence[Box]) -> float:
+    """Height of one column in units of its width: the full image plus every zoom."""
+    height, width = _frame(panels, boxes)
+    return height / width + sum(b[2] / b[3] for b in boxes)
+
+
+def _draw(target: Figure | SubFigure, panels: Sequence[Panel], boxes: Sequence[Box], title: str | None) -> None:
+    """Draw one comparison (columns of full image and zooms) into a figure or subfigure."""
+    height, width = _frame(panels, boxes)
+    rows = 1 + len(boxes)
+    grid = target.add_gridspec(rows, len(panels), height_ratios=[height / width, *(b[2] / b[3] for b in boxes)])
+    for col, panel in enumerate(panels):
+        top_ax = target.add_subplot(grid[0, col])
+        label = panel.label if panel.caption is None else f"{panel.label}\n{panel.caption}"
+        top_ax.set_title(label, fontsize="small")
+        top_ax.set_xticks([])
+        top_ax.set_yticks([])
+        if panel.image is None:
+            top_ax.text(0.5, 0.5, "not available", ha="center", va="center", transform=top_ax.transAxes, color="grey")
+            for row in range(1, rows):
+                target.add_subplot(grid[row, col]).axis("off")
+            continue
+        array = _display(panel.image, height, width)
+        top_ax.imshow(array, interpolation="nearest")
+        for k, (top, left, box_h, box_w) in enumerate(boxes):
+            colour = BOX_COLOURS[k % len(BOX_COLOURS)]
+            top_ax.add_patch(Rectangle((left - 0.5, top - 0.5), box_w, box_h, fill=False, edgecolor=colour, linewidth=1.5))
+            ax = target.add_subplot(grid[1 + k, col])
+            ax.imshow(array[top : top + box_h, left : left + box_w], interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_edgecolor(colour)
+                spine.set_linewidth(2)
+    if title:
+        target.suptitle(title)
+
+
 def compare_figure(
     panels: Sequence[Panel],
     boxes: Sequence[Box] = (),
@@ -112,47 +166,34 @@ def compare_figure(
     Raises:
         ValueError: no panels, or a box outside the image.
     """
-    if not panels:
-        raise ValueError("compare_figure: expected at least one panel")
-    present = [p.image for p in panels if p.image is not None]
-    if not present:
-        raise ValueError("compare_figure: every panel's image is missing")
-    height = max(int(x.shape[-2]) for x in present)
-    width = max(int(x.shape[-1]) for x in present)
-    for top, left, box_h, box_w in boxes:
-        if top < 0 or left < 0 or top + box_h > height or left + box_w > width or box_h <= 0 or box_w <= 0:
-            raise ValueError(f"zoom box {(top, left, box_h, box_w)} lies outside the {height} x {width} image")
-    aspect = height / width
-    rows = 1 + len(boxes)
-    zoom_heights = [b[2] / b[3] for b in boxes]
     fig = Figure(
-        figsize=(panel_width * len(panels), panel_width * (aspect + sum(zoom_heights)) + 0.9),
+        figsize=(panel_width * len(panels), panel_width * _column_height(panels, boxes) + 0.9),
         layout="constrained",
     )
-    grid = fig.add_gridspec(rows, len(panels), height_ratios=[aspect, *zoom_heights])
-    for col, panel in enumerate(panels):
-        top_ax = fig.add_subplot(grid[0, col])
-        label = panel.label if panel.caption is None else f"{panel.label}\n{panel.caption}"
-        top_ax.set_title(label, fontsize="small")
-        top_ax.set_xticks([])
-        top_ax.set_yticks([])
-        if panel.image is None:
-            top_ax.text(0.5, 0.5, "not available", ha="center", va="center", transform=top_ax.transAxes, color="grey")
-            for row in range(1, rows):
-                fig.add_subplot(grid[row, col]).axis("off")
-            continue
-        array = _display(panel.image, height, width)
-        top_ax.imshow(array, interpolation="nearest")
-        for k, (top, left, box_h, box_w) in enumerate(boxes):
-            colour = BOX_COLOURS[k % len(BOX_COLOURS)]
-            top_ax.add_patch(Rectangle((left - 0.5, top - 0.5), box_w, box_h, fill=False, edgecolor=colour, linewidth=1.5))
-            ax = fig.add_subplot(grid[1 + k, col])
-            ax.imshow(array[top : top + box_h, left : left + box_w], interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_edgecolor(colour)
-                spine.set_linewidth(2)
+    _draw(fig, panels, boxes, title)
+    return fig
+
+
+def compare_rows(
+    rows: Sequence[tuple[str | None, Sequence[Panel], Sequence[Box]]],
+    *,
+    title: str | None = None,
+    panel_width: float = 2.2,
+) -> Figure:
+    """Several comparisons stacked top to bottom, e.g. one per test image: ``[(row title, panels, boxes), ...]``.
+
+    Each row is drawn as by :func:`compare_figure` (its own columns, sizes and boxes);
+    the figure is as wide as the row with the most panels.
+    """
+    if not rows:
+        raise ValueError("compare_rows: expected at least one row")
+    columns = max(len(panels) for _, panels, _ in rows)
+    width = panel_width * columns
+    heights = [width / len(panels) * _column_height(panels, boxes) + 0.7 for _, panels, boxes in rows]
+    fig = Figure(figsize=(width, sum(heights) + (0.6 if title else 0)), layout="constrained")
+    subfigures = fig.subfigures(len(rows), 1, height_ratios=heights, squeeze=False)[:, 0]
+    for subfigure, (row_title, panels, boxes) in zip(subfigures, rows):
+        _draw(subfigure, panels, boxes, row_title)
     if title:
         fig.suptitle(title)
     return fig

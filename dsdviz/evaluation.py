@@ -1,0 +1,324 @@
+"""Scoring folders of method outputs against a test set: the metrics tables of supplementary Figs. 14-16.
+
+:func:`metrics_table` scores, for each method, the images ``<folder>/<name>.<ext>`` against
+``<reference>/<name>.<ext>`` with every metric of :mod:`dsdviz.metrics`: PSNR and SSIM
+(Y channel, border shaved by the scale, 8-bit images), the full-reference DSD distance and,
+for each given regressor, the no-reference Q_DSD. A method scores the test images it has;
+one without any says so ("n/a (outputs not available)") instead of disappearing from the
+table, and one with only some of them says how many. :func:`write_tables` saves one or
+more tables as markdown and CSV with the protocol beside the numbers.
+
+Example (your own methods' folders)::
+
+    from dsdviz.evaluation import metrics_table, write_tables
+    from dsdviz.models import load_model
+
+    psi = [load_model("checkpoints/dsd_regressor_a2_cpu.pt")]
+    table = metrics_table({"mine": "out/mine", "theirs": "out/theirs"}, "Set14/HR", test_set="Set14",
+                          shave=4, regressors=psi)
+    print(table.to_markdown())
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .features import default_extractor, resolve_layers
+from .fingerprint import DSD, check_dsd_input, dsd_unchecked
+from .images import IMAGE_SUFFIXES, list_images, load_image
+from .metrics import protocol_text, psnr, q_dsd, ssim
+
+#: Parameter counts of other methods as published (the DSD paper's Figs. 14-16; RCAN: Zhang et al.,
+#: ECCV 2018; RCAN+ is RCAN with self-ensemble). The third-party SRGAN re-implementation uses
+#: SRGAN's generator (16 residual blocks, 64 channels), hence SRGAN's count.
+PUBLISHED_PARAMETERS: dict[str, int] = {
+    "SRGAN": 1_540_000,
+    "SRGAN (re-impl., brade31919)": 1_540_000,
+    "ESRGAN": 16_700_000,
+    "RCAN": 15_600_000,
+    "RCAN+": 15_600_000,
+    "DeepDeblur": 11_720_000,
+    "DeblurGAN-v2": 60_930_000,
+}
+
+MISSING = "n/a (outputs not available)"
+
+#: Column name -> (header, format, higher is better).
+COLUMNS: dict[str, tuple[str, str, bool]] = {
+    "psnr": ("PSNR (dB)", ".2f", True),
+    "ssim": ("SSIM", ".4f", True),
+    "dsd_distance": ("DSD distance", ".3g", False),
+}
+
+
+@dataclass(frozen=True)
+class MethodScores:
+    """One row of a :class:`MetricsTable`: a method's mean scores over the test images it has.
+
+    Attributes:
+        method: the method's name.
+        params: parameter count (``None``: unknown).
+        scored: how many test images the method has (and were scored).
+        total: images in the test set.
+        means: ``{"psnr", "ssim", "dsd_distance", "q_dsd_a<alpha>", ...: mean}``; empty when ``scored == 0``.
+    """
+
+    method: str
+    params: int | None
+    scored: int
+    total: int
+    means: dict[str, float]
+
+    @property
+    def note(self) -> str:
+        """``"n/a (outputs not available)"``, ``"scored on 2 of 14 images"`` or ``""``."""
+        if self.scored == 0:
+            return MISSING
+        if self.scored < self.total:
+            return f"scored on {self.scored} of {self.total} images"
+        return ""
+
+
+@dataclass
+class MetricsTable:
+    """Scores of several methods on one test set; :meth:`to_markdown`, :meth:`csv_rows`.
+
+    Attributes:
+        test_set: its name, e.g. ``"Set14"``.
+        rows: one :class:`MethodScores` per method, in the given order.
+        per_image: ``{"method", "image", <scores>}`` for every scored image.
+        names: the test images (file stems).
+        protocol: how the numbers were computed.
+    """
+
+    test_set: str
+    rows: list[MethodScores]
+    per_image: list[dict[str, float | str]]
+    names: list[str]
+    protocol: str
+    columns: list[str] = field(default_factory=list)
+
+    def row(self, method: str) -> MethodScores:
+        """The row of ``method``."""
+        for row in self.rows:
+            if row.method == method:
+                return row
+        raise ValueError(f"no method {method!r} in the {self.test_set} table; it has {[r.method for r in self.rows]}")
+
+    def to_markdown(self) -> str:
+        """A markdown table (heading, one line per method); arrows mark the better direction."""
+        headers = ["method", "parameters", "images", *(_header(c) for c in self.columns), "note"]
+        lines = [
+            f"### {self.test_set} ({len(self.names)} images)",
+            "",
+            "| " + " | ".join(headers) + " |",
+            "|" + "---|" * len(headers),
+        ]
+        for row in self.rows:
+            params = "?" if row.params is None else _format_params(row.params)
+            cells = [row.method, params, f"{row.scored}/{row.total}"]
+            if row.scored == 0:
+                cells += ["n/a"] * len(self.columns)
+            else:
+                cells += [format(row.means[c], _format(c)) for c in self.columns]
+            lines.append("| " + " | ".join([*cells, row.note]) + " |")
+        return "\n".join(lines)
+
+    def csv_rows(self) -> list[dict[str, float | int | str]]:
+        """One dict per method: test set, method, parameters, images, total, the scores, note, protocol."""
+        return [
+            {
+                "test_set": self.test_set, "method": row.method, "parameters": "" if row.params is None else row.params,
+                "images": row.scored, "total": row.total,
+                **{c: row.means.get(c, "") for c in self.columns}, "note": row.note, "protocol": self.protocol,
+            }  # fmt: skip
+            for row in self.rows
+        ]
+
+
+def _header(column: str) -> str:
+    if column in COLUMNS:
+        name, _, higher = COLUMNS[column]
+    else:  # q_dsd_a<alpha>
+        name, higher = f"Q_DSD a={column.removeprefix('q_dsd_a')}", False
+    return f"{name} {'↑' if higher else '↓'}"
+
+
+def _format(column: str) -> str:
+    return COLUMNS[column][1] if column in COLUMNS else ".3g"
+
+
+def _format_params(count: int) -> str:
+    from .viz.compare import format_params
+
+    return "0" if count == 0 else format_params(count)
+
+
+class _Scorer:
+    """Every score of one image, as :func:`dsdviz.inference.score_image` computes them, with the
+    ground truth's DSD fingerprint (alpha 2, full-reference layers) computed once per test image."""
+
+    def __init__(self, regressors: Sequence[nn.Module], shave: int, y_channel: bool) -> None:
+        self.regressors, self.shave, self.y_channel = regressors, shave, y_channel
+        self.layers = resolve_layers("full_reference")
+        self.target: torch.Tensor | None = None
+        self.fingerprint: DSD | None = None
+
+    def reference(self, target: torch.Tensor) -> None:
+        check_dsd_input(target, 2, self.layers, name="reference")
+        net = default_extractor(self.layers, device=target.device, dtype=target.dtype)
+        with torch.no_grad():
+            self.target, self.fingerprint = target, dsd_unchecked(target, 2, net)
+
+    def __call__(self, image: torch.Tensor, with_reference: bool) -> dict[str, float]:
+        scores: dict[str, float] = {}
+        if with_reference:
+            target, options = self.target, {"shave": self.shave, "y_channel": self.y_channel}
+            scores["psnr"] = float(psnr(image, target, **options)[0])
+            scores["ssim"] = float(ssim(image, target, **options)[0])
+            net = default_extractor(self.layers, device=image.device, dtype=image.dtype)
+            with torch.no_grad():
+                mine = dsd_unchecked(image.clamp(0, 1), 2, net)
+            scores["dsd_distance"] = float(mine.distance(self.fingerprint)["mean"][0])
+        for psi in self.regressors:
+            scores[f"q_dsd_a{psi.alpha:g}"] = float(q_dsd(image, psi)[0])
+        return scores
+
+
+def _images_by_name(folder: str | os.PathLike | None) -> dict[str, Path]:
+    """``{stem: path}`` of the images in ``folder``; empty when the folder is ``None`` or does not exist."""
+    if folder is None or not Path(folder).is_dir():
+        return {}
+    return {path.stem: path for path in Path(folder).iterdir() if path.suffix.lower() in IMAGE_SUFFIXES}
+
+
+def metrics_table(
+    methods: Mapping[str, str | os.PathLike | None],
+    reference: str | os.PathLike | None,
+    *,
+    test_set: str = "",
+    names: Sequence[str] | None = None,
+    shave: int = 4,
+    regressors: Sequence[nn.Module] = (),
+    params: Mapping[str, int | None] | None = None,
+    y_channel: bool = True,
+    progress: bool = True,
+) -> MetricsTable:
+    """Score each method's output folder on a test set.
+
+    Args:
+        methods: ``{method: folder}`` in display order; a folder may be ``None`` or absent
+            (the method's row then says "n/a (outputs not available)").
+        reference: folder of ground-truth images; ``None`` for a no-reference table
+            (Q_DSD only, then ``regressors`` are needed).
+        test_set: name shown in the table.
+        names: test image stems (default: every image of ``reference``, or without it of
+            the first method folder that exists).
+        shave: border removed for PSNR/SSIM (the SR scale; 0 for deblurring).
+        regressors: trained DSD regressors (e.g. ``checkpoints/dsd_regressor_a*_cpu.pt``),
+            one Q_DSD column each.
+        params: ``{method: parameter count}`` (default: :data:`PUBLISHED_PARAMETERS`).
+        y_channel: PSNR/SSIM on the luma (default) or on RGB.
+        progress: show a progress bar.
+
+    Returns:
+        A :class:`MetricsTable`; means are over the images each method has.
+
+    Raises:
+        ValueError: no reference and no regressor, no test images, or an output whose size
+            differs from its ground truth.
+    """
+    if reference is None and not regressors:
+        raise ValueError("metrics_table: without a reference folder only Q_DSD can be computed; give regressors")
+    params = PUBLISHED_PARAMETERS if params is None else params
+    if names is None:
+        if reference is not None:
+            names = [path.stem for path in list_images(reference)]
+        else:
+            existing = [folder for folder in methods.values() if _images_by_name(folder)]
+            if not existing:
+                raise ValueError("metrics_table: no method folder holds any image")
+            names = sorted(_images_by_name(existing[0]))
+    names = list(names)
+    if not names:
+        raise ValueError("metrics_table: no test images")
+    targets = _images_by_name(reference) if reference is not None else {}
+    missing = [name for name in names if reference is not None and name not in targets]
+    if missing:
+        raise ValueError(f"metrics_table: no ground truth for {missing} in {str(reference)!r}")
+    columns = (["psnr", "ssim", "dsd_distance"] if reference is not None else []) + [
+        f"q_dsd_a{psi.alpha:g}" for psi in regressors
+    ]
+    found = {method: _images_by_name(folder) for method, folder in methods.items()}
+    jobs = [(method, name) for name in names for method in methods if name in found[method]]
+    per_image: list[dict[str, float | str]] = []
+    scorer, current = _Scorer(regressors, shave, y_channel), None
+    for method, name in tqdm(jobs, desc=f"scoring {test_set}".strip(), disable=not progress):
+        image = load_image(found[method][name])
+        if reference is not None:
+            if name != current:  # jobs are grouped by image: each ground truth is loaded and fingerprinted once
+                scorer.reference(load_image(targets[name]))
+                current = name
+            if scorer.target.shape != image.shape:
+                raise ValueError(
+                    f"{method}: {found[method][name].name} is {tuple(image.shape[-2:])} px but its ground truth "
+                    f"{tuple(scorer.target.shape[-2:])} px"
+                )
+        per_image.append({"method": method, "image": name, **scorer(image, reference is not None)})
+    rows = []
+    for method in methods:
+        mine = [entry for entry in per_image if entry["method"] == method]
+        means = {c: float(np.mean([entry[c] for entry in mine])) for c in columns} if mine else {}
+        rows.append(MethodScores(method, params.get(method), len(mine), len(names), means))
+    protocol = protocol_text(shave, y_channel) if reference is not None else "no reference"
+    if regressors:
+        protocol += "; Q_DSD regressors trained for alpha " + ", ".join(f"{psi.alpha:g}" for psi in regressors)
+    protocol += "; means over the test images each method has"
+    return MetricsTable(test_set, rows, per_image, names, protocol, columns)
+
+
+def write_tables(
+    tables: Sequence[MetricsTable], path: str | os.PathLike, *, title: str, notes: Sequence[str] = ()
+) -> list[Path]:
+    """Save tables as ``<path>.md`` (title, notes, one table per test set, protocol), ``<path>.csv``
+    (one row per method and test set, with the protocol) and ``<path>_per_image.csv``.
+
+    ``path`` is given without suffix (a ``.md`` or ``.csv`` suffix is dropped).
+
+    Returns:
+        The three paths written.
+    """
+    path = Path(path)
+    if path.suffix in (".md", ".csv"):
+        path = path.with_suffix("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    protocols = list(dict.fromkeys(table.protocol for table in tables))
+    parts = [f"# {title}", "", *[f"- {note}" for note in notes], ""]
+    for table in tables:
+        parts += [table.to_markdown(), ""]
+    parts += ["Protocol: " + " | ".join(protocols), ""]
+    markdown = path.with_suffix(".md")
+    markdown.write_text("\n".join(parts))
+    summary = path.with_suffix(".csv")
+    rows = [row for table in tables for row in table.csv_rows()]
+    _write_csv(summary, rows)
+    detail = path.with_name(f"{path.name}_per_image.csv")
+    _write_csv(detail, [{"test_set": table.test_set, **entry} for table in tables for entry in table.per_image])
+    return [markdown, summary, detail]
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    fields = list(dict.fromkeys(key for row in rows for key in row))
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, restval="")
+        writer.writeheader()
+        writer.writerows(rows)

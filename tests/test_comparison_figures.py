@@ -1,0 +1,97 @@
+"""Figs. 13-16 building blocks: schedules, aligned staging of test sets, tables and figures from given models."""
+
+from __future__ import annotations
+
+import torch
+from PIL import Image
+
+from dsdviz.evaluation import MISSING
+from dsdviz.images import load_image
+from dsdviz.metrics import psnr
+from dsdviz.models import XSRResNet
+from dsdviz.viz.compare import Panel, compare_rows
+from dsdviz.viz.comparison_figures import (
+    OURS_DSD,
+    DeblurComparisonSetup,
+    LossComparison,
+    SRComparisonSetup,
+    TrainingSchedule,
+    plot_loss_comparison,
+    run_deblur_comparison,
+    run_sr_comparison,
+    save_png,
+    stage_sr_set,
+)
+
+
+def test_training_schedule_overrides():
+    schedule = TrainingSchedule(quick=True, psnr_steps=400, feature_steps=200, crop=24, monitor=False, validation=False)
+    expected = {"steps": 400, "crop": 24, "decay_every": 300, "monitor_every": None, "val_data": None}
+    assert schedule.overrides("psnr") == expected
+    assert schedule.overrides("dsd")["decay_every"] == 150
+    assert TrainingSchedule(quick=False, feature_steps=10).overrides("dsd") == {"steps": 10}  # full: the preset's decay
+
+
+def test_stage_sr_set_aligns_crops_of_every_method(shared_data, tmp_path):
+    net = XSRResNet(scale=4, num_blocks=0)
+    hr_folder, folders = stage_sr_set("Set5", ["baby", "bird"], 64, {"mine": net}, tmp_path)
+    assert set(folders) >= {"bicubic", "mine", "RCAN", "SRGAN"} and folders["SRGAN"] is None  # no SRGAN on Set5
+    full_hr = load_image(shared_data / "Set5" / "HR" / "bird.png")  # 288 x 288: central 64 px at (112, 112)
+    torch.testing.assert_close(load_image(hr_folder / "bird.png"), full_hr[..., 112:176, 112:176])
+    rcan = load_image(shared_data / "sr_results" / "RCAN" / "Set5" / "bird.png")[..., 112:176, 112:176]
+    torch.testing.assert_close(load_image(folders["RCAN"] / "bird.png"), rcan)
+    for method in ("bicubic", "mine"):
+        assert load_image(folders[method] / "baby.png").shape == (1, 3, 64, 64)
+    # bicubic of the aligned LR crop is close to the HR crop (misalignment would cost many dB)
+    assert float(psnr(load_image(folders["bicubic"] / "bird.png"), full_hr[..., 112:176, 112:176], shave=4)) > 28
+
+
+def test_sr_comparison_of_given_models_reports_missing_methods(vgg_weights, shared_data, tmp_path):
+    models = {OURS_DSD: XSRResNet(scale=4, num_blocks=0)}
+    setup = SRComparisonSetup(
+        test_sets=(("Set5", 2),), crop=64, subsets=(), fig14=(("Set5", "butterfly"),), fig15=(), zoom=32
+    )
+    result = run_sr_comparison(setup, tmp_path / "runs", tmp_path / "work", models=models, progress=False)
+    (table,) = result.tables
+    assert table.test_set == "Set5, first 2 of 5 images, central 64 px crops"
+    assert table.row("RCAN").scored == 2 and table.row("ESRGAN").note == MISSING
+    assert table.row(OURS_DSD).params == 342_019 and table.row("bicubic").params == 0
+    panels = result.rows[("Set5", "butterfly")]
+    assert [p.title for p in panels] == ["bicubic", OURS_DSD, "RCAN", "RCAN+", "ground truth (HR)"]  # Set5: no GAN
+    assert "dB, DSD" in panels[0].caption and result.note is None
+
+
+def test_deblur_comparison_of_given_models(vgg_weights, shared_data, tmp_path):
+    models = {OURS_DSD: XSRResNet(scale=1, num_blocks=0)}
+    setup = DeblurComparisonSetup(gopro_crop=64, levin_limit=1, levin_crop=64, examples_limit=1, examples_crop=64)
+    result = run_deblur_comparison(setup, tmp_path / "runs", tmp_path / "work", models=models, progress=False)
+    gopro, levin, examples = result.tables
+    assert gopro.row("DeepDeblur").note == "scored on 1 of 2 images"  # Flower has DeepDeblur's output and GT
+    assert gopro.row("DeblurGAN-v2").note == MISSING and levin.row("DeepDeblur").note == MISSING
+    assert examples.columns == ["q_dsd_a2", "q_dsd_a4"] and examples.row("DeepDeblur").scored == 1
+    assert "Levin et al. kernels" in levin.test_set
+    row = result.rows[f"{gopro.test_set}: Flower"]
+    assert [p.title for p in row][-3:] == ["DeepDeblur", "DeblurGAN-v2", "ground truth"] and row[-2].image is None
+
+
+def test_plot_loss_comparison_shows_scores_and_the_quick_note(rng):
+    images = {"LR input": torch.rand(1, 3, 16, 16, generator=rng)}
+    images.update({m: torch.rand(1, 3, 64, 64, generator=rng) for m in ("style", "DSD", "ground truth")})
+    result = LossComparison(
+        "Set5", {"style": {"x": 9.0}, "DSD": {"x": 3.0}}, {"style": {"x": 20.0}, "DSD": {"x": 21.0}},
+        {"x": images}, 726_659, "quick mode: CPU-trained for 8 + 4 steps, not the paper's models", zoom=16,
+    )  # fmt: skip
+    fig = plot_loss_comparison(result)
+    assert "style 9.0 dB, DSD 3.0 dB" in fig._suptitle.get_text() and "quick mode" in fig._suptitle.get_text()
+    assert [ax.get_title() for ax in fig.subfigs[0].axes[::2]] == [
+        "LR input", "style (0.73M)\ngrid 9.0 dB", "DSD (0.73M)\ngrid 3.0 dB", "ground truth"
+    ]
+    assert "| DSD | 3.00 | 3.00 | 3.00 | 21.00 |" in result.to_markdown()
+
+
+def test_save_png_writes_rgb_or_a_256_colour_palette(tmp_path, rng):
+    fig = compare_rows([("row", [Panel("a", torch.rand(1, 3, 32, 32, generator=rng))], [])])
+    full = Image.open(save_png(fig, tmp_path / "full.png", dpi=50))
+    small = Image.open(save_png(fig, tmp_path / "small.png", dpi=50, palette=True))
+    assert (full.mode, small.mode) == ("RGB", "P") and full.size == small.size
+    assert len(small.getcolors(256)) <= 256

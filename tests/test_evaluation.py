@@ -1,0 +1,88 @@
+"""Metrics tables over method folders: scores, missing and partial methods, files written, errors."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dsdviz.evaluation import MISSING, PUBLISHED_PARAMETERS, metrics_table, write_tables
+from dsdviz.images import load_image, save_image
+from dsdviz.metrics import dsd_distance, psnr, q_dsd, ssim
+
+
+@pytest.fixture
+def folders(tmp_path, rng):
+    """Ground truth (2 smooth 48 px images) and methods: full, partial, empty folder, no folder."""
+    names = ("a", "b")
+    for name in names:
+        truth = F.interpolate(torch.rand(1, 3, 12, 12, generator=rng), size=(48, 48), mode="bicubic").clamp(0, 1)
+        save_image(truth, tmp_path / "gt" / f"{name}.png")
+        noisy = (truth + 0.03 * torch.randn(truth.shape, generator=rng)).clamp(0, 1)
+        save_image(noisy, tmp_path / "full" / f"{name}.png")
+    save_image(load_image(tmp_path / "full" / "a.png").flip(-1), tmp_path / "partial" / "a.png")
+    (tmp_path / "empty").mkdir()
+    return tmp_path
+
+
+def test_scores_equal_the_metrics_and_missing_methods_say_so(vgg_weights, folders, regressor):
+    methods = {
+        "full": folders / "full", "partial": folders / "partial", "empty": folders / "empty",
+        "absent": folders / "nowhere", "none": None,
+    }  # fmt: skip
+    table = metrics_table(
+        methods, folders / "gt", test_set="toy", shave=4, regressors=[regressor], params={"full": 1234}, progress=False
+    )
+    assert table.names == ["a", "b"] and table.columns == ["psnr", "ssim", "dsd_distance", "q_dsd_a2"]
+    outputs = torch.cat([load_image(folders / "full" / f"{n}.png") for n in "ab"])
+    truths = torch.cat([load_image(folders / "gt" / f"{n}.png") for n in "ab"])
+    full = table.row("full")
+    assert (full.scored, full.total, full.params, full.note) == (2, 2, 1234, "")
+    assert full.means["psnr"] == pytest.approx(float(psnr(outputs, truths, shave=4).mean()))
+    assert full.means["ssim"] == pytest.approx(float(ssim(outputs, truths, shave=4).mean()))
+    assert full.means["dsd_distance"] == pytest.approx(float(dsd_distance(outputs, truths)["mean"].mean()), rel=1e-5)
+    assert full.means["q_dsd_a2"] == pytest.approx(float(q_dsd(outputs, regressor).mean()), rel=1e-5)
+    partial = table.row("partial")
+    assert (partial.scored, partial.note) == (1, "scored on 1 of 2 images")
+    flipped = load_image(folders / "partial" / "a.png")
+    assert partial.means["psnr"] == pytest.approx(float(psnr(flipped, truths[:1], shave=4)))
+    for name in ("empty", "absent", "none"):
+        assert (table.row(name).scored, table.row(name).means, table.row(name).note) == (0, {}, MISSING)
+    markdown = table.to_markdown()
+    assert "| full | 1.2K | 2/2 |" in markdown and "| none | ? | 0/2 | n/a | n/a | n/a | n/a | n/a (outputs" in markdown
+    assert "PSNR (dB) ↑" in markdown and "DSD distance ↓" in markdown and "Q_DSD a=2 ↓" in markdown
+    with pytest.raises(ValueError, match="no method 'other'"):
+        table.row("other")
+
+
+def test_no_reference_table_and_published_parameters(vgg_weights, folders, regressor):
+    table = metrics_table({"SRGAN": folders / "full", "ESRGAN": None}, None, regressors=[regressor], progress=False)
+    assert table.columns == ["q_dsd_a2"] and table.names == ["a", "b"] and "no reference" in table.protocol
+    assert table.row("SRGAN").params == PUBLISHED_PARAMETERS["SRGAN"] == 1_540_000
+    assert table.row("ESRGAN").note == MISSING
+
+
+def test_write_tables(vgg_weights, folders, tmp_path):
+    table = metrics_table({"full": folders / "full", "none": None}, folders / "gt", test_set="toy", progress=False)
+    paths = write_tables([table], tmp_path / "out" / "metrics.md", title="Toy", notes=["a remark"])
+    assert [p.name for p in paths] == ["metrics.md", "metrics.csv", "metrics_per_image.csv"]
+    text = paths[0].read_text()
+    assert text.startswith("# Toy\n\n- a remark\n") and "### toy (2 images)" in text and "Y (BT.601" in text
+    rows = list(csv.DictReader(open(paths[1])))
+    assert [r["method"] for r in rows] == ["full", "none"] and rows[1]["note"] == MISSING
+    assert "shave 4 px" in rows[0]["protocol"]
+    assert float(rows[0]["psnr"]) == pytest.approx(table.row("full").means["psnr"])
+    per_image = list(csv.DictReader(open(paths[2])))
+    assert [(r["method"], r["image"]) for r in per_image] == [("full", "a"), ("full", "b")]
+
+
+def test_errors(folders, rng):
+    with pytest.raises(ValueError, match="only Q_DSD"):
+        metrics_table({"full": folders / "full"}, None)
+    with pytest.raises(ValueError, match="no ground truth for"):
+        metrics_table({"full": folders / "full"}, folders / "gt", names=["a", "zzz"], progress=False)
+    save_image(torch.rand(1, 3, 40, 48, generator=rng), folders / "wrong" / "a.png")
+    with pytest.raises(ValueError, match=r"wrong: a.png is \(40, 48\) px but its ground truth \(48, 48\)"):
+        metrics_table({"wrong": folders / "wrong"}, folders / "gt", progress=False)
