@@ -26,17 +26,10 @@ import sys
 import time
 
 import torch
+from memory import rss_kib
 
 LAYERS = ("relu2_1", "relu2_2", "relu3_1")  # the training preset
 ALPHA = 2
-
-
-def _rss_kib(field: str) -> int:
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith(field):
-                return int(line.split()[1])
-    return 0
 
 
 def _baseline_step_fn(x: torch.Tensor, target: torch.Tensor, weights: str | None):
@@ -129,7 +122,7 @@ def worker(args: argparse.Namespace) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
-    rss_before = _rss_kib("VmRSS")
+    rss_before = rss_kib("VmRSS")
     step()  # warm-up
     times = []
     for _ in range(args.steps):
@@ -142,7 +135,7 @@ def worker(args: argparse.Namespace) -> None:
     if device.type == "cuda":
         peak_mib = torch.cuda.max_memory_allocated() / 2**20
     else:
-        peak_mib = (_rss_kib("VmHWM") - rss_before) / 1024
+        peak_mib = (rss_kib("VmHWM") - rss_before) / 1024
     # accuracy: this method's float32 fingerprint against a float64 computation
     from dsdviz.features import VGG19Features
     from dsdviz.fingerprint import dsd_unchecked

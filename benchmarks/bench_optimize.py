@@ -30,16 +30,9 @@ import sys
 import time
 
 import torch
+from memory import rss_kib
 
 LAYERS = "dsd"
-
-
-def _rss_kib(field: str) -> int:
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith(field):
-                return int(line.split()[1])
-    return 0
 
 
 def _images(size: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -97,13 +90,13 @@ def worker(args: argparse.Namespace) -> None:
     content, reference = _images(args.size, device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    rss_before = _rss_kib("VmRSS")
+    rss_before = rss_kib("VmRSS")
     run = _baseline if args.method == "baseline" else _dsdviz
     seconds = run(content, reference, args.kind, args.steps, 5e-3)
     if device.type == "cuda":
         peak_mib = torch.cuda.max_memory_allocated() / 2**20
     else:
-        peak_mib = (_rss_kib("VmHWM") - rss_before) / 1024
+        peak_mib = (rss_kib("VmHWM") - rss_before) / 1024
     print(json.dumps({"steps_per_s": args.steps / seconds, "peak_mib": peak_mib}))
 
 

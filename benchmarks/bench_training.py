@@ -24,14 +24,7 @@ import time
 
 import torch
 import torch.nn.functional as F
-
-
-def _rss_kib(field: str) -> int:
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith(field):
-                return int(line.split()[1])
-    return 0
+from memory import rss_kib
 
 
 def worker(method: str, batch: int, crop: int, steps: int, device: torch.device) -> dict[str, float]:
@@ -67,7 +60,7 @@ def worker(method: str, batch: int, crop: int, steps: int, device: torch.device)
     if device.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
-    rss_before = _rss_kib("VmRSS")
+    rss_before = rss_kib("VmRSS")
     times = []
     for _ in range(steps):
         start = time.perf_counter()
@@ -75,7 +68,7 @@ def worker(method: str, batch: int, crop: int, steps: int, device: torch.device)
         if device.type == "cuda":
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
-    peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else (_rss_kib("VmHWM") - rss_before) / 1024
+    peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else (rss_kib("VmHWM") - rss_before) / 1024
     return {"seconds": statistics.median(times), "peak_mib": peak}
 
 
