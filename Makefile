@@ -1,11 +1,14 @@
 # dsdviz: the two entry points of a fresh machine (see README.md).
 #   make figures   create the venv if missing, install, regenerate figures/ in quick mode
 #   make test      create the venv if missing, install, run the whole test suite
+#   make lab       JupyterLab on notebooks/ in the same environment (options: LAB_ARGS="--port 9999")
+#   make slim-notebooks  drop pictures and widgets from the notebooks' stored outputs (before committing)
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
 SHARED ?= ../shared
 PYTEST_ARGS ?=
+LAB_ARGS ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.dsdviz-installed
 
@@ -20,7 +23,7 @@ endif
 export DSDVIZ_SHARED ?= $(abspath $(SHARED))
 export MPLBACKEND ?= Agg
 
-.PHONY: venv figures figures-full test bench lab
+.PHONY: venv figures figures-full test bench lab slim-notebooks
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,4 +47,7 @@ bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/
+
+slim-notebooks: $(STAMP)
+	$(BIN)/python tools/slim_notebooks.py notebooks/*.ipynb

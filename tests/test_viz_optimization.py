@@ -70,12 +70,18 @@ def test_viewer_pieces_are_standard_widgets(trajectory):
     assert isinstance(viewer, widgets.VBox)
     assert isinstance(viewer.slider, widgets.SelectionSlider)
     assert isinstance(viewer.image, widgets.Image) and viewer.image.format == "png"
-    assert viewer.image.layout.width == "200px"
+    assert viewer.image.layout.width == "200px" and viewer.scale == 20
     from io import BytesIO
 
+    import numpy as np
     from PIL import Image
 
-    assert Image.open(BytesIO(bytes(viewer.image.value))).size == (10, 10)  # the zoomed crop
+    from dsdviz.images import to_uint8
+
+    shown = np.asarray(Image.open(BytesIO(bytes(viewer.image.value))))
+    crop = to_uint8(crop_box(trajectory.start, (4, 4, 10)))
+    assert shown.shape == (200, 200, 3)  # the zoomed 10 px crop, each pixel a 20 x 20 block
+    assert np.array_equal(shown, crop.repeat(20, axis=0).repeat(20, axis=1))
 
 
 def test_difference_map_scales_and_colours():

@@ -13,6 +13,7 @@ from ..features import Layers, resolve_layers
 from ..fingerprint import DSD, dsd
 from ..images import center_crop, list_images, load_image, to_numpy
 from ..samples import SKIMAGE_SAMPLES, data_root, skimage_sample
+from .layout import DPI, suptitle
 
 
 def fingerprint_table(
@@ -41,62 +42,88 @@ def fingerprint_table(
     return rows, fingerprints
 
 
+def spread_by_norm(rows: Sequence[Mapping[str, float | str]], alpha: float, count: int) -> list[str]:
+    """``count`` images of :func:`fingerprint_table` rows spanning the range of their mean
+    ``||DSD_{l,alpha}||_1``, from the lowest to the highest (all of them, sorted, if fewer)."""
+    ranked = sorted((r for r in rows if r["alpha"] == alpha), key=lambda r: float(r["mean"]))
+    picks = np.linspace(0, len(ranked) - 1, min(count, len(ranked))).round().astype(int)
+    return [str(ranked[i]["image"]) for i in picks]
+
+
 def plot_fingerprints(
     images: Mapping[str, torch.Tensor],
     alphas: Sequence[float] = (2, 4),
     layers: Layers = "dsd",
     heatmap_layers: Sequence[str] = ("relu2_1", "relu3_1"),
-    heatmap_alpha: float = 2,
-    max_heatmap_rows: int = 6,
+    heatmap_alpha: float | None = None,
+    max_heatmap_rows: int = 3,
+    heatmap_channels: int | None = 64,
 ) -> Figure:
     """Bars of ``||DSD_{l,a}||_1`` per layer and image, and heat maps of ``DSD_{l,a}`` matrices.
 
+    The heat maps are drawn for ``max_heatmap_rows`` images that span the range of the
+    mean ``||DSD||_1`` (:func:`spread_by_norm`), from the smoothest to the most textured.
     The heat maps of one layer share a symmetric colour scale (99th percentile of
-    ``|entry|`` over the shown images), so images can be compared by eye.
+    ``|entry|`` over the shown images), so images can be compared by eye; their factor
+    is ``heatmap_alpha`` (default: the first of ``alphas``). They show the entries of the
+    first ``heatmap_channels`` channels (``None``: all), so that each entry is a few
+    pixels wide rather than a fraction of one. Laid out for :data:`~dsdviz.viz.layout.DPI`,
+    about 840 px wide.
     """
+    heatmap_alpha = alphas[0] if heatmap_alpha is None else heatmap_alpha
+    if heatmap_alpha not in alphas:
+        raise ValueError(f"heatmap_alpha {heatmap_alpha:g} is not one of the factors {list(alphas)}")
     names = resolve_layers(layers)
     rows, fingerprints = fingerprint_table(images, alphas, names)
-    shown = list(images)[:max_heatmap_rows]
-    n_cols = 1 + len(heatmap_layers)
-    fig = Figure(figsize=(3.0 * max(n_cols, len(alphas)) + 1, 3.2 + 2.4 * len(shown)), layout="constrained")
-    grid = fig.add_gridspec(1 + len(shown), max(n_cols, len(alphas)), height_ratios=[1.4] + [1] * len(shown))
+    shown = spread_by_norm(rows, heatmap_alpha, max_heatmap_rows)
+    n_cols = max(1 + len(heatmap_layers), len(alphas) + 1)
+    fig = Figure(figsize=(2.8 * n_cols, 2.9 + 2.6 * len(shown)), dpi=DPI, layout="constrained")
+    grid = fig.add_gridspec(1 + len(shown), n_cols, height_ratios=[1.2] + [1] * len(shown))
     width = 0.8 / len(images)
     for col, alpha in enumerate(alphas):
         ax = fig.add_subplot(grid[0, col])
         for k, name in enumerate(images):
             values = [r[layer] for r in rows if r["image"] == name and r["alpha"] == alpha for layer in names]
             ax.bar(np.arange(len(names)) + (k - (len(images) - 1) / 2) * width, values, width, label=name)
-        ax.set_xticks(range(len(names)), names)
-        ax.set_ylabel(r"$\|DSD_{l,a}\|_1$ (mean |entry|)")
-        ax.set_title(f"DSD norms, a = {alpha:g}")
-        if col == 0:
-            ax.legend(fontsize="x-small", ncols=2)
+        ax.set_xticks(range(len(names)), names, fontsize=8)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.set_xlabel("VGG19 layer l", fontsize=8)
+        ax.set_ylabel(rf"$\|\mathrm{{DSD}}_{{l,{alpha:g}}}\|_1$ (mean |entry|)", fontsize=8)
+        ax.set_title(f"DSD norms, a = {alpha:g}", fontsize=9)
+    legend = fig.add_subplot(grid[0, len(alphas) :])
+    legend.legend(*ax.get_legend_handles_labels(), loc="center", fontsize=8, title="image", title_fontsize=8)
+    legend.axis("off")
+    block = slice(0, heatmap_channels)
+    matrices = {(n, layer): fingerprints[(n, heatmap_alpha)].matrices[layer][0, block, block].numpy()
+                for n in shown for layer in heatmap_layers}  # fmt: skip
     scales = {
-        layer: float(
-            np.percentile(
-                np.concatenate([fingerprints[(n, heatmap_alpha)].matrices[layer].abs().flatten().numpy() for n in shown]),
-                99,
-            )
-        )
+        layer: float(np.percentile(np.abs(np.concatenate([matrices[(n, layer)].ravel() for n in shown])), 99))
         for layer in heatmap_layers
     }
+    means = {str(r["image"]): float(r["mean"]) for r in rows if r["alpha"] == heatmap_alpha}
     for row, name in enumerate(shown, start=1):
         ax = fig.add_subplot(grid[row, 0])
         x = images[name]
         ax.imshow(to_numpy(x))
-        ax.set_title(f"{name} ({x.shape[-2]}x{x.shape[-1]})", fontsize="small")
+        norm = rf"$\|\mathrm{{DSD}}_{{{heatmap_alpha:g}}}\|_1$"
+        ax.set_title(f"{name} ({x.shape[-2]}x{x.shape[-1]})\nmean {norm} = {means[name]:.2e}", fontsize=8)
         ax.axis("off")
         for col, layer in enumerate(heatmap_layers, start=1):
             ax = fig.add_subplot(grid[row, col])
-            matrix = fingerprints[(name, heatmap_alpha)].matrices[layer][0].numpy()
+            matrix = matrices[(name, layer)]
             vmax = scales[layer] or 1.0
-            im = ax.imshow(matrix, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-            ax.set_title(f"DSD at {layer}, a = {heatmap_alpha:g} ({matrix.shape[0]} channels)", fontsize="small")
+            im = ax.imshow(matrix, cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
+            total = fingerprints[(name, heatmap_alpha)].matrices[layer].shape[-1]
+            part = f"channels 1-{len(matrix)} of {total}" if len(matrix) < total else f"{total} channels"
+            ax.set_title(rf"$\mathrm{{DSD}}_{{{heatmap_alpha:g}}}$, {layer} ({part})", fontsize=7.5)
             ax.set_xticks([])
             ax.set_yticks([])
             if row == len(shown):
-                fig.colorbar(im, ax=ax, orientation="horizontal", fraction=0.05, label="G(x) - G(x|a)")
-    fig.suptitle("Deep self-dissimilarity fingerprints (VGG19, ImageNet)")
+                bar = fig.colorbar(im, ax=ax, orientation="horizontal", fraction=0.05, ticks=[-vmax, 0, vmax])
+                bar.ax.set_xticklabels([f"{-vmax:.2g}", "0", f"{vmax:.2g}"])
+                bar.set_label(rf"entry of $G_l(x) - G_l(x|{heatmap_alpha:g})$", fontsize=8)
+                bar.ax.tick_params(labelsize=7.5)
+    suptitle(fig, "Deep self-dissimilarity fingerprints (VGG19 ImageNet features, MATLAB bicubic downscale)", 10)
     return fig
 
 
@@ -104,7 +131,7 @@ def fingerprints_figure(quick: bool, out_dir: Path) -> list[Path]:
     """``figures/dsd_fingerprints.png``: scikit-image samples plus Set14 (from ``$DSDVIZ_DATA``) when present.
 
     Quick mode uses central 256 px crops and two Set14 images; the full mode all of
-    Set14 at full size.
+    Set14 at full size. Heat maps of three images in both modes.
     """
     images = {name: skimage_sample(name) for name in SKIMAGE_SAMPLES}
     root = data_root(required=False)
@@ -116,5 +143,5 @@ def fingerprints_figure(quick: bool, out_dir: Path) -> list[Path]:
         images = {name: center_crop(x, 256) for name, x in images.items()}
     fig = plot_fingerprints(images)
     path = Path(out_dir) / "dsd_fingerprints.png"
-    fig.savefig(path, dpi=80 if quick else 110)
+    fig.savefig(path, dpi=DPI if quick else 1.5 * DPI)
     return [path]

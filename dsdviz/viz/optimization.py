@@ -9,6 +9,8 @@
   recorded curves with a marker at the step. Everything it shows is in standard
   ipywidgets 8 widgets (``Image``, ``HTML``, ``SelectionSlider``), and the displayed state
   is readable from Python (:attr:`TrajectoryViewer.displayed`).
+
+The figures are laid out for :data:`~dsdviz.viz.layout.DPI`: no text is under 10 px.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from PIL import Image
 
 from ..images import to_numpy, to_uint8
 from ..sharpness import mean_gradient_magnitude
-from ..trajectory import Trajectory
+from ..trajectory import Trajectory, log_steps
+from .layout import DPI, suptitle
 
 #: ``(top, left, size)`` of a square crop, in pixels.
 Box = tuple[int, int, int]
@@ -66,7 +69,7 @@ def _show(ax: Axes, x: torch.Tensor, title: str = "", box: Box | None = None) ->
     ax.imshow(to_numpy(x), interpolation="nearest" if x.shape[-1] < 200 else "antialiased")
     if box is not None:
         ax.add_patch(Rectangle((box[1] - 0.5, box[0] - 0.5), box[2], box[2], fill=False, lw=1.2, ec=ZOOM_COLOR))
-    ax.set_title(title, fontsize="small")
+    ax.set_title(title, fontsize=8)
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -78,24 +81,56 @@ def curve_names(trajectory: Trajectory) -> list[str]:
     return ["objective", *terms]
 
 
+def curve_label(name: str) -> str:
+    """Legend text of a history entry: ``dsd/relu1_2`` and ``distance/relu1_2`` -> ``relu1_2``,
+    ``style@2/relu1_2`` -> ``relu1_2 at 1/2``; other names unchanged."""
+    kind, _, layer = name.partition("/")
+    if kind in ("dsd", "distance") and layer:
+        return layer
+    if kind.startswith("style@") and layer:
+        factor = kind.removeprefix("style@")
+        return layer if factor == "1" else f"{layer} at 1/{factor}"
+    return name
+
+
+def value_label(names: Sequence[str]) -> str:
+    """y-axis label for history entries: what their per-layer terms measure."""
+    terms = {name.partition("/")[0].split("@")[0] for name in names if "/" in name}
+    if terms == {"dsd"}:
+        return r"$\|\mathrm{DSD}_l\|_1$ (mean |entry|)"
+    if terms == {"distance"}:
+        return "distance to the reference's DSD"
+    if terms == {"style"}:
+        return "distance to the reference's Gram"
+    return "value"
+
+
 def plot_history(
     ax: Axes, trajectory: Trajectory, names: Sequence[str] | None = None, marks: Sequence[int] = ()
 ) -> None:
-    """Recorded values against the step (symmetric-log x, log y), with dashed lines at ``marks``."""
+    """Recorded values against the step (symmetric-log x, log y), with dashed lines at ``marks``.
+
+    The objective is the thick black line; the legend names each layer's term.
+    """
     names = curve_names(trajectory) if names is None else list(names)
     for name in names:
         values = trajectory.history[name].numpy()
         style = {"lw": 2.0, "color": "black"} if name == "objective" else {"lw": 1.0}
-        ax.plot(np.arange(len(values)), values, label=name, **style)
+        ax.plot(np.arange(len(values)), values, label=curve_label(name), **style)
     for step in marks:
         ax.axvline(step, color="grey", ls="--", lw=0.8)
     ax.set_xscale("symlog", linthresh=10)
     if all((trajectory.history[n] > 0).all() for n in names):
         ax.set_yscale("log")
-    ax.set_xlim(0, max(1, trajectory.final_step))
-    ax.set_xlabel("step")
-    ax.set_title(math_label(str(trajectory.settings.get("objective", ""))), fontsize="small")
-    ax.legend(fontsize="x-small", ncols=2)
+    last = max(1, trajectory.final_step)
+    ticks = [t for t in log_steps(last, (1, 2, 5)) if t < 0.7 * last] + [last]  # 0, 1, 2, 5, 10, ..., last
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.set_xticks([], minor=True)
+    ax.set_xlim(0, last)
+    ax.set_xlabel("step (linear up to 10, logarithmic above)", fontsize=8)
+    ax.set_ylabel(value_label(names), fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.legend(fontsize=7.5, ncols=2 if len(names) < 6 else 3)
     ax.grid(alpha=0.3)
 
 
@@ -122,16 +157,25 @@ def plot_fingerprint_matching(
     columns = {"content": content, "reference": reference}
     columns.update({k: v.final if isinstance(v, Trajectory) else v for k, v in results.items()})
     height, width = content.shape[-2:]
-    fig = Figure(figsize=(2.2 * len(columns), 2.2 * (height / width + 1) + 0.9), layout="constrained")
+    side = 1.3  # inches per column: seven columns fit a 910 px wide page at 100 dpi
+    fig = Figure(figsize=(side * len(columns), side * (height / width + 1) + 1.1), dpi=DPI, layout="constrained")
     axes = fig.subplots(2, len(columns), squeeze=False, height_ratios=[height / width, 1])
     for col, (title, image) in enumerate(columns.items()):
         _show(axes[0, col], image, math_label(title), zoom)
         _show(axes[1, col], crop_box(image, zoom))
         if distances and title in distances:
             text = "\n".join(f"{math_label(k)}: {v:.2e}" for k, v in distances[title].items())
-            axes[1, col].set_xlabel(text, fontsize="x-small")
-    fig.suptitle("Matching the reference's style (Gram matrices) or its DSD fingerprint; "
-                 "numbers: distance to the reference's DSD", fontsize="small")
+            axes[1, col].set_xlabel(text, fontsize=7.5)
+    axes[0, 0].set_ylabel("image", fontsize=8)
+    axes[1, 0].set_ylabel("yellow box, enlarged", fontsize=8)
+    steps = {v.final_step for v in results.values() if isinstance(v, Trajectory)}
+    runs = f"{steps.pop()} Adam steps each" if len(steps) == 1 else "Adam on the pixels"
+    suptitle(
+        fig,
+        f"Optimising the content image to match the reference's style (Gram matrices at one scale) or its DSD "
+        f"fingerprint ({runs})\nunder the crops: distance of each image's DSD to the reference's (lower = closer)",
+        fontsize=8.5,
+    )
     return fig
 
 
@@ -147,7 +191,8 @@ def plot_dsd_minimization(
         zoom: ``(top, left, size)`` of the enlarged crop; default: :func:`default_zoom`.
 
     Each column's title gives ``||DSD||_1`` (the recorded objective) and the mean gradient
-    magnitude (:func:`dsdviz.sharpness.mean_gradient_magnitude`) of that image.
+    magnitude (:func:`dsdviz.sharpness.mean_gradient_magnitude`) of that image; the title
+    gives the objective, the number of steps and the learning rate.
     """
     last = trajectory.final_step
     wanted = (0, max(1, last // 10), last) if steps is None else steps
@@ -155,8 +200,9 @@ def plot_dsd_minimization(
     start = trajectory.start
     zoom = default_zoom(*start.shape[-2:]) if zoom is None else zoom
     height, width = start.shape[-2:]
-    fig = Figure(figsize=(3.0 * len(shown), 3.0 * (height / width + 1) + 2.6), layout="constrained")
-    grid = fig.add_gridspec(3, len(shown), height_ratios=[height / width, 1, 0.8])
+    side = 2.1  # inches per column
+    fig = Figure(figsize=(side * len(shown), side * (height / width + 1) + 3.3), dpi=DPI, layout="constrained")
+    grid = fig.add_gridspec(3, len(shown), height_ratios=[height / width, 1, 1.1])
     objective = trajectory.settings.get("objective", "objective").removeprefix("minimise ")
     for col, step in enumerate(shown):
         image = trajectory.snapshots[step]
@@ -164,14 +210,26 @@ def plot_dsd_minimization(
         sharp = float(mean_gradient_magnitude(image.float())[0])
         title = f"step {step}\n{math_label(objective)} = {value:.3e}\nsharpness {sharp:.4f}"
         _show(fig.add_subplot(grid[0, col]), image, title, zoom)
-        _show(fig.add_subplot(grid[1, col]), crop_box(image, zoom))
+        crop = fig.add_subplot(grid[1, col])
+        _show(crop, crop_box(image, zoom))
+        if col == 0:
+            crop.set_ylabel("yellow box, enlarged", fontsize=8)
     plot_history(fig.add_subplot(grid[2, :]), trajectory, marks=shown)
+    lr = trajectory.settings.get("lr")
+    run = f"{last} steps of Adam" + (f", lr {lr:g}" if lr is not None else "")
+    suptitle(
+        fig,
+        f"Gradient descent on {math_label(objective)} from the start image ({run})\n"
+        "sharpness: mean gradient magnitude of the luminance; dashed lines: the steps shown",
+        fontsize=8.5,
+    )
     return fig
 
 
-def _png(array: np.ndarray) -> bytes:
+def _png(array: np.ndarray, scale: int = 1) -> bytes:
+    """PNG of an ``(H, W, 3)`` uint8 image, enlarged ``scale`` times by pixel repetition (sharp pixels)."""
     buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="png")
+    Image.fromarray(array.repeat(scale, axis=0).repeat(scale, axis=1)).save(buffer, format="png")
     return buffer.getvalue()
 
 
@@ -192,7 +250,10 @@ class TrajectoryViewer(widgets.VBox):
         trajectory: the run to show.
         names: history entries to plot (default: :func:`curve_names`).
         zoom: show only this ``(top, left, size)`` crop of the images (enlarged).
-        width: displayed width of each image, in CSS pixels.
+        width: displayed width of each image, in CSS pixels. An image narrower than that
+            is enlarged by the largest whole factor that fits (:attr:`scale`; each pixel
+            becomes a ``scale x scale`` block, so that pixels stay sharp) and shown at
+            that size; a wider one is shown ``width`` px wide.
 
     Attributes:
         slider: ``ipywidgets.SelectionSlider`` over the snapshot steps; set ``value`` to move.
@@ -200,7 +261,8 @@ class TrajectoryViewer(widgets.VBox):
         image, difference, curves: ``ipywidgets.Image`` (PNG) of the snapshot, of
             ``|x_k - x_0|`` (one gain for every step, mapping the largest 99th percentile
             over the snapshots to the top of the colour map; given in the caption) and of
-            the curves.
+            the curves (drawn at their displayed size, ``2 * width + 20`` px wide).
+        scale: the enlargement factor of the images' PNGs.
         displayed: what is shown now: ``{"step": k, <history name>: value at k}``.
     """
 
@@ -226,15 +288,19 @@ class TrajectoryViewer(widgets.VBox):
             layout=widgets.Layout(width="95%"),
         )
         self.label = widgets.HTML()
-        image_layout = {"width": f"{width}px", "object_fit": "contain"}
+        columns = start.shape[-1]
+        self.scale = max(1, width // columns)
+        image_layout = {"width": f"{columns * self.scale if columns <= width else width}px", "object_fit": "contain"}
         self.image = widgets.Image(format="png", layout=widgets.Layout(**image_layout))
         self.difference = widgets.Image(format="png", layout=widgets.Layout(**image_layout))
         self.curves = widgets.Image(format="png", layout=widgets.Layout(width=f"{2 * width + 20}px"))
-        self._figure = Figure(figsize=(6.4, 2.8), dpi=80, layout="constrained")
+        self._figure = Figure(figsize=((2 * width + 20) / DPI, 2.9), dpi=DPI, layout="constrained")
         axes = self._figure.add_subplot()
         plot_history(axes, trajectory, self.names)
-        self._cursor = axes.axvline(0, color="crimson", lw=1.2)
-        self._dots = axes.plot([], [], "o", color="crimson", ms=4)[0]
+        axes.set_title(math_label(str(trajectory.settings.get("objective", ""))), fontsize=9)
+        # above the axes' spines, so that the marker shows at step 0 too
+        self._cursor = axes.axvline(0, color="crimson", lw=1.2, zorder=3, clip_on=False)
+        self._dots = axes.plot([], [], "o", color="crimson", ms=4, zorder=4, clip_on=False)[0]
         self.displayed: dict[str, float] = {}
         captions = (
             widgets.HTML("<b>snapshot</b>"),
@@ -263,8 +329,8 @@ class TrajectoryViewer(widgets.VBox):
     def _render(self, step: int) -> None:
         trajectory = self.trajectory
         snapshot = self._view(trajectory.snapshots[step])
-        self.image.value = _png(to_uint8(snapshot))
-        self.difference.value = _png(difference_map(snapshot, self._view(trajectory.start), self.gain))
+        self.image.value = _png(to_uint8(snapshot), self.scale)
+        self.difference.value = _png(difference_map(snapshot, self._view(trajectory.start), self.gain), self.scale)
         values = {name: trajectory.value(name, step) for name in trajectory.history}
         self._cursor.set_xdata([step, step])
         self._dots.set_data([step] * len(self.names), [values[n] for n in self.names])

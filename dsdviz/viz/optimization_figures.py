@@ -20,7 +20,11 @@ from ..images import center_crop, load_image
 from ..optimize import dsd_distances, dsd_label, match_fingerprint, minimize_dsd
 from ..samples import data_root
 from ..trajectory import Trajectory, log_steps
+from .layout import DPI
 from .optimization import Box, crop_box, plot_dsd_minimization, plot_fingerprint_matching
+
+#: Full-mode figures are saved at twice the layout's resolution, so that whole images keep their detail.
+FULL_DPI = 2 * DPI
 
 
 def load_input(path: str | Path, crop: int | Box | None = None) -> torch.Tensor:
@@ -99,10 +103,11 @@ def matching_distances(
 def fig11_figure(quick: bool, out_dir: Path) -> list[Path]:
     """``fig11_fingerprint_matching.png`` (the ``dsdviz figures`` recipe)."""
     setup = FingerprintMatchingSetup.quick() if quick else FingerprintMatchingSetup.full()
-    content, reference, results = run_fingerprint_matching(setup, progress=False)
+    content, reference, results = run_fingerprint_matching(setup)
     distances = matching_distances(content, reference, results, setup)
     path = Path(out_dir) / "fig11_fingerprint_matching.png"
-    plot_fingerprint_matching(content, reference, results, distances=distances).savefig(path, dpi=60 if quick else 110)
+    figure = plot_fingerprint_matching(content, reference, results, distances=distances)
+    figure.savefig(path, dpi=DPI if quick else FULL_DPI)
     return [path]
 
 
@@ -167,7 +172,7 @@ def run_dsd_minimization(
 def fig12_figure(quick: bool, out_dir: Path) -> list[Path]:
     """``fig12_dsd_minimization.png`` (the ``dsdviz figures`` recipe)."""
     setup = DSDMinimizationSetup.quick() if quick else DSDMinimizationSetup.full()
-    trajectory = run_dsd_minimization(setup, progress=False)
+    trajectory = run_dsd_minimization(setup)
     path = Path(out_dir) / "fig12_dsd_minimization.png"
-    plot_dsd_minimization(trajectory, setup.shown).savefig(path, dpi=60 if quick else 110)
+    plot_dsd_minimization(trajectory, setup.shown).savefig(path, dpi=DPI if quick else FULL_DPI)
     return [path]

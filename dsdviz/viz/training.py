@@ -21,21 +21,42 @@ from ..data import Example
 from ..images import center_crop, to_numpy
 from ..inference import restore
 from ..metrics import psnr
+from ..models import count_parameters
 from ..resize import imresize
 from ..training import history_table
+from .layout import DPI, suptitle
 
 History = Sequence[Mapping[str, Any]]
 
 
-def plot_losses(runs: Mapping[str, History], terms: Sequence[str] | None = None, smooth: int = 8) -> Figure:
+def network_caption(model: nn.Module) -> str:
+    """``"xSRResNet 4x, 1,111,299 parameters"``, ``"xSRResNet deblurring, ..."``, ``"DSD regressor psi_2, ..."``."""
+    if hasattr(model, "alpha"):
+        name = f"DSD regressor psi_{model.alpha:g}"
+    elif getattr(model, "scale", 1) > 1:
+        name = f"xSRResNet {model.scale}x"
+    else:
+        name = "xSRResNet deblurring"
+    return f"{name}, {count_parameters(model):,} parameters"
+
+
+def plot_losses(
+    runs: Mapping[str, History], terms: Sequence[str] | None = None, smooth: int = 8, title: str = ""
+) -> Figure:
     """Training loss terms against steps, one panel per run (log scale), with a running mean.
+
+    Where the run logged the loss on its fixed monitor batch (``monitor_every``), those
+    values are drawn as well (circles, same colour): free of the batch-to-batch variation
+    of the training values, they show whether the network is learning.
 
     Args:
         runs: ``{label: Trainer.history}``.
         terms: loss terms to draw (default: every term the run logged, e.g. loss, l1, dsd).
         smooth: window of the running mean drawn over the raw values.
+        title: first line of the figure's title (e.g. the :func:`network_caption`); the
+            second says what the curves are.
     """
-    fig = Figure(figsize=(5.2 * len(runs), 3.6), layout="constrained")
+    fig = Figure(figsize=(4.2 * len(runs), 3.2), dpi=DPI, layout="constrained")
     for index, (label, history) in enumerate(runs.items()):
         ax = fig.add_subplot(1, len(runs), index + 1)
         table = history_table(list(history), "train")
@@ -55,16 +76,27 @@ def plot_losses(runs: Mapping[str, History], terms: Sequence[str] | None = None,
                 )
             else:
                 line.set_label(name)
+            monitor = history_table(list(history), "monitor")
+            if name in monitor:
+                ax.plot(monitor["step"], monitor[name], "o-", ms=3, color=line.get_color(), label=f"{name}, fixed batch")
         ax.set_yscale("log")
-        ax.set_xlabel("step")
-        ax.set_title(label)
-        ax.legend(fontsize="small")
+        ax.set_xlabel("training step", fontsize=8)
+        ax.set_ylabel("loss term (log scale)" if index == 0 else "", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.set_title(label, fontsize=9)
+        ax.legend(fontsize=7.5)
+    note = f"faint: logged values; solid: running mean over {smooth} logs"
+    suptitle(fig, f"{title}\n{note}" if title else note)
     return fig
 
 
-def first_last(history: History, term: str = "loss", fraction: float = 0.2) -> tuple[float, float]:
-    """Mean of ``term`` over the first and the last ``fraction`` of the logged training steps."""
-    values = history_table(list(history), "train")[term]
+def first_last(history: History, term: str = "loss", fraction: float = 0.2, split: str = "train") -> tuple[float, float]:
+    """Mean of ``term`` over the first and the last ``fraction`` of the logged entries of ``split``.
+
+    ``split="train"``: the random training batches; ``"monitor"``: the fixed batch
+    (``fraction=0`` gives its first and last values).
+    """
+    values = history_table(list(history), split)[term]
     n = max(1, int(len(values) * fraction))
     return float(values[:n].mean()), float(values[-n:].mean())
 
@@ -77,11 +109,14 @@ def baseline_of(example: Example, scale: int) -> torch.Tensor:
 def plot_restorations(
     examples: Sequence[Example], models: Mapping[str, nn.Module], scale: int, crop: int | None = 96
 ) -> Figure:
-    """Rows of ``baseline | each model's output | ground truth`` (central ``crop`` px), PSNR (Y, shave) in titles."""
+    """Rows of ``baseline | each model's output | ground truth`` (central ``crop`` px), PSNR (Y, shave) in titles.
+
+    The figure's title names the networks and their parameter counts (:func:`network_caption`).
+    """
     baseline_name = "bicubic" if scale > 1 else "blurred input"
     shave = scale if scale > 1 else 0
     columns = 2 + len(models)
-    fig = Figure(figsize=(2.2 * columns, 2.4 * len(examples)), layout="constrained")
+    fig = Figure(figsize=(1.9 * columns, 2.1 * len(examples) + 0.5), dpi=DPI, layout="constrained")
     for row, example in enumerate(examples):
         images = {baseline_name: baseline_of(example, scale)}
         images.update({name: restore(model, example.input) for name, model in models.items()})
@@ -91,8 +126,11 @@ def plot_restorations(
             title = name
             if name != "ground truth":
                 title += f"\n{float(psnr(image, example.target, shave=shave)[0]):.2f} dB"
-            ax.set_title(f"{example.name}: {title}" if col == 0 else title, fontsize="small")
+            ax.set_title(f"{example.name}: {title}" if col == 0 else title, fontsize=8)
             ax.axis("off")
+    captions = list(dict.fromkeys(network_caption(model) for model in models.values()))
+    where = f"central {crop} px crops" if crop else "whole images"
+    suptitle(fig, f"{'; '.join(captions)}\n{where}; PSNR on the Y channel (shave {shave} px)")
     return fig
 
 
@@ -101,22 +139,37 @@ def validation_table(history: History) -> list[dict[str, Any]]:
     return [dict(e) for e in history if e["split"] == "val"]
 
 
-def plot_q_dsd(rows: Sequence[Mapping[str, Any]]) -> Figure:
-    """Q_DSD per version (natural, bicubic, blurred, ...) for each regressor column ``q_dsd_a*``: strip + box plots."""
+def plot_q_dsd(rows: Sequence[Mapping[str, Any]], regressors: Sequence[nn.Module] = ()) -> Figure:
+    """Q_DSD per version (natural, bicubic, blurred, ...) for each regressor column ``q_dsd_a*``: strip + box plots.
+
+    ``regressors``: the networks that scored the rows, named (with their parameter counts)
+    in the title.
+    """
     columns = sorted({k for r in rows for k in r if k.startswith("q_dsd_a")})
     versions = list(dict.fromkeys(r["version"] for r in rows))
-    fig = Figure(figsize=(4.2 * len(columns), 3.6), layout="constrained")
+    fig = Figure(figsize=(3.8 * len(columns), 3.4), dpi=DPI, layout="constrained")
     rng = np.random.default_rng(0)
     for index, column in enumerate(columns):
         ax = fig.add_subplot(1, len(columns), index + 1)
         data = [np.array([r[column] for r in rows if r["version"] == v]) for v in versions]
         ax.boxplot(data, showfliers=False)
-        ax.set_xticks(range(1, len(versions) + 1), versions)
+        ax.set_xticks(range(1, len(versions) + 1), versions, fontsize=8)
         for position, values in enumerate(data, start=1):
-            ax.scatter(position + rng.uniform(-0.15, 0.15, len(values)), values, s=6, alpha=0.5)
-        ax.set_ylabel(f"Q_DSD, a = {column.removeprefix('q_dsd_a')} (lower = more natural)")
+            ax.scatter(position + rng.uniform(-0.15, 0.15, len(values)), values, s=8, alpha=0.6)
+        alpha = column.removeprefix("q_dsd_a")
+        ax.set_ylabel(rf"$Q_{{{alpha}}}$ (log scale; lower = more natural)", fontsize=8)
+        ax.set_title(rf"a = {alpha}", fontsize=9)
+        ax.tick_params(labelsize=8)
         ax.set_yscale("log")
-    fig.suptitle("No-reference DSD score of natural images and degraded versions")
+    count = sum(r["version"] == versions[0] for r in rows) if rows else 0
+    sizes = " / ".join(f"{n:,}" for n in sorted({count_parameters(r) for r in regressors}))
+    scorers = f"regressors {', '.join(f'psi_{r.alpha:g}' for r in regressors)} ({sizes} parameters)"
+    suptitle(
+        fig,
+        f"No-reference DSD score (Eq. 5) of {count} {versions[0] if versions else ''} images and degraded versions\n"
+        + (f"{scorers}; " if regressors else "")
+        + "boxes: quartiles and median; dots: images",
+    )
     return fig
 
 
@@ -129,19 +182,18 @@ def restoration_figure(task: str, quick: bool, out_dir: Path) -> list[Path]:
 
     with tempfile.TemporaryDirectory(prefix=f"dsdviz_{task}_") as tmp:
         runs = Path(tmp) if quick else Path(out_dir).resolve().parent / "runs"
-        first = train(preset(task, quick, out=str(runs / f"{task}_psnr"), progress=False), resume=True)
+        first = train(preset(task, quick, out=str(runs / f"{task}_psnr")), resume=True)
         init = str(runs / f"{task}_psnr" / "model.pt")
-        second = train(
-            preset(task, quick, stage="dsd", init=init, out=str(runs / f"{task}_dsd"), progress=False), resume=True
-        )
+        second = train(preset(task, quick, stage="dsd", init=init, out=str(runs / f"{task}_dsd")), resume=True)
     losses = plot_losses(
-        {f"{task}, stage 1 (L1)": first.history, f"{task}, stage 2 (L1 + perc. + DSD)": second.history}
+        {"stage 1 (L1)": first.history, "stage 2 (L1 + perceptual + 100 DSD)": second.history},
+        title=f"Training {network_caption(first.network)}",
     )
     scale = first.config.scale if task == "sr" else 1
     images = plot_restorations(first.task.examples()[:2], {"stage 1": first.network, "stage 2": second.network}, scale)
     paths = [Path(out_dir) / f"train_{task}_losses.png", Path(out_dir) / f"train_{task}.png"]
-    losses.savefig(paths[0], dpi=80)
-    images.savefig(paths[1], dpi=80)
+    losses.savefig(paths[0])
+    images.savefig(paths[1])
     return paths
 
 
@@ -179,9 +231,9 @@ def noref_figure(quick: bool, out_dir: Path) -> list[Path]:
     versions = degraded_versions(
         root / "BSD100" / "HR", root / "BSD100" / "LR_bicubic" / "X4", limit=10 if quick else None
     )
-    fig = plot_q_dsd(q_dsd_table(versions, regressors))
+    fig = plot_q_dsd(q_dsd_table(versions, regressors), regressors)
     path = Path(out_dir) / "noref_regressor.png"
-    fig.savefig(path, dpi=80)
+    fig.savefig(path)
     return [path]
 
 
@@ -191,11 +243,13 @@ def plot_regressor_fit(regressor: nn.Module, images: Sequence[torch.Tensor], tit
     Args:
         regressor: a :class:`~dsdviz.models.DSDRegressor`.
         images: natural images ``(1, 3, H, W)`` (scored on the regressor's tiles, as Q_DSD does).
+        title: what the images are (added to the figure's title, which names the
+            regressor and its parameter count).
     """
     from ..metrics import q_dsd
 
     scores = [q_dsd(image, regressor, per_layer=True) for image in images]
-    fig = Figure(figsize=(3.2 * len(regressor.layers), 3.3), layout="constrained")
+    fig = Figure(figsize=(2.3 * len(regressor.layers), 2.7), dpi=DPI, layout="constrained")
     for index, layer in enumerate(regressor.layers):
         ax = fig.add_subplot(1, len(regressor.layers), index + 1)
         true = np.array([float(s[f"true_{layer}"][0]) for s in scores])
@@ -204,9 +258,14 @@ def plot_regressor_fit(regressor: nn.Module, images: Sequence[torch.Tensor], tit
         low, high = float(min(true.min(), predicted.min())), float(max(true.max(), predicted.max()))
         ax.plot([low, high], [low, high], "k--", lw=0.8)
         r = np.corrcoef(true, predicted)[0, 1] if len(true) > 1 else float("nan")
-        ax.set_title(f"{layer}: r = {r:.2f}", fontsize="small")
-        ax.set_xlabel("true ||DSD||_1")
+        ax.set_title(f"{layer}: r = {r:.2f}", fontsize=9)
+        ax.set_xlabel(r"true $\|\mathrm{DSD}_l\|_1$", fontsize=8)
+        ax.tick_params(labelsize=7.5)
+        ax.ticklabel_format(style="sci", scilimits=(-2, 2))
+        ax.xaxis.get_offset_text().set_fontsize(7.5)
+        ax.yaxis.get_offset_text().set_fontsize(7.5)
         if index == 0:
-            ax.set_ylabel("predicted psi(y|a)")
-    fig.suptitle(title or f"DSD regressor, a = {regressor.alpha:g}")
+            ax.set_ylabel(rf"predicted $\psi_l(y|{regressor.alpha:g})$", fontsize=8)
+    about = f"{len(images)} images" + (f", {title}" if title else "")
+    suptitle(fig, f"{network_caption(regressor)}: predicted vs true norms ({about}); dashed: y = x")
     return fig
