@@ -17,11 +17,13 @@ mode="bicubic", antialias=True)`` uses the same kernel but renormalises truncate
 weights at the borders instead of mirroring, so it differs from MATLAB in a band of
 ``2 * alpha`` pixels along every edge; and the available pure-PyTorch ports of
 ``imresize`` compute in float32 only or gather every tap with Python-level indexing.
-Here the work is one index gather (the symmetric padding) and one strided
-convolution per axis for integer factors, the case DSD uses, in the input's dtype
-(float64 stays float64). Other factors and explicit output sizes use a dense
-per-axis weight matrix. Both paths are differentiable and run on any device.
-``benchmarks/bench_resize.py`` compares the two paths and torch's own kernel.
+Here each axis is one matrix product with a dense ``(out, in)`` weight matrix (mirrored
+taps folded in), in the input's dtype (float64 stays float64). For integer factors on
+axes longer than :data:`CONV_MIN_LENGTH` pixels, where the dense product's ``out x in``
+cost outgrows a convolution's ``out x taps``, it is one index gather (the symmetric
+padding) and one strided convolution instead. Both paths are exact, differentiable and
+run on any device. ``benchmarks/bench_resize.py`` times this against a dense product and
+torch's own kernel.
 """
 
 from __future__ import annotations
@@ -95,6 +97,12 @@ class _Plan(NamedTuple):
     stride: int  # > 0: convolution with this stride; 0: dense matrix
 
 
+#: Axes at least this long are downscaled by an integer factor with a strided convolution
+#: (one multiply per tap); shorter ones by a dense matrix product, faster there on CPU
+#: (``benchmarks/bench_resize.py``: about 2-3x at 256 to 1024 px).
+CONV_MIN_LENGTH = 1536
+
+
 @lru_cache(maxsize=256)
 def _plan(
     in_len: int, out_len: int, scale: float, antialias: bool, device: torch.device, dtype: torch.dtype
@@ -102,7 +110,8 @@ def _plan(
     taps = _taps(in_len, out_len, scale, antialias)
     factor = round(1 / scale)
     shift_invariant = (
-        scale < 1
+        in_len >= CONV_MIN_LENGTH
+        and scale < 1
         and abs(1 / scale - factor) < 1e-12
         and np.all(np.diff(taps.indices[:, 0]) == factor)
         and np.allclose(taps.weights, taps.weights[0], rtol=0, atol=1e-14)

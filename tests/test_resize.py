@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dsdviz.resize import Downscale, downscale, downscaled_size, imresize
+from dsdviz.resize import CONV_MIN_LENGTH, Downscale, downscale, downscaled_size, imresize
 
 
 def _matlab_loop(signal: np.ndarray, out_len: int, scale: float) -> np.ndarray:
@@ -88,6 +88,14 @@ def test_one_axis_matches_literal_matlab_algorithm(in_len, scale, rng):
     ours = imresize(signal.view(1, 1, 1, in_len), scale=(1.0, scale))[0, 0, 0].numpy()
     assert ours.shape == (out_len,)
     np.testing.assert_allclose(ours, _matlab_loop(signal.numpy(), out_len, scale), rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("in_len,alpha", [(CONV_MIN_LENGTH, 2), (CONV_MIN_LENGTH + 3, 4), (CONV_MIN_LENGTH + 1, 3)])
+def test_long_axes_take_the_convolution_path_and_match_matlab(in_len, alpha, rng):
+    signal = torch.rand(in_len, generator=rng, dtype=torch.float64)
+    out_len = math.ceil(in_len / alpha)
+    ours = downscale(signal.view(1, 1, 1, in_len), alpha)[0, 0, 0].numpy()
+    np.testing.assert_allclose(ours, _matlab_loop(signal.numpy(), out_len, 1 / alpha), rtol=0, atol=1e-13)
 
 
 def test_border_uses_symmetric_padding():
