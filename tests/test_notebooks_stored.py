@@ -1,4 +1,4 @@
-"""The notebooks as stored in the repository: slim, thin, in quick mode, with outputs for nbval to compare."""
+"""The notebooks and figures as stored: slim, thin, in quick mode, with outputs for nbval; figures at full resolution."""
 
 from __future__ import annotations
 
@@ -47,3 +47,16 @@ def test_stored_notebook_is_thin_and_quick(path):
     checked = [c for c in cells if source(c).startswith("# NBVAL_CHECK_OUTPUT")]
     for cell in checked:
         assert cell["outputs"], f"{path.name}: a NBVAL_CHECK_OUTPUT cell without a stored output to compare"
+
+
+def test_figures_are_saved_at_the_resolution_they_are_laid_out_for():
+    """Every committed figure records >= 100 dpi (``dsdviz.viz.layout.DPI``: no text under 10 px)."""
+    from PIL import Image
+
+    from dsdviz.viz.layout import DPI
+
+    figures = sorted((Path(__file__).resolve().parents[1] / "figures").glob("*.png"))
+    assert figures
+    for path in figures:
+        dpi = Image.open(path).info.get("dpi")
+        assert dpi is not None and min(dpi) >= DPI - 0.01, f"{path.name}: saved at {dpi} dpi"

@@ -160,7 +160,7 @@ def save_png(fig: Figure, path: str | Path, dpi: int = 100, palette: bool = Fals
     image = Image.open(buffer).convert("RGB")
     if palette:
         image = image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    image.save(path, optimize=True)
+    image.save(path, optimize=True, dpi=(dpi, dpi))  # keep the resolution note matplotlib writes
     return Path(path)
 
 
@@ -361,7 +361,7 @@ def plot_loss_comparison(result: LossComparison) -> Figure:
 def save_loss_comparison(result: LossComparison, out_dir: str | Path) -> list[Path]:
     """Write ``fig13_loss_comparison.png`` into ``out_dir`` (quick results: 60 dpi, 256 colours; else 100 dpi)."""
     quick, path = result.note is not None, Path(out_dir) / "fig13_loss_comparison.png"
-    return [save_png(plot_loss_comparison(result), path, 60 if quick else 100, quick)]
+    return [save_png(plot_loss_comparison(result), path, 100, quick)]
 
 
 def fig13_figure(quick: bool, out_dir: Path) -> list[Path]:
@@ -586,7 +586,7 @@ def save_sr_comparison(result: SRComparison, setup: SRComparisonSetup, out_dir: 
     paths = [out_dir / "fig14_super_resolution.png", out_dir / "fig15_super_resolution.png"]
     for path, keys, number in ((paths[0], setup.fig14, 14), (paths[1], setup.fig15, 15)):
         title = f"4x super-resolution (supp. Fig. {number}): PSNR (Y, 4 px shave) and DSD distance in the captions"
-        save_png(plot_sr_comparison(result, keys, title, setup.zoom), path, 60 if quick else 100, quick)
+        save_png(plot_sr_comparison(result, keys, title, setup.zoom), path, 100, quick)
     title = "4x super-resolution: metrics" + (f" ({result.note})" if result.note else "")
     return paths + write_tables(result.tables, out_dir / "sr_metrics", title=title, notes=sr_notes(result))
 
@@ -786,7 +786,7 @@ def save_deblur_comparison(result: DeblurComparison, setup: DeblurComparisonSetu
     ``deblur_metrics.md``, ``.csv``, ``_per_image.csv`` into ``out_dir``."""
     out_dir, quick = Path(out_dir), result.note is not None
     path = out_dir / "fig16_deblurring.png"
-    save_png(plot_deblur_comparison(result, setup.zoom), path, 60 if quick else 100, quick)
+    save_png(plot_deblur_comparison(result, setup.zoom), path, 100, quick)
     title = "Motion deblurring: metrics" + (f" ({result.note})" if result.note else "")
     return [path, *write_tables(result.tables, out_dir / "deblur_metrics", title=title, notes=deblur_notes(result))]
 
