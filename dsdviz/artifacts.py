@@ -33,9 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .images import luma
 from .validation import check_image, check_positive_int
-
-_LUMA = (0.299, 0.587, 0.114)
 
 
 @dataclass(frozen=True)
@@ -54,8 +53,7 @@ class GridArtifactScore:
 
 
 def _luma(x: torch.Tensor) -> np.ndarray:
-    weights = torch.tensor(_LUMA, dtype=torch.float64).view(1, 3, 1, 1)
-    return (x.detach().double().cpu() * weights).sum(dim=1)[0].numpy()
+    return luma(x.detach().double().cpu())[0].numpy()
 
 
 def _high_pass(image: np.ndarray) -> np.ndarray:

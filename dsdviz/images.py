@@ -20,6 +20,8 @@ from .validation import check_image, describe
 ImageSource = Union[str, os.PathLike, np.ndarray, Image.Image, torch.Tensor]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+#: ITU-R BT.601 luma weights (R, G, B), as in MATLAB's ``rgb2gray``.
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
 
 def _from_array(array: np.ndarray, background: float) -> np.ndarray:
@@ -147,6 +149,13 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     if not files:
         raise ValueError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {str(folder)!r}")
     return files
+
+
+def luma(x: torch.Tensor) -> torch.Tensor:
+    """BT.601 luminance ``Y = 0.299 R + 0.587 G + 0.114 B`` of RGB images ``(B, 3, H, W)``: ``(B, H, W)``,
+    in the dtype, device and range of ``x``."""
+    weights = torch.tensor(LUMA_WEIGHTS, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    return (x * weights).sum(dim=1)
 
 
 def center_crop(x: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:

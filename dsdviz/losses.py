@@ -58,18 +58,21 @@ def _check_batches(output: torch.Tensor, target_batch: int) -> None:
         )
 
 
-def _check_size(x: torch.Tensor, names: tuple[str, ...], factor: float = 1.0, name: str = "output") -> None:
+def check_size(x: torch.Tensor, names: tuple[str, ...], factor: float = 1.0, name: str = "output") -> None:
+    """Raise a ``ValueError`` naming ``name`` when ``x`` downscaled by ``factor`` is too small for ``names``."""
     smallest = min(downscaled_size(*x.shape[-2:], factor))
-    if smallest < min_input_size(names):
+    need = min_input_size(names)
+    if smallest < need:
         raise ValueError(
-            f"{name}: a {x.shape[-2]} x {x.shape[-1]} image is too small for layers {names} "
-            f"at scale 1/{factor:g} (needs at least {min_input_size(names) * factor:g} px per side)"
+            f"{name}: a {x.shape[-2]} x {x.shape[-1]} image is too small for layers {', '.join(names)} at scale "
+            f"1/{factor:g}: the downscaled copy has a side of {smallest} px, the layers need {need} px "
+            f"(input of at least {need * factor:g} px per side)"
         )
 
 
 def _check_output(output: torch.Tensor, names: tuple[str, ...], factor: float = 1.0) -> None:
     check_image(output, "output", value_range=None)
-    _check_size(output, names, factor)
+    check_size(output, names, factor)
 
 
 def target_grams(
@@ -82,7 +85,7 @@ def target_grams(
     names = resolve_layers(layers)
     check_image(target, "target")
     factor = check_factor(factor, "factor")
-    _check_size(target, names, factor, "target")
+    check_size(target, names, factor, "target")
     with torch.no_grad():
         return grams(downscale(target, factor), _extractor(target, names, extractor))
 

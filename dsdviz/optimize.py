@@ -35,10 +35,10 @@ from typing import Any, Literal
 import torch
 from tqdm.auto import tqdm
 
-from .features import Layers, VGG19Features, default_extractor, min_input_size, resolve_layers
+from .features import Layers, VGG19Features, default_extractor, resolve_layers
 from .fingerprint import DSD, check_dsd_input, dsd, dsd_unchecked, grams
-from .losses import range_loss, target_dsd, target_grams
-from .resize import downscale, downscaled_size
+from .losses import check_size, range_loss, target_dsd, target_grams
+from .resize import downscale
 from .trajectory import Trajectory, log_steps
 from .validation import check_choice, check_factor, check_image, check_positive_int
 
@@ -343,17 +343,6 @@ def _match_scales(kind: str, scales: Sequence[float] | None) -> tuple[float, ...
     return factors
 
 
-def _check_style_size(x: torch.Tensor, names: tuple[str, ...], factor: float, name: str) -> None:
-    smallest = min(downscaled_size(*x.shape[-2:], factor))
-    need = min_input_size(names)
-    if smallest < need:
-        raise ValueError(
-            f"{name}: a {x.shape[-2]} x {x.shape[-1]} image is too small for layers {', '.join(names)} at scale "
-            f"1/{factor:g}: the downscaled copy has a side of {smallest} px, the layers need {need} px "
-            f"(input of at least {need * factor:g} px)"
-        )
-
-
 def _dsd_matching(target: DSD, names: tuple[str, ...], net: VGG19Features) -> Objective:
     def objective(x: torch.Tensor) -> dict[str, torch.Tensor]:
         mine = dsd_unchecked(x, target.alpha, net, target.base)
@@ -448,7 +437,7 @@ def match_fingerprint(
         description = f"match {dsd_label(alpha, base)}"
     else:
         for image, name in ((content, "content"), (reference, "reference")):
-            _check_style_size(image, names, max(factors), name)
+            check_size(image, names, max(factors), name)
         description = "match style at " + ", ".join(f"1/{f:g}" if f != 1 else "1" for f in factors)
     run_device = _resolve_device(device)
     content = content.to(run_device)

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import torch
 
+from .images import luma
 from .validation import check_image
-
-#: ITU-R BT.601 luma weights (R, G, B), as in MATLAB's ``rgb2gray``.
-LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
 
 def mean_gradient_magnitude(x: torch.Tensor) -> torch.Tensor:
@@ -35,8 +33,7 @@ def mean_gradient_magnitude(x: torch.Tensor) -> torch.Tensor:
         0.1
     """
     check_image(x, "x", min_size=2)
-    weights = torch.tensor(LUMA_WEIGHTS, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-    luma = (x * weights).sum(dim=1)
-    dx = luma[:, :-1, 1:] - luma[:, :-1, :-1]
-    dy = luma[:, 1:, :-1] - luma[:, :-1, :-1]
+    y = luma(x)
+    dx = y[:, :-1, 1:] - y[:, :-1, :-1]
+    dy = y[:, 1:, :-1] - y[:, :-1, :-1]
     return torch.sqrt(dx**2 + dy**2).mean(dim=(1, 2))
