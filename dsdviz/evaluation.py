@@ -133,6 +133,16 @@ class MetricsTable:
             lines.append("| " + " | ".join([*cells, row.note]) + " |")
         return "\n".join(lines)
 
+    def subset(self, names: Sequence[str], test_set: str) -> MetricsTable:
+        """The same table over some of its images, from the per-image scores (nothing is scored again)."""
+        unknown = sorted(set(names) - set(self.names))
+        if unknown:
+            raise ValueError(f"subset: {unknown} are not images of the {self.test_set} table")
+        chosen = [entry for entry in self.per_image if entry["image"] in set(names)]
+        params = {row.method: row.params for row in self.rows}
+        rows = _method_rows(params, chosen, len(names), self.columns)
+        return MetricsTable(test_set, rows, chosen, list(names), self.protocol, self.columns)
+
     def csv_rows(self) -> list[dict[str, float | int | str]]:
         """One dict per method: test set, method, parameters, images, total, the scores, note, protocol."""
         return [
@@ -192,6 +202,18 @@ class _Scorer:
         for psi in self.regressors:
             scores[f"q_dsd_a{psi.alpha:g}"] = float(q_dsd(image, psi)[0])
         return scores
+
+
+def _method_rows(
+    params: Mapping[str, int | None], per_image: Sequence[dict[str, float | str]], total: int, columns: Sequence[str]
+) -> list[MethodScores]:
+    """One :class:`MethodScores` per method of ``params`` (in its order): means of its per-image scores."""
+    rows = []
+    for method, count in params.items():
+        mine = [entry for entry in per_image if entry["method"] == method]
+        means = {c: float(np.mean([entry[c] for entry in mine])) for c in columns} if mine else {}
+        rows.append(MethodScores(method, count, len(mine), total, means))
+    return rows
 
 
 def _images_by_name(folder: str | os.PathLike | None) -> dict[str, Path]:
@@ -274,11 +296,7 @@ def metrics_table(
                     f"{tuple(scorer.target.shape[-2:])} px"
                 )
         per_image.append({"method": method, "image": name, **scorer(image, reference is not None)})
-    rows = []
-    for method in methods:
-        mine = [entry for entry in per_image if entry["method"] == method]
-        means = {c: float(np.mean([entry[c] for entry in mine])) for c in columns} if mine else {}
-        rows.append(MethodScores(method, params.get(method), len(mine), len(names), means))
+    rows = _method_rows({method: params.get(method) for method in methods}, per_image, len(names), columns)
     protocol = protocol_text(shave, y_channel) if reference is not None else "no reference"
     if regressors:
         protocol += "; Q_DSD regressors trained for alpha " + ", ".join(f"{psi.alpha:g}" for psi in regressors)

@@ -57,6 +57,18 @@ def test_scores_equal_the_metrics_and_missing_methods_say_so(vgg_weights, folder
         table.row("other")
 
 
+def test_subset_equals_scoring_the_subset(vgg_weights, folders, regressor):
+    methods = {"full": folders / "full", "partial": folders / "partial", "none": None}
+    options = {"shave": 4, "regressors": [regressor], "params": {"full": 1234}, "progress": False}
+    whole = metrics_table(methods, folders / "gt", test_set="toy", **options)
+    part = whole.subset(["b"], "toy: b")
+    direct = metrics_table(methods, folders / "gt", test_set="toy: b", names=["b"], **options)
+    assert part.to_markdown() == direct.to_markdown() and part.csv_rows() == direct.csv_rows()
+    assert part.row("partial").note == MISSING  # its only image is "a"
+    with pytest.raises(ValueError, match=r"\['c'\] are not images of the toy table"):
+        whole.subset(["b", "c"], "toy: b, c")
+
+
 def test_no_reference_table_and_published_parameters(vgg_weights, folders, regressor):
     table = metrics_table({"SRGAN": folders / "full", "ESRGAN": None}, None, regressors=[regressor], progress=False)
     assert table.columns == ["q_dsd_a2"] and table.names == ["a", "b"] and "no reference" in table.protocol

@@ -513,25 +513,18 @@ def run_sr_comparison(
     regressors = load_regressors() if regressors is None else regressors
     params: dict[str, int | None] = {"bicubic": 0, **{m: count_parameters(net) for m, net in models.items()}}
     params.update(PUBLISHED_PARAMETERS)
-    tables, staged = [], {}
+    tables, staged, by_set = [], {}, {}
     for set_name, limit in setup.test_sets:
         hr_folder, folders = stage_sr_set(set_name, _names(set_name, limit), setup.crop, models, work)
         staged[set_name] = (hr_folder, folders)
         label = _set_label(set_name, limit, len(_names(set_name)), setup.crop)
-        tables.append(
-            metrics_table(folders, hr_folder, test_set=label, names=_names(set_name, limit), shave=4,
-                          regressors=regressors, params=params, progress=progress)
-        )  # fmt: skip
+        by_set[set_name] = metrics_table(folders, hr_folder, test_set=label, names=_names(set_name, limit), shave=4,
+                                         regressors=regressors, params=params, progress=progress)  # fmt: skip
+        tables.append(by_set[set_name])
     for set_name, names in setup.subsets:  # where the official GAN outputs exist
-        limit = dict(setup.test_sets).get(set_name, 0)
-        if set_name not in staged or not set(names) <= set(_names(set_name, limit)):
-            continue
-        hr_folder, folders = staged[set_name]
-        label = _set_label(set_name, None, 0, setup.crop) + f": {', '.join(names)}"
-        tables.append(
-            metrics_table(folders, hr_folder, test_set=label, names=names, shave=4, regressors=regressors,
-                          params=params, progress=progress)
-        )  # fmt: skip
+        if set_name in by_set and set(names) <= set(by_set[set_name].names):
+            label = _set_label(set_name, None, 0, setup.crop) + f": {', '.join(names)}"
+            tables.append(by_set[set_name].subset(names, label))
     rows = {key: sr_panels(*key, models, params) for key in (*setup.fig14, *setup.fig15)}
     return SRComparison(tables, rows, params, note, notes, staged)
 
