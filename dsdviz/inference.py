@@ -112,20 +112,32 @@ def q_dsd_table(
 ) -> list[dict[str, float | str]]:
     """Q_DSD of every image of :func:`degraded_versions` (or any ``{version: [(name, image)]}``).
 
-    Returns rows ``{"image", "version", "q_dsd_a<alpha>", ...}``. ``progress``: show a
+    Returns rows ``{"image", "version", "q_dsd_a<alpha>", "excess_a<alpha>", ...}``: per
+    regressor, Eq. 5 and the signed relative excess of the measured over the predicted
+    norms (the ``"excess"`` of :func:`dsdviz.metrics.q_dsd`). ``progress``: show a
     progress bar over the images (a widget in Jupyter, text in a terminal).
     """
     items = [(version, name, image) for version, images in versions.items() for name, image in images]
-    return [
-        {"image": name, "version": version, **score_image(image, None, regressors)}
-        for version, name, image in tqdm(items, desc="Q_DSD", unit="image", disable=not progress)
-    ]
+    rows: list[dict[str, float | str]] = []
+    for version, name, image in tqdm(items, desc="Q_DSD", unit="image", disable=not progress):
+        row: dict[str, float | str] = {"image": name, "version": version}
+        for regressor in regressors:
+            out = q_dsd(image, regressor, per_layer=True)
+            row[f"q_dsd_a{regressor.alpha:g}"] = float(out["q_dsd"][0])
+            row[f"excess_a{regressor.alpha:g}"] = float(out["excess"][0])
+        rows.append(row)
+    return rows
+
+
+def _column_order(column: str) -> tuple[bool, str]:
+    return (column.startswith("excess_a"), column)
 
 
 def q_dsd_summary(rows: Sequence[dict[str, float | str]]) -> dict[str, dict[str, float]]:
-    """Per score column of :func:`q_dsd_table`: the mean per version and, for each degraded
-    version, the fraction of images whose natural version scores lower (better), ``"<version> worse"``."""
-    columns = sorted({k for r in rows for k in r if k.startswith("q_dsd_a")})
+    """Per score column of :func:`q_dsd_table` (``q_dsd_a*``, ``excess_a*``; lower is more
+    natural for both): the mean per version and, for each degraded version, the fraction of
+    images whose natural version scores lower, ``"<version> worse"``."""
+    columns = sorted({k for r in rows for k in r if k.startswith(("q_dsd_a", "excess_a"))}, key=_column_order)
     versions = list(dict.fromkeys(str(r["version"]) for r in rows))
     natural = {r["image"]: r for r in rows if r["version"] == "natural"}
     summary: dict[str, dict[str, float]] = {}

@@ -201,7 +201,9 @@ def q_dsd(
 
     psi predicts, from the coarse copy ``y|a``, the DSD norms a natural image would have;
     an image whose fine scale disagrees with its coarse scale (blur, over-smoothing,
-    artefacts) scores higher.
+    artefacts) is meant to score higher. Blur also lowers the norms themselves, and with
+    them the absolute differences, so strong blur can score *lower* at a = 2 (measured in
+    ``notebooks/noref_regressor.ipynb``); the ``"excess"`` diagnostic below does not shrink.
 
     DSD norms depend on the image size, so the score is computed where the regressor was
     trained: on tiles of ``regressor.crop * a`` px (:func:`tiles`, evenly spaced, covering
@@ -218,7 +220,12 @@ def q_dsd(
     Returns:
         ``(B,)`` scores (lower is more natural), or with ``per_layer`` a dict with
         ``"q_dsd"``, ``"<layer>"`` (``|psi_l - ||DSD_l||_1|``), ``"pred_<layer>"`` and
-        ``"true_<layer>"``, each ``(B,)`` (tile means). No gradient.
+        ``"true_<layer>"``, each ``(B,)`` (tile means), and the signed diagnostic
+        ``"excess_<layer>"`` = ``(true_l - pred_l) / pred_l`` (from those means) with its
+        layer mean ``"excess"``: how much more self-dissimilar the image is than a natural
+        image with the same coarse scale, as a fraction (not part of Eq. 5; unlike Q_DSD it
+        does not shrink with the overall DSD magnitude, which blur lowers; NaN where psi
+        predicts 0). No gradient.
 
     Raises:
         ValueError: bad images (shape, dtype, range, too small), a regressor of the wrong
@@ -248,4 +255,11 @@ def q_dsd(
     per_tile.update({f"pred_{name}": predicted[:, i] for i, name in enumerate(names)})
     per_tile.update({f"true_{name}": true[name] for name in names})
     out = {key: value.view(batch, -1).mean(dim=1) for key, value in per_tile.items()}
-    return out if per_layer else out["q_dsd"]
+    if not per_layer:
+        return out["q_dsd"]
+    for name in names:
+        expected = out[f"pred_{name}"]
+        excess = (out[f"true_{name}"] - expected) / expected
+        out[f"excess_{name}"] = torch.where(expected > 0, excess, torch.nan)
+    out["excess"] = torch.stack([out[f"excess_{name}"] for name in names]).mean(dim=0)
+    return out

@@ -98,3 +98,23 @@ def test_errors(folders, rng):
     save_image(torch.rand(1, 3, 40, 48, generator=rng), folders / "wrong" / "a.png")
     with pytest.raises(ValueError, match=r"wrong: a.png is \(40, 48\) px but its ground truth \(48, 48\)"):
         metrics_table({"wrong": folders / "wrong"}, folders / "gt", progress=False)
+
+
+def test_q_dsd_table_and_summary(vgg_weights, regressor, rng):
+    from dsdviz.inference import q_dsd_summary, q_dsd_table
+
+    clean = [(f"i{k}", torch.rand(1, 3, 32, 32, generator=rng)) for k in range(3)]
+    shifted = [(name, (image + 0.2).clamp(0, 1)) for name, image in clean]
+    rows = q_dsd_table({"natural": clean, "shifted": shifted}, [regressor], progress=False)
+    assert [(r["image"], r["version"]) for r in rows] == [(n, v) for v in ("natural", "shifted") for n, _ in clean]
+    for row, (_, image) in zip(rows, clean + shifted):
+        out = q_dsd(image, regressor, per_layer=True)
+        assert row["q_dsd_a2"] == pytest.approx(float(out["q_dsd"][0]))
+        assert row["excess_a2"] == pytest.approx(float(out["excess"][0]))
+    summary = q_dsd_summary(rows)
+    assert list(summary) == ["q_dsd_a2", "excess_a2"]
+    for column, entry in summary.items():
+        values = {v: [r[column] for r in rows if r["version"] == v] for v in ("natural", "shifted")}
+        assert entry["natural"] == pytest.approx(sum(values["natural"]) / 3)
+        worse = sum(d > c for c, d in zip(values["natural"], values["shifted"])) / 3
+        assert entry["shifted worse"] == pytest.approx(worse)

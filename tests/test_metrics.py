@@ -139,6 +139,21 @@ def test_q_dsd_is_eq_5(vgg_weights, regressor, rng):
     torch.testing.assert_close(q_dsd(y, regressor, alpha=2), manual)
     torch.testing.assert_close(out["true_relu3_1"], norms["relu3_1"])
     assert regressor.training is False
+    excess = [(norms[name] - predicted[:, i]) / predicted[:, i] for i, name in enumerate(regressor.layers)]
+    torch.testing.assert_close(out["excess_relu2_1"], excess[1])
+    torch.testing.assert_close(out["excess"], torch.stack(excess).mean(0))
+
+
+def test_q_dsd_excess_is_relative_to_the_tile_mean_prediction(vgg_weights, regressor, rng):
+    y = torch.rand(1, 3, 40, 64, generator=rng)  # 4 tiles of 32 px
+    out = q_dsd(y, regressor, per_layer=True)
+    true = torch.stack([out[f"true_{name}"] for name in regressor.layers])
+    pred = torch.stack([out[f"pred_{name}"] for name in regressor.layers])
+    torch.testing.assert_close(out["excess"], ((true - pred) / pred).mean(0))
+    silent = DSDRegressor(alpha=2, crop=16).eval()  # predicts 0 everywhere: the excess is undefined, not inf
+    silent.load_state_dict(regressor.state_dict())
+    silent.target_scale.zero_()
+    assert torch.isnan(q_dsd(y, silent, per_layer=True)["excess"]).all()
 
 
 def test_q_dsd_averages_over_tiles(vgg_weights, regressor, rng):
