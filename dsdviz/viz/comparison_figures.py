@@ -485,6 +485,25 @@ def _set_label(set_name: str, limit: int | None, total: int, crop: int | None) -
     return ", ".join(parts)
 
 
+def _methods(
+    task: str, schedule: TrainingSchedule, runs: str | Path, models: Mapping[str, nn.Module] | None,
+    regressors: Sequence[nn.Module] | None, baseline: str, progress: bool,
+) -> tuple[Mapping[str, nn.Module], Sequence[nn.Module], dict[str, int | None], str | None, list[str]]:  # fmt: skip
+    """Our two models (trained or resumed under ``runs`` unless ``models`` is given), the
+    regressors for Q_DSD, every method's parameter count (``baseline``, the input: 0), and
+    the training note and the stage-2 run's notes."""
+    note, notes = None, []
+    if models is None:
+        first, second = train_stages(task, schedule, runs, progress=progress)
+        models = {OURS_L1: first.network, OURS_DSD: second["dsd"].network}
+        note = training_note(schedule, first, second)
+        notes = [f"training note: {text}" for text in second["dsd"].notes]
+    regressors = load_regressors() if regressors is None else regressors
+    params: dict[str, int | None] = {baseline: 0, **{m: count_parameters(net) for m, net in models.items()}}
+    params.update(PUBLISHED_PARAMETERS)
+    return models, regressors, params, note, notes
+
+
 def run_sr_comparison(
     setup: SRComparisonSetup,
     runs: str | Path,
@@ -504,15 +523,8 @@ def run_sr_comparison(
             or models from :func:`dsdviz.models.load_model`).
         regressors: for Q_DSD (default: :func:`load_regressors`).
     """
-    note, notes = None, []
-    if models is None:
-        first, second = train_stages("sr", setup.schedule, runs, progress=progress)
-        models = {OURS_L1: first.network, OURS_DSD: second["dsd"].network}
-        note = training_note(setup.schedule, first, second)
-        notes += [f"training note: {text}" for text in second["dsd"].notes]
-    regressors = load_regressors() if regressors is None else regressors
-    params: dict[str, int | None] = {"bicubic": 0, **{m: count_parameters(net) for m, net in models.items()}}
-    params.update(PUBLISHED_PARAMETERS)
+    models, regressors, params, note, notes = _methods("sr", setup.schedule, runs, models, regressors, "bicubic",
+                                                       progress)  # fmt: skip
     tables, staged, by_set = [], {}, {}
     for set_name, limit in setup.test_sets:
         hr_folder, folders = stage_sr_set(set_name, _names(set_name, limit), setup.crop, models, work)
@@ -673,15 +685,8 @@ def run_deblur_comparison(
 
     Arguments as :func:`run_sr_comparison`.
     """
-    note, notes = None, []
-    if models is None:
-        first, second = train_stages("deblur", setup.schedule, runs, progress=progress)
-        models = {OURS_L1: first.network, OURS_DSD: second["dsd"].network}
-        note = training_note(setup.schedule, first, second)
-        notes += [f"training note: {text}" for text in second["dsd"].notes]
-    regressors = load_regressors() if regressors is None else regressors
-    params: dict[str, int | None] = {BLURRED: 0, **{m: count_parameters(net) for m, net in models.items()}}
-    params.update(PUBLISHED_PARAMETERS)
+    models, regressors, params, note, notes = _methods("deblur", setup.schedule, runs, models, regressors, BLURRED,
+                                                       progress)  # fmt: skip
     root, work = data_root(), Path(work)
     staged: dict[str, tuple[Path | None, dict[str, Path | None], list[str]]] = {}
 

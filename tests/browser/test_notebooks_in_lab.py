@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -91,14 +92,22 @@ def marker_column(curves: np.ndarray) -> int:
     return int(np.argmax(counts))
 
 
-def test_fig12_trajectory_viewer_in_jupyterlab(notebook_page):
-    started = time.monotonic()
-    notebook = notebook_page("notebooks/fig12_dsd_minimization.ipynb")
-    stored = notebook.lab.root / "notebooks" / "fig12_dsd_minimization.ipynb"
+def open_and_run(notebook_page, name: str) -> tuple[NotebookPage, Path, str]:
+    """Open ``notebooks/<name>``, screenshot it, clear its outputs and run all cells.
+
+    Returns the page, the notebook file on disk and that file's digest before the run (the
+    browser must not save over it)."""
+    notebook = notebook_page(f"notebooks/{name}")
+    stored = notebook.lab.root / "notebooks" / name
     stored_digest = digest(stored.read_bytes())
     notebook.screenshot("opened")
-
     clear_and_run(notebook)
+    return notebook, stored, stored_digest
+
+
+def test_fig12_trajectory_viewer_in_jupyterlab(notebook_page):
+    started = time.monotonic()
+    notebook, stored, stored_digest = open_and_run(notebook_page, "fig12_dsd_minimization.ipynb")
     # the optimisation's progress bar is a widget, on screen while the run goes on
     bar = notebook.page.locator(PROGRESS).first
     bar.wait_for(state="visible", timeout=180_000)
@@ -197,11 +206,7 @@ def test_fig12_trajectory_viewer_in_jupyterlab(notebook_page):
 
 def test_fig11_runs_clean_in_jupyterlab(notebook_page):
     started = time.monotonic()
-    notebook = notebook_page("notebooks/fig11_fingerprint_matching.ipynb")
-    stored = notebook.lab.root / "notebooks" / "fig11_fingerprint_matching.ipynb"
-    stored_digest = digest(stored.read_bytes())
-    notebook.screenshot("opened")
-    clear_and_run(notebook)
+    notebook, stored, stored_digest = open_and_run(notebook_page, "fig11_fingerprint_matching.ipynb")
     cells = finish_run(notebook, timeout=420)
     runs = notebook.cell("run_fingerprint_matching(")
     check_progress_widgets(cells, "run_fingerprint_matching(", bars=5)  # three style runs, two DSD runs
