@@ -67,6 +67,8 @@ TaskName = Literal["sr", "deblur", "regressor"]
 TASKS: tuple[str, ...] = ("sr", "deblur", "regressor")
 FeatureLoss = Literal["dsd", "style", "multiscale_style"]
 FEATURE_LOSSES: tuple[str, ...] = ("dsd", "style", "multiscale_style")
+#: How figures and tables name each feature loss.
+FEATURE_LOSS_LABELS: dict[str, str] = {"dsd": "DSD", "style": "style", "multiscale_style": "multi-scale style"}
 Batch = dict[str, torch.Tensor]
 
 

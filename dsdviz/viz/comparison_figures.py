@@ -44,15 +44,13 @@ from ..metrics import psnr
 from ..models import count_parameters, load_model
 from ..resize import imresize
 from ..samples import data_root
+from ..tasks import FEATURE_LOSS_LABELS
 from ..training import Trainer, preset, train
 from .compare import Panel, busiest_box, compare_rows
 
 #: The repository's checkpoints folder (CPU-trained DSD regressors for Q_DSD).
 CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
 REGRESSOR_FILES = ("dsd_regressor_a2_cpu.pt", "dsd_regressor_a4_cpu.pt")
-
-#: Column titles of the feature losses.
-LOSS_LABELS = {"style": "style", "multiscale_style": "multi-scale style", "dsd": "DSD"}
 
 
 @dataclass(frozen=True)
@@ -258,7 +256,7 @@ class LossComparison:
 
     Attributes:
         scores: ``{method: {image: grid-artifact score in dB}}`` for bicubic, the L1-only
-            stage-1 model and each feature loss (keys of :data:`LOSS_LABELS`' values).
+            stage-1 model and each feature loss (:data:`dsdviz.tasks.FEATURE_LOSS_LABELS`).
         psnr: the same layout, PSNR on Y (4 px shave).
         shown: ``{image: {"LR input", <methods>, "ground truth": (1, 3, H, W)}}`` for the drawn images.
         params: parameters of the trained network.
@@ -315,7 +313,8 @@ def run_loss_comparison(setup: LossComparisonSetup, runs: str | Path, *, progres
         "sr", setup.schedule, runs, feature_losses=setup.losses, progress=progress, num_blocks=setup.num_blocks,
         perceptual_weight=setup.perceptual_weight, dsd_weight=setup.weight,
     )  # fmt: skip
-    models = {"L1 only (stage 1)": first.network, **{LOSS_LABELS[k]: t.network for k, t in second.items()}}
+    labels = FEATURE_LOSS_LABELS
+    models = {"L1 only (stage 1)": first.network, **{labels[k]: t.network for k, t in second.items()}}
     scores: dict[str, dict[str, float]] = {"bicubic": {}, **{m: {} for m in models}}
     psnr_values: dict[str, dict[str, float]] = {m: {} for m in scores}
     shown: dict[str, dict[str, torch.Tensor]] = {}
@@ -325,7 +324,7 @@ def run_loss_comparison(setup: LossComparisonSetup, runs: str | Path, *, progres
             scores[method][name] = grid_artifact_score(output, hr, period=4).score_db
             psnr_values[method][name] = float(psnr(output, hr, shave=4)[0])
         if name in setup.shown:
-            shown[name] = {"LR input": lr, **{LOSS_LABELS[k]: outputs[LOSS_LABELS[k]] for k in setup.losses},
+            shown[name] = {"LR input": lr, **{labels[k]: outputs[labels[k]] for k in setup.losses},
                            "ground truth": hr}  # fmt: skip
     return LossComparison(
         setup.test_set, scores, psnr_values, shown, count_parameters(first.network),
@@ -348,7 +347,7 @@ def plot_loss_comparison(result: LossComparison) -> Figure:
         ]  # fmt: skip
         rows.append((f"{result.test_set} {name}", panels, [busiest_box(truth, min(result.zoom, *truth.shape[-2:]))]))
     means = result.means()
-    summary = ", ".join(f"{m} {means[m]:.1f} dB" for m in means if m in LOSS_LABELS.values())
+    summary = ", ".join(f"{m} {means[m]:.1f} dB" for m in means if m in FEATURE_LOSS_LABELS.values())
     title = (
         "5-block xSRResNet trained with L1 + a feature-distribution loss (supp. Fig. 13)\n"
         f"grid-artifact score (period 4, lower is better), mean over {result.test_set}: {summary}"

@@ -23,7 +23,8 @@ from ..inference import restore
 from ..metrics import psnr
 from ..models import count_parameters
 from ..resize import imresize
-from ..training import history_table
+from ..tasks import FEATURE_LOSS_LABELS
+from ..training import TrainConfig, Trainer, history_table, preset, train
 from .layout import DPI, suptitle
 
 History = Sequence[Mapping[str, Any]]
@@ -173,27 +174,51 @@ def plot_q_dsd(rows: Sequence[Mapping[str, Any]], regressors: Sequence[nn.Module
     return fig
 
 
+def loss_caption(config: TrainConfig) -> str:
+    """The loss of a restoration run as a sum, e.g. ``"L1"`` (stage 1), ``"L1 + perceptual + 100 DSD"`` (stage 2)."""
+    if config.stage == "psnr":
+        return "L1"
+    terms = [("L1", config.l1_weight), ("perceptual", config.perceptual_weight),
+             (FEATURE_LOSS_LABELS[config.feature_loss], config.dsd_weight)]  # fmt: skip
+    return " + ".join(name if weight == 1 else f"{weight:g} {name}" for name, weight in terms if weight)
+
+
+def restoration_figures(first: Trainer, second: Trainer) -> tuple[Figure, Figure]:
+    """``(loss curves, restorations)`` of a two-stage SR or deblurring run (stage 1, then stage 2 from it).
+
+    The loss curves show both stages (:func:`plot_losses`); the restorations show both
+    stages' outputs on the first two of the task's validation examples
+    (:func:`plot_restorations`). ``dsdviz figures`` and the notebooks ``train_sr`` and
+    ``train_deblur`` draw their figures with it.
+    """
+    losses = plot_losses(
+        {f"stage {i} ({loss_caption(run.config)})": run.history for i, run in ((1, first), (2, second))},
+        title=f"Training {network_caption(first.network)}",
+    )
+    scale = first.config.scale if first.config.task == "sr" else 1
+    images = plot_restorations(first.task.examples()[:2], stage_models(first, second), scale)
+    return losses, images
+
+
+def stage_models(first: Trainer, second: Trainer) -> dict[str, nn.Module]:
+    """The two stages' networks, labelled by what stage 2 adds: ``{"stage 1 (L1)": ..., "stage 2 (+ DSD)": ...}``."""
+    added = FEATURE_LOSS_LABELS[second.config.feature_loss]
+    return {"stage 1 (L1)": first.network, f"stage 2 (+ {added})": second.network}
+
+
 def restoration_figure(task: str, quick: bool, out_dir: Path) -> list[Path]:
     """Train both stages of ``task`` (``"sr"`` or ``"deblur"``); save ``train_<task>{_losses,}.png``.
 
     Quick runs live in a temporary folder; full runs in ``runs/<task>_{psnr,dsd}`` beside ``out_dir``.
     """
-    from ..training import preset, train
-
     with tempfile.TemporaryDirectory(prefix=f"dsdviz_{task}_") as tmp:
         runs = Path(tmp) if quick else Path(out_dir).resolve().parent / "runs"
         first = train(preset(task, quick, out=str(runs / f"{task}_psnr")), resume=True)
         init = str(runs / f"{task}_psnr" / "model.pt")
         second = train(preset(task, quick, stage="dsd", init=init, out=str(runs / f"{task}_dsd")), resume=True)
-    losses = plot_losses(
-        {"stage 1 (L1)": first.history, "stage 2 (L1 + perceptual + 100 DSD)": second.history},
-        title=f"Training {network_caption(first.network)}",
-    )
-    scale = first.config.scale if task == "sr" else 1
-    images = plot_restorations(first.task.examples()[:2], {"stage 1": first.network, "stage 2": second.network}, scale)
     paths = [Path(out_dir) / f"train_{task}_losses.png", Path(out_dir) / f"train_{task}.png"]
-    losses.savefig(paths[0])
-    images.savefig(paths[1])
+    for figure, path in zip(restoration_figures(first, second), paths):
+        figure.savefig(path)
     return paths
 
 
@@ -216,7 +241,6 @@ def noref_figure(quick: bool, out_dir: Path) -> list[Path]:
     from ..inference import degraded_versions, q_dsd_table
     from ..models import load_model
     from ..samples import data_root
-    from ..training import preset, train
 
     root = data_root()
     if quick:
