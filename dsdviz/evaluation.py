@@ -5,8 +5,10 @@
 (Y channel, border shaved by the scale, 8-bit images), the full-reference DSD distance and,
 for each given regressor, the no-reference Q_DSD. A method scores the test images it has;
 one without any says so ("n/a (outputs not available)") instead of disappearing from the
-table, and one with only some of them says how many. :func:`write_tables` saves one or
-more tables as markdown and CSV with the protocol beside the numbers.
+table, and one with only some of them says how many. With ``reference_row``, a first row
+scores the ground truth itself with Q_DSD: the value natural images get, against which a
+no-reference score is read. :func:`write_tables` saves one or more tables as markdown and
+CSV with the protocol beside the numbers.
 
 Example (your own methods' folders)::
 
@@ -15,7 +17,7 @@ Example (your own methods' folders)::
 
     psi = [load_model("checkpoints/dsd_regressor_a2_cpu.pt")]
     table = metrics_table({"mine": "out/mine", "theirs": "out/theirs"}, "Set14/HR", test_set="Set14",
-                          shave=4, regressors=psi)
+                          shave=4, regressors=psi, reference_row="ground truth")
     print(table.to_markdown())
 """
 
@@ -51,6 +53,8 @@ PUBLISHED_PARAMETERS: dict[str, int] = {
 }
 
 MISSING = "n/a (outputs not available)"
+#: The note of a table's ground-truth row (``metrics_table(..., reference_row=...)``).
+REFERENCE_NOTE = "the ground truth itself: how natural images score (no-reference columns only)"
 
 #: Column name -> (header, format, higher is better).
 COLUMNS: dict[str, tuple[str, str, bool]] = {
@@ -69,7 +73,9 @@ class MethodScores:
         params: parameter count (``None``: unknown).
         scored: how many test images the method has (and were scored).
         total: images in the test set.
-        means: ``{"psnr", "ssim", "dsd_distance", "q_dsd_a<alpha>", ...: mean}``; empty when ``scored == 0``.
+        means: ``{"psnr", "ssim", "dsd_distance", "q_dsd_a<alpha>", ...: mean}``; empty when ``scored == 0``
+            (the ground-truth row has only the no-reference ``q_dsd_a*`` columns).
+        is_reference: the row of the ground-truth images themselves (``metrics_table``'s ``reference_row``).
     """
 
     method: str
@@ -77,10 +83,13 @@ class MethodScores:
     scored: int
     total: int
     means: dict[str, float]
+    is_reference: bool = False
 
     @property
     def note(self) -> str:
-        """``"n/a (outputs not available)"``, ``"scored on 2 of 14 images"`` or ``""``."""
+        """``"n/a (outputs not available)"``, ``"scored on 2 of 14 images"``, the ground-truth remark or ``""``."""
+        if self.is_reference:
+            return REFERENCE_NOTE
         if self.scored == 0:
             return MISSING
         if self.scored < self.total:
@@ -98,6 +107,8 @@ class MetricsTable:
         per_image: ``{"method", "image", <scores>}`` for every scored image.
         names: the test images (file stems).
         protocol: how the numbers were computed.
+        columns: the score columns, e.g. ``["psnr", "ssim", "dsd_distance", "q_dsd_a2"]``.
+        reference_row: the method name of the ground-truth row, if the table has one.
     """
 
     test_set: str
@@ -106,6 +117,7 @@ class MetricsTable:
     names: list[str]
     protocol: str
     columns: list[str] = field(default_factory=list)
+    reference_row: str | None = None
 
     def row(self, method: str) -> MethodScores:
         """The row of ``method``."""
@@ -124,12 +136,12 @@ class MetricsTable:
             "|" + "---|" * len(headers),
         ]
         for row in self.rows:
-            params = "?" if row.params is None else _format_params(row.params)
+            params = "–" if row.is_reference else "?" if row.params is None else _format_params(row.params)
             cells = [row.method, params, f"{row.scored}/{row.total}"]
             if row.scored == 0:
                 cells += ["n/a"] * len(self.columns)
             else:
-                cells += [format(row.means[c], _format(c)) for c in self.columns]
+                cells += [format(row.means[c], _format(c)) if c in row.means else "–" for c in self.columns]
             lines.append("| " + " | ".join([*cells, row.note]) + " |")
         return "\n".join(lines)
 
@@ -140,8 +152,8 @@ class MetricsTable:
             raise ValueError(f"subset: {unknown} are not images of the {self.test_set} table")
         chosen = [entry for entry in self.per_image if entry["image"] in set(names)]
         params = {row.method: row.params for row in self.rows}
-        rows = _method_rows(params, chosen, len(names), self.columns)
-        return MetricsTable(test_set, rows, chosen, list(names), self.protocol, self.columns)
+        rows = _method_rows(params, chosen, len(names), self.columns, self.reference_row)
+        return MetricsTable(test_set, rows, chosen, list(names), self.protocol, self.columns, self.reference_row)
 
     def csv_rows(self) -> list[dict[str, float | int | str]]:
         """One dict per method: test set, method, parameters, images, total, the scores, note, protocol."""
@@ -205,14 +217,19 @@ class _Scorer:
 
 
 def _method_rows(
-    params: Mapping[str, int | None], per_image: Sequence[dict[str, float | str]], total: int, columns: Sequence[str]
+    params: Mapping[str, int | None],
+    per_image: Sequence[dict[str, float | str]],
+    total: int,
+    columns: Sequence[str],
+    reference_row: str | None = None,
 ) -> list[MethodScores]:
-    """One :class:`MethodScores` per method of ``params`` (in its order): means of its per-image scores."""
+    """One :class:`MethodScores` per method of ``params`` (in its order): means of its per-image scores
+    (of the columns its entries have: the ground-truth row has only the no-reference ones)."""
     rows = []
     for method, count in params.items():
         mine = [entry for entry in per_image if entry["method"] == method]
-        means = {c: float(np.mean([entry[c] for entry in mine])) for c in columns} if mine else {}
-        rows.append(MethodScores(method, count, len(mine), total, means))
+        means = {c: float(np.mean([entry[c] for entry in mine])) for c in columns if mine and c in mine[0]}
+        rows.append(MethodScores(method, count, len(mine), total, means, is_reference=method == reference_row))
     return rows
 
 
@@ -233,6 +250,7 @@ def metrics_table(
     regressors: Sequence[nn.Module] = (),
     params: Mapping[str, int | None] | None = None,
     y_channel: bool = True,
+    reference_row: str | None = None,
     progress: bool = True,
 ) -> MetricsTable:
     """Score each method's output folder on a test set.
@@ -250,17 +268,28 @@ def metrics_table(
             one Q_DSD column each.
         params: ``{method: parameter count}`` (default: :data:`PUBLISHED_PARAMETERS`).
         y_channel: PSNR/SSIM on the luma (default) or on RGB.
+        reference_row: if given, a first row of that name scores the ground-truth images
+            themselves with the no-reference columns (Q_DSD), the yardstick a no-reference
+            score is read against (how natural images score); its full-reference cells are
+            "–". Needs ``reference`` and ``regressors``.
         progress: show a progress bar.
 
     Returns:
         A :class:`MetricsTable`; means are over the images each method has.
 
     Raises:
-        ValueError: no reference and no regressor, no test images, or an output whose size
-            differs from its ground truth.
+        ValueError: no reference and no regressor, no test images, an output whose size
+            differs from its ground truth, or a ``reference_row`` without reference and
+            regressors or named like a method.
     """
     if reference is None and not regressors:
         raise ValueError("metrics_table: without a reference folder only Q_DSD can be computed; give regressors")
+    if reference_row is not None:
+        if reference is None or not regressors:
+            raise ValueError("metrics_table: a reference_row scores the ground truth with Q_DSD; it needs the "
+                             "reference folder and regressors")  # fmt: skip
+        if reference_row in methods:
+            raise ValueError(f"metrics_table: reference_row {reference_row!r} is also the name of a method")
     params = PUBLISHED_PARAMETERS if params is None else params
     if names is None:
         if reference is not None:
@@ -281,7 +310,9 @@ def metrics_table(
         f"q_dsd_a{psi.alpha:g}" for psi in regressors
     ]
     found = {method: _images_by_name(folder) for method, folder in methods.items()}
-    jobs = [(method, name) for name in names for method in methods if name in found[method]]
+    if reference_row is not None:
+        found = {reference_row: targets, **found}
+    jobs = [(method, name) for name in names for method in found if name in found[method]]
     per_image: list[dict[str, float | str]] = []
     scorer, current = _Scorer(regressors, shave, y_channel), None
     for method, name in tqdm(jobs, desc=f"scoring {test_set}".strip(), disable=not progress):
@@ -295,13 +326,15 @@ def metrics_table(
                     f"{method}: {found[method][name].name} is {tuple(image.shape[-2:])} px but its ground truth "
                     f"{tuple(scorer.target.shape[-2:])} px"
                 )
-        per_image.append({"method": method, "image": name, **scorer(image, reference is not None)})
-    rows = _method_rows({method: params.get(method) for method in methods}, per_image, len(names), columns)
+        full_reference = reference is not None and method != reference_row
+        per_image.append({"method": method, "image": name, **scorer(image, full_reference)})
+    counts = {method: None if method == reference_row else params.get(method) for method in found}
+    rows = _method_rows(counts, per_image, len(names), columns, reference_row)
     protocol = protocol_text(shave, y_channel) if reference is not None else "no reference"
     if regressors:
         protocol += "; Q_DSD regressors trained for alpha " + ", ".join(f"{psi.alpha:g}" for psi in regressors)
     protocol += "; means over the test images each method has"
-    return MetricsTable(test_set, rows, per_image, names, protocol, columns)
+    return MetricsTable(test_set, rows, per_image, names, protocol, columns, reference_row)
 
 
 def write_tables(
@@ -330,7 +363,11 @@ def write_tables(
     rows = [row for table in tables for row in table.csv_rows()]
     _write_csv(summary, rows)
     detail = path.with_name(f"{path.name}_per_image.csv")
-    _write_csv(detail, [{"test_set": table.test_set, **entry} for table in tables for entry in table.per_image])
+    _write_csv(detail, [
+        {"test_set": table.test_set, "method": entry["method"], "image": entry["image"],
+         **{c: entry.get(c, "") for c in table.columns}}
+        for table in tables for entry in table.per_image
+    ])  # fmt: skip
     return [markdown, summary, detail]
 
 

@@ -56,6 +56,8 @@ def test_sr_comparison_of_given_models_reports_missing_methods(vgg_weights, shar
     assert table.test_set == "Set5, first 2 of 5 images, central 64 px crops"
     assert table.row("RCAN").scored == 2 and table.row("ESRGAN").note == MISSING
     assert table.row(OURS_DSD).params == 342_019 and table.row("bicubic").params == 0
+    assert table.rows[0].method == "ground truth" and table.rows[0].is_reference  # Q_DSD of the HR crops
+    assert sorted(table.rows[0].means) == ["q_dsd_a2", "q_dsd_a4"]
     panels = result.rows[("Set5", "butterfly")]
     assert [p.title for p in panels] == ["bicubic", OURS_DSD, "RCAN", "RCAN+", "ground truth (HR)"]  # Set5: no GAN
     assert "dB, DSD" in panels[0].caption and result.note is None
@@ -69,6 +71,7 @@ def test_deblur_comparison_of_given_models(vgg_weights, shared_data, tmp_path):
     assert gopro.row("DeepDeblur").note == "scored on 1 of 2 images"  # Flower has DeepDeblur's output and GT
     assert gopro.row("DeblurGAN-v2").note == MISSING and levin.row("DeepDeblur").note == MISSING
     assert examples.columns == ["q_dsd_a2", "q_dsd_a4"] and examples.row("DeepDeblur").scored == 1
+    assert gopro.rows[0].is_reference and not any(r.is_reference for r in examples.rows)  # no ground truth there
     assert "Levin et al. kernels" in levin.test_set
     row = result.rows[f"{gopro.test_set}: Flower"]
     assert [p.title for p in row][-3:] == ["DeepDeblur", "DeblurGAN-v2", "ground truth"] and row[-2].image is None

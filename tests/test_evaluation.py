@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dsdviz.evaluation import MISSING, PUBLISHED_PARAMETERS, metrics_table, write_tables
+from dsdviz.evaluation import MISSING, PUBLISHED_PARAMETERS, REFERENCE_NOTE, metrics_table, write_tables
 from dsdviz.images import load_image, save_image
 from dsdviz.metrics import dsd_distance, psnr, q_dsd, ssim
 
@@ -67,6 +67,31 @@ def test_subset_equals_scoring_the_subset(vgg_weights, folders, regressor):
     assert part.row("partial").note == MISSING  # its only image is "a"
     with pytest.raises(ValueError, match=r"\['c'\] are not images of the toy table"):
         whole.subset(["b", "c"], "toy: b, c")
+
+
+def test_reference_row_scores_the_ground_truth_with_q_dsd_only(vgg_weights, folders, regressor, tmp_path):
+    methods = {"full": folders / "full", "partial": folders / "partial"}
+    options = {"shave": 4, "regressors": [regressor], "progress": False}
+    table = metrics_table(methods, folders / "gt", test_set="toy", reference_row="ground truth", **options)
+    assert [row.method for row in table.rows] == ["ground truth", "full", "partial"]
+    truth = table.row("ground truth")
+    truths = torch.cat([load_image(folders / "gt" / f"{n}.png") for n in "ab"])
+    assert (truth.scored, truth.params, truth.is_reference, truth.note) == (2, None, True, REFERENCE_NOTE)
+    assert truth.means == {"q_dsd_a2": pytest.approx(float(q_dsd(truths, regressor).mean()), rel=1e-5)}
+    plain = metrics_table(methods, folders / "gt", test_set="toy", **options)
+    assert [r.means for r in table.rows[1:]] == [r.means for r in plain.rows]  # the other rows are unchanged
+    line = next(line for line in table.to_markdown().splitlines() if line.startswith("| ground truth"))
+    assert line.startswith(f"| ground truth | – | 2/2 | – | – | – | {truth.means['q_dsd_a2']:.3g} |")
+    assert table.subset(["b"], "toy: b").row("ground truth").is_reference
+    paths = write_tables([table], tmp_path / "metrics", title="Toy")
+    per_image = list(csv.DictReader(open(paths[2])))
+    assert list(per_image[0]) == ["test_set", "method", "image", "psnr", "ssim", "dsd_distance", "q_dsd_a2"]
+    assert [(r["method"], r["psnr"] == "") for r in per_image[:3]] == [
+        ("ground truth", True), ("full", False), ("partial", False)]  # fmt: skip
+    with pytest.raises(ValueError, match="needs the reference folder and regressors"):
+        metrics_table(methods, folders / "gt", reference_row="ground truth", progress=False)
+    with pytest.raises(ValueError, match="'full' is also the name of a method"):
+        metrics_table(methods, folders / "gt", reference_row="full", **options)
 
 
 def test_no_reference_table_and_published_parameters(vgg_weights, folders, regressor):

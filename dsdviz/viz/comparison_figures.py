@@ -530,7 +530,8 @@ def run_sr_comparison(
         staged[set_name] = (hr_folder, folders)
         label = _set_label(set_name, limit, len(_names(set_name)), setup.crop)
         by_set[set_name] = metrics_table(folders, hr_folder, test_set=label, names=_names(set_name, limit), shave=4,
-                                         regressors=regressors, params=params, progress=progress)  # fmt: skip
+                                         regressors=regressors, params=params, reference_row=_truth_row(regressors),
+                                         progress=progress)  # fmt: skip
         tables.append(by_set[set_name])
     for set_name, names in setup.subsets:  # where the official GAN outputs exist
         if set_name in by_set and set(names) <= set(by_set[set_name].names):
@@ -538,6 +539,11 @@ def run_sr_comparison(
             tables.append(by_set[set_name].subset(names, label))
     rows = {key: sr_panels(*key, models, params) for key in (*setup.fig14, *setup.fig15)}
     return SRComparison(tables, rows, params, note, notes, staged)
+
+
+def _truth_row(regressors: Sequence[nn.Module]) -> str | None:
+    """The tables' ground-truth row (its Q_DSD: how natural images score), when there are regressors."""
+    return "ground truth" if regressors else None
 
 
 def sr_panels(
@@ -737,7 +743,7 @@ def run_deblur_comparison(
 
     tables = [
         metrics_table(folders, reference, test_set=label, names=names, shave=0, regressors=regressors,
-                      params=params, progress=progress)
+                      params=params, reference_row=_truth_row(regressors) if reference else None, progress=progress)
         for label, (reference, folders, names) in staged.items()
     ]  # fmt: skip
     rows = {}
