@@ -19,7 +19,10 @@ code with smaller crops, batches and step counts. :class:`Trainer` runs it:
   state and the history; ``resume=True`` continues from it. The data stream restarts at
   the checkpoint's step, so on CPU with a fixed seed an interrupted and resumed run ends
   with bit-identical weights to an uninterrupted one. A ``kill -9`` loses at most
-  ``checkpoint_every`` steps;
+  ``checkpoint_every`` steps. Checkpoints and exported models record the code that wrote
+  them (:func:`code_version`); resuming a run written by other code warns and says so in
+  the run's notes, since a finished run is loaded as it is (its results are the old
+  code's);
 * a log of losses (``log.jsonl``, also kept in :attr:`Trainer.history`), validation
   scores (PSNR/SSIM with scikit-image, DSD distance; regressor errors per layer) at step
   0, every ``val_every`` steps and at the end, sample images under ``samples/``, and a
@@ -36,12 +39,15 @@ code with smaller crops, batches and step counts. :class:`Trainer` runs it:
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import random
 import signal
 import threading
 import time
+import warnings
 from dataclasses import MISSING, asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -227,6 +233,32 @@ def _distributed_setup(requested: str) -> tuple[int, int, torch.device, bool]:
     return rank, world, device, initialised
 
 
+@functools.cache
+def code_version() -> dict[str, str]:
+    """What computes a run: ``{"dsdviz": digest of the package's source files, "torch": version}``.
+
+    The digest (16 hex digits of SHA-256 over every ``dsdviz/**/*.py``, names and contents)
+    changes with any edit of the code, so it tells apart results of different code even
+    within one release.
+    """
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return {"dsdviz": digest.hexdigest()[:16], "torch": str(torch.__version__)}
+
+
+def code_changes(recorded: dict[str, str] | None) -> str | None:
+    """How the code that wrote a checkpoint (its ``"code"`` entry) differs from :func:`code_version`;
+    ``None`` when it is the same."""
+    if recorded is None:
+        return "the checkpoint records no code version (an older dsdviz wrote it)"
+    current = code_version()
+    changed = [f"{name} {recorded.get(name)} -> {value}" for name, value in current.items()
+               if recorded.get(name) != value]  # fmt: skip
+    return ", ".join(changed) or None
+
+
 def rng_state() -> dict[str, Any]:
     """Every RNG state of the process (torch CPU and CUDA, numpy, Python), loadable with ``weights_only``."""
     kind, keys, position, has_gauss, cached = np.random.get_state()
@@ -331,6 +363,16 @@ class Trainer:
         self._monitor_batch: dict[str, torch.Tensor] | None = None
         if checkpoint is not None:
             self._restore(model, checkpoint)
+            changes = code_changes(checkpoint.get("code"))
+            if changes:
+                note = (f"resumed at step {self.step} of {config.steps} with other code than wrote the checkpoint "
+                        f"({changes})")  # fmt: skip
+                self.notes.append(note)
+                warnings.warn(
+                    f"{config.out}: {note}; a finished run is loaded as it is. To retrain with the current code, "
+                    "delete that folder or choose another output folder",
+                    stacklevel=2,
+                )
         else:
             if config.init is not None:
                 model.load_state_dict(load_model(config.init).state_dict())
@@ -402,7 +444,7 @@ class Trainer:
         record.update(
             format=CHECKPOINT_FORMAT, train_config=asdict(self.config), optimizer=self.optimizer.state_dict(),
             scheduler=self.scheduler.state_dict(), scaler=self.scaler.state_dict(), step=self.step,
-            rng=rng_state(), history=self.history, notes=self.notes,
+            rng=rng_state(), history=self.history, notes=self.notes, code=code_version(),
         )  # fmt: skip
         return atomic_save(record, self.checkpoint_path)
 
@@ -417,6 +459,7 @@ class Trainer:
         meta = {
             "task": self.config.task, "stage": self.config.stage, "step": self.step, "notes": self.notes,
             "train_config": asdict(self.config), "validation": validations[-1] if validations else {},
+            "code": code_version(),
         }  # fmt: skip
         record = model_record(self.network, half=half, meta=meta)
         return atomic_save(record, path or self.out / "model.pt")
@@ -567,4 +610,4 @@ def history_table(history: list[dict[str, Any]], split: str = "train") -> dict[s
     return {name: np.array([e.get(name, np.nan) for e in entries], dtype=float) for name in names}
 
 
-__all__ = ["TrainConfig", "Trainer", "history_table", "preset", "train"]
+__all__ = ["TrainConfig", "Trainer", "code_version", "history_table", "preset", "train"]

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from dsdviz.features import VGG19Features
 from dsdviz.images import save_image
 from dsdviz.losses import dsd_loss, multiscale_style_loss, perceptual_loss, style_loss
 from dsdviz.tasks import available_perceptual_layer, feature_layers, restoration_loss
-from dsdviz.training import TrainConfig, Trainer, history_table, preset
+from dsdviz.training import TrainConfig, Trainer, code_version, history_table, preset
 
 
 @pytest.fixture
@@ -213,6 +214,32 @@ def test_resume_refuses_other_settings_and_starts_fresh_without_checkpoint(folde
     with pytest.raises(ValueError, match="lr: 0.0002 -> 0.001"):
         Trainer(tiny("sr", tmp_path, folder, lr=1e-3), resume=True)
     assert Trainer(tiny("sr", tmp_path, folder, steps=9), resume=True).config.steps == 9
+
+
+def test_resuming_a_run_written_by_other_code_warns_and_notes_it(folder, tmp_path):
+    version = code_version()
+    assert len(version["dsdviz"]) == 16 and int(version["dsdviz"], 16) >= 0 and version["torch"] == torch.__version__
+    config = tiny("sr", tmp_path, folder)
+    Trainer(config).run(until=2)
+    path = tmp_path / "checkpoint.pt"
+    record = torch.load(path, weights_only=True)
+    assert record["code"] == version
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert not Trainer(config, resume=True).notes  # the same code: nothing to say
+    assert not [w for w in caught if "other code" in str(w.message)]
+    torch.save({**record, "code": {**version, "dsdviz": "0" * 16}}, path)
+    changed = rf"other code than wrote the checkpoint \(dsdviz 0{{16}} -> {version['dsdviz']}\)"
+    with pytest.warns(UserWarning, match=changed):
+        resumed = Trainer(config, resume=True)
+    assert resumed.notes == [f"resumed at step 2 of 6 with other code than wrote the checkpoint "
+                             f"(dsdviz {'0' * 16} -> {version['dsdviz']})"]  # fmt: skip
+    resumed.run()
+    assert torch.load(path, weights_only=True)["code"] == version  # the continued run records what continued it
+    assert Trainer(config, resume=True).notes == resumed.notes  # and its note stays with the run
+    torch.save({k: v for k, v in record.items() if k != "code"}, path)
+    with pytest.warns(UserWarning, match="records no code version"):
+        Trainer(config, resume=True)
 
 
 def _cli_train(out: Path, folder: Path, steps: int, *extra: str) -> list[str]:
