@@ -85,26 +85,48 @@ def score_image(
 
 def degraded_versions(
     hr: str | os.PathLike, lr: str | os.PathLike | None = None, *, scale: int = 4, limit: int | None = None,
-    kernel_size: int = 21, seed: int = 0,
+    kernel_size: int = 21, seed: int = 0, gaussian_sigmas: Sequence[float] = (),
 ) -> dict[str, list[tuple[str, torch.Tensor]]]:  # fmt: skip
-    """Natural images and two unnatural versions of each, for testing a no-reference score.
+    """Natural images and unnatural versions of each, for testing a no-reference score.
 
-    Returns ``{"natural": [...], "bicubic": [...], "blurred": [...]}``, lists of ``(name,
-    (1, 3, H, W))``: the ground truth (cropped to a multiple of ``scale``), its LR image (from
-    ``lr`` or the MATLAB-exact downscale, 8-bit) up-sampled back with MATLAB bicubic, and
-    the ground truth blurred by a fixed random camera-shake kernel per image
-    (:func:`dsdviz.data.deblur_examples`, no noise).
+    Returns ``{"natural": [...], "bicubic": [...], "blurred": [...], "gaussian <sigma>": [...]}``,
+    lists of ``(name, (1, 3, H, W))`` in ``[0, 1]``: the ground truth (cropped to a multiple of
+    ``scale``), its LR image (from ``lr`` or the MATLAB-exact downscale, 8-bit) up-sampled
+    back with MATLAB bicubic, the ground truth blurred by a fixed random camera-shake kernel
+    of ``kernel_size`` px per image (:func:`dsdviz.data.deblur_examples`, no noise), and one
+    version per ``gaussian_sigmas`` entry: an isotropic Gaussian blur of that standard
+    deviation in pixels (:func:`gaussian_blur`), e.g. ``(1, 2, 4)`` to see which blur scales
+    a score flags.
     """
     from .data import deblur_examples, sr_examples
     from .resize import imresize
 
+    for sigma in gaussian_sigmas:
+        if not sigma > 0:
+            raise ValueError(f"degraded_versions: gaussian_sigmas must be positive (pixels), got {sigma!r}")
     pairs = sr_examples(hr, scale, lr, limit=limit)
     blurred = deblur_examples(hr, kernel_size=kernel_size, noise=0.0, limit=limit, seed=seed)
-    return {
+    versions = {
         "natural": [(p.name, p.target) for p in pairs],
         "bicubic": [(p.name, imresize(p.input.double(), scale=scale).float().clamp(0, 1)) for p in pairs],
         "blurred": [(b.name, b.input[..., : p.target.shape[-2], : p.target.shape[-1]]) for b, p in zip(blurred, pairs)],
     }
+    for sigma in gaussian_sigmas:
+        versions[f"gaussian {sigma:g}"] = [(p.name, gaussian_blur(p.target, sigma)) for p in pairs]
+    return versions
+
+
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Isotropic Gaussian blur of standard deviation ``sigma`` px (kernel ``2 ceil(3 sigma) + 1``,
+    reflected borders), rounded to 8 bits: ``(B, 3, H, W)`` in ``[0, 1]`` -> same shape."""
+    from torchvision.transforms.functional import gaussian_blur as blur
+
+    size = 2 * int(np.ceil(3 * sigma)) + 1
+    if size > min(x.shape[-2:]):
+        raise ValueError(
+            f"gaussian_blur: sigma {sigma:g} px needs a {size} px kernel; the image is {tuple(x.shape[-2:])} px"
+        )
+    return (blur(x, kernel_size=size, sigma=sigma) * 255).round() / 255
 
 
 def q_dsd_table(

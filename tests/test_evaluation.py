@@ -143,3 +143,23 @@ def test_q_dsd_table_and_summary(vgg_weights, regressor, rng):
         assert entry["natural"] == pytest.approx(sum(values["natural"]) / 3)
         worse = sum(d > c for c, d in zip(values["natural"], values["shifted"])) / 3
         assert entry["shifted worse"] == pytest.approx(worse)
+
+
+def test_degraded_versions_with_gaussian_blur_of_given_widths(folders):
+    from scipy.ndimage import gaussian_filter
+
+    from dsdviz.inference import degraded_versions, gaussian_blur
+
+    versions = degraded_versions(folders / "gt", gaussian_sigmas=(1, 2.5))
+    assert list(versions) == ["natural", "bicubic", "blurred", "gaussian 1", "gaussian 2.5"]
+    for sigma in (1, 2.5):
+        for (name, blurred), (same, truth) in zip(versions[f"gaussian {sigma:g}"], versions["natural"]):
+            assert name == same and blurred.shape == truth.shape == (1, 3, 48, 48)
+            # scipy's filter, truncated at the same radius (ceil(3 sigma)), with torch's whole-sample reflection
+            expected = gaussian_filter(truth[0].numpy(), sigma=(0, sigma, sigma), truncate=3, mode="mirror")
+            assert (blurred[0] - torch.from_numpy(expected)).abs().max() <= 0.5 / 255 + 1e-5  # 8-bit rounding
+            assert torch.equal(blurred, (blurred * 255).round() / 255)
+    with pytest.raises(ValueError, match="must be positive"):
+        degraded_versions(folders / "gt", gaussian_sigmas=(0,))
+    with pytest.raises(ValueError, match=r"sigma 8 px needs a 49 px kernel; the image is \(48, 48\) px"):
+        gaussian_blur(torch.zeros(1, 3, 48, 48), 8)

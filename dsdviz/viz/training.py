@@ -7,6 +7,7 @@ notebooks ``train_sr``, ``train_deblur`` and ``noref_regressor`` show.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -148,13 +149,13 @@ def plot_q_dsd(rows: Sequence[Mapping[str, Any]], regressors: Sequence[nn.Module
     """
     columns = sorted({k for r in rows for k in r if k.startswith("q_dsd_a")})
     versions = list(dict.fromkeys(r["version"] for r in rows))
-    fig = Figure(figsize=(3.8 * len(columns), 3.4), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=(max(3.8, 0.8 * len(versions)) * len(columns), 3.4), dpi=DPI, layout="constrained")
     rng = np.random.default_rng(0)
     for index, column in enumerate(columns):
         ax = fig.add_subplot(1, len(columns), index + 1)
         data = [np.array([r[column] for r in rows if r["version"] == v]) for v in versions]
         ax.boxplot(data, showfliers=False)
-        ax.set_xticks(range(1, len(versions) + 1), versions, fontsize=8)
+        ax.set_xticks(range(1, len(versions) + 1), [v.replace(" ", "\n") for v in versions], fontsize=8)
         for position, values in enumerate(data, start=1):
             ax.scatter(position + rng.uniform(-0.15, 0.15, len(values)), values, s=8, alpha=0.6)
         alpha = column.removeprefix("q_dsd_a")
@@ -169,7 +170,8 @@ def plot_q_dsd(rows: Sequence[Mapping[str, Any]], regressors: Sequence[nn.Module
         fig,
         f"No-reference DSD score (Eq. 5) of {count} {versions[0] if versions else ''} images and degraded versions\n"
         + (f"{scorers}; " if regressors else "")
-        + "boxes: quartiles and median; dots: images",
+        + "boxes: quartiles and median; dots: images"
+        + ("; gaussian s: Gaussian blur of s px" if any(str(v).startswith("gaussian ") for v in versions) else ""),
     )
     return fig
 
@@ -232,17 +234,31 @@ def deblur_figure(quick: bool, out_dir: Path) -> list[Path]:
     return restoration_figure("deblur", quick, out_dir)
 
 
-def noref_figure(quick: bool, out_dir: Path) -> list[Path]:
-    """``figures/noref_regressor.png``: Q_DSD of BSD100 images, bicubic-up-sampled and blurred versions.
+#: Widths (px) of the Gaussian blurs of the Q_DSD comparison (:func:`noref_versions`).
+NOREF_GAUSSIAN_SIGMAS = (1.0, 2.0, 4.0)
 
-    Quick mode scores 10 images with the CPU-trained regressors in ``checkpoints/``;
-    the full mode trains both regressors with the paper's settings first.
-    """
-    from ..inference import degraded_versions, q_dsd_table
-    from ..models import load_model
+
+def noref_versions(quick: bool, root: str | os.PathLike | None = None) -> dict[str, list[tuple[str, torch.Tensor]]]:
+    """The images of the Q_DSD comparison: BSD100 ground truth (quick: the first 10 images), bicubic-up-sampled
+    from its x4 LR files, camera-shake blurred, and Gaussian-blurred with :data:`NOREF_GAUSSIAN_SIGMAS`
+    (:func:`dsdviz.inference.degraded_versions`; ``root``: the data folder, default ``$DSDVIZ_DATA``)."""
+    from ..inference import degraded_versions
     from ..samples import data_root
 
-    root = data_root()
+    bsd100 = data_root(root) / "BSD100"
+    return degraded_versions(bsd100 / "HR", bsd100 / "LR_bicubic" / "X4", limit=10 if quick else None,
+                             gaussian_sigmas=NOREF_GAUSSIAN_SIGMAS)  # fmt: skip
+
+
+def noref_figure(quick: bool, out_dir: Path) -> list[Path]:
+    """``figures/noref_regressor.png``: Q_DSD of BSD100 images and their degraded versions (:func:`noref_versions`).
+
+    Quick mode scores them with the CPU-trained regressors in ``checkpoints/``; the full
+    mode trains both regressors with the paper's settings first.
+    """
+    from ..inference import q_dsd_table
+    from ..models import load_model
+
     if quick:
         folder = Path(__file__).resolve().parents[2] / "checkpoints"
         regressors = [load_model(folder / f"dsd_regressor_a{a}_cpu.pt") for a in (2, 4)]
@@ -252,10 +268,7 @@ def noref_figure(quick: bool, out_dir: Path) -> list[Path]:
             train(preset("regressor", False, alpha=a, out=str(runs / f"regressor_a{a}")), resume=True).network
             for a in (2, 4)
         ]
-    versions = degraded_versions(
-        root / "BSD100" / "HR", root / "BSD100" / "LR_bicubic" / "X4", limit=10 if quick else None
-    )
-    fig = plot_q_dsd(q_dsd_table(versions, regressors), regressors)
+    fig = plot_q_dsd(q_dsd_table(noref_versions(quick), regressors), regressors)
     path = Path(out_dir) / "noref_regressor.png"
     fig.savefig(path)
     return [path]
