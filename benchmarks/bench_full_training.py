@@ -1,12 +1,13 @@
 """Training throughput in the paper's settings, mixed precision vs float32, and where a short run gets to.
 
 The check to run on a GPU before committing hours to a full run: steps per second of the full
-setting and the validation PSNR/SSIM against bicubic, in a few minutes. For each precision (on CUDA: float32, the baseline, and the trainer's mixed precision; on CPU only
-float32) it runs :class:`dsdviz.training.Trainer` with ``preset(task, quick=False)`` for about
-``--seconds`` of training, then validates (SR: Set14 whole images; deblurring: Set5 with
-synthetic camera shake; regressor: BSD100 crops) and prints steps/s, images/s, peak memory and
-the validation scores beside their baseline (bicubic or the blurred input). The last line is the
-speed-up of mixed precision over float32 on the same machine and run.
+setting and the validation PSNR/SSIM against bicubic, in a few minutes. For each precision (on
+CUDA: float32, the baseline, and the trainer's mixed precision; on CPU only float32) it runs
+:class:`dsdviz.training.Trainer` with ``preset(task, quick=False)`` for about ``--seconds`` of
+training, then validates (SR: Set14 whole images; deblurring: Set5 with synthetic camera shake;
+regressor: BSD100 crops) and prints steps/s, images/s, peak memory and the validation scores
+beside their baseline (bicubic or the blurred input). The last line is the speed-up of mixed
+precision over float32 on the same machine and run.
 
     python benchmarks/bench_full_training.py [--task sr] [--stage psnr] [--seconds 120] [--data DIR]
     python benchmarks/bench_full_training.py --quick --seconds 5     # the CPU quick mode, to try it
