@@ -121,6 +121,9 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     reflected borders), rounded to 8 bits: ``(B, 3, H, W)`` in ``[0, 1]`` -> same shape."""
     from torchvision.transforms.functional import gaussian_blur as blur
 
+    check_image(x, "x")
+    if not sigma > 0:
+        raise ValueError(f"gaussian_blur: sigma must be positive (pixels), got {sigma!r}")
     size = 2 * int(np.ceil(3 * sigma)) + 1
     if size > min(x.shape[-2:]):
         raise ValueError(

@@ -163,3 +163,7 @@ def test_degraded_versions_with_gaussian_blur_of_given_widths(folders):
         degraded_versions(folders / "gt", gaussian_sigmas=(0,))
     with pytest.raises(ValueError, match=r"sigma 8 px needs a 49 px kernel; the image is \(48, 48\) px"):
         gaussian_blur(torch.zeros(1, 3, 48, 48), 8)
+    with pytest.raises(ValueError, match="sigma must be positive"):
+        gaussian_blur(torch.zeros(1, 3, 48, 48), -1)
+    with pytest.raises(ValueError, match=r"x: expected a float tensor of shape \(B, 3, H, W\)"):
+        gaussian_blur(torch.zeros(3, 48, 48), 1)
