@@ -316,16 +316,16 @@ def metrics_table(
     per_image: list[dict[str, float | str]] = []
     scorer, current = _Scorer(regressors, shave, y_channel), None
     for method, name in tqdm(jobs, desc=f"scoring {test_set}".strip(), disable=not progress):
-        image = load_image(found[method][name])
-        if reference is not None:
-            if name != current:  # jobs are grouped by image: each ground truth is loaded and fingerprinted once
-                scorer.reference(load_image(targets[name]))
-                current = name
-            if scorer.target.shape != image.shape:
-                raise ValueError(
-                    f"{method}: {found[method][name].name} is {tuple(image.shape[-2:])} px but its ground truth "
-                    f"{tuple(scorer.target.shape[-2:])} px"
-                )
+        # jobs are grouped by image: each ground truth is loaded and fingerprinted once (and is the reference row)
+        if reference is not None and name != current:
+            scorer.reference(load_image(targets[name]))
+            current = name
+        image = scorer.target if method == reference_row else load_image(found[method][name])
+        if reference is not None and scorer.target.shape != image.shape:
+            raise ValueError(
+                f"{method}: {found[method][name].name} is {tuple(image.shape[-2:])} px but its ground truth "
+                f"{tuple(scorer.target.shape[-2:])} px"
+            )
         full_reference = reference is not None and method != reference_row
         per_image.append({"method": method, "image": name, **scorer(image, full_reference)})
     counts = {method: None if method == reference_row else params.get(method) for method in found}

@@ -101,9 +101,6 @@ def degraded_versions(
     from .data import deblur_examples, sr_examples
     from .resize import imresize
 
-    for sigma in gaussian_sigmas:
-        if not sigma > 0:
-            raise ValueError(f"degraded_versions: gaussian_sigmas must be positive (pixels), got {sigma!r}")
     pairs = sr_examples(hr, scale, lr, limit=limit)
     blurred = deblur_examples(hr, kernel_size=kernel_size, noise=0.0, limit=limit, seed=seed)
     versions = {
