@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 
 import torch
+from memory import rss_kib
 
 from dsdviz.training import Trainer, preset
-from memory import rss_kib
 
 
 def measure(args: argparse.Namespace, amp: bool, out: Path) -> dict[str, float]:

@@ -10,12 +10,12 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from dsdviz.data import Example
+from dsdviz.images import save_image
 from dsdviz.models import dsd_regressor, xsrresnet_deblur, xsrresnet_sr
 from dsdviz.optimize import optimize_image
+from dsdviz.training import TrainConfig, Trainer
 from dsdviz.viz.fingerprints import plot_fingerprints, spread_by_norm
 from dsdviz.viz.optimization import curve_label, plot_dsd_minimization, plot_fingerprint_matching, value_label
-from dsdviz.images import save_image
-from dsdviz.training import TrainConfig, Trainer
 from dsdviz.viz.training import (
     loss_caption,
     network_caption,
