@@ -89,7 +89,7 @@ def degraded_versions(
 ) -> dict[str, list[tuple[str, torch.Tensor]]]:  # fmt: skip
     """Natural images and unnatural versions of each, for testing a no-reference score.
 
-    Returns ``{"natural": [...], "bicubic": [...], "blurred": [...], "gaussian <sigma>": [...]}``,
+    Returns ``{"natural": [...], "bicubic": [...], "blurred": [...], "gaussian <sigma> px": [...]}``,
     lists of ``(name, (1, 3, H, W))`` in ``[0, 1]``: the ground truth (cropped to a multiple of
     ``scale``), its LR image (from ``lr`` or the MATLAB-exact downscale, 8-bit) up-sampled
     back with MATLAB bicubic, the ground truth blurred by a fixed random camera-shake kernel
@@ -109,7 +109,7 @@ def degraded_versions(
         "blurred": [(b.name, b.input[..., : p.target.shape[-2], : p.target.shape[-1]]) for b, p in zip(blurred, pairs)],
     }
     for sigma in gaussian_sigmas:
-        versions[f"gaussian {sigma:g}"] = [(p.name, gaussian_blur(p.target, sigma)) for p in pairs]
+        versions[f"gaussian {sigma:g} px"] = [(p.name, gaussian_blur(p.target, sigma)) for p in pairs]
     return versions
 
 

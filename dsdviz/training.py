@@ -233,19 +233,28 @@ def _distributed_setup(requested: str) -> tuple[int, int, torch.device, bool]:
     return rank, world, device, initialised
 
 
-@functools.cache
-def code_version() -> dict[str, str]:
-    """What computes a run: ``{"dsdviz": digest of the package's source files, "torch": version}``.
+#: Code that only draws figures or reads command lines: a training run never calls it, so editing it
+#: does not change :func:`code_version`.
+PRESENTATION_CODE = ("viz/", "cli.py", "cli_optimize.py", "figures.py")
 
-    The digest (16 hex digits of SHA-256 over every ``dsdviz/**/*.py``, names and contents)
-    changes with any edit of the code, so it tells apart results of different code even
-    within one release.
-    """
-    package = Path(__file__).resolve().parent
+
+def source_digest(package: str | os.PathLike) -> str:
+    """16 hex digits of SHA-256 over the names and contents of ``<package>/**/*.py`` except
+    :data:`PRESENTATION_CODE`: it changes with any edit of the code a run may execute."""
+    package = Path(package)
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
-    return {"dsdviz": digest.hexdigest()[:16], "torch": str(torch.__version__)}
+        name = path.relative_to(package).as_posix()
+        if not name.startswith(PRESENTATION_CODE):
+            digest.update(name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@functools.cache
+def code_version() -> dict[str, str]:
+    """What computes a run: ``{"dsdviz": source_digest of this package, "torch": version}``; it tells
+    apart results of different code even within one release."""
+    return {"dsdviz": source_digest(Path(__file__).resolve().parent), "torch": str(torch.__version__)}
 
 
 def code_changes(recorded: dict[str, str] | None) -> str | None:

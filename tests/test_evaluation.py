@@ -151,9 +151,9 @@ def test_degraded_versions_with_gaussian_blur_of_given_widths(folders):
     from dsdviz.inference import degraded_versions, gaussian_blur
 
     versions = degraded_versions(folders / "gt", gaussian_sigmas=(1, 2.5))
-    assert list(versions) == ["natural", "bicubic", "blurred", "gaussian 1", "gaussian 2.5"]
+    assert list(versions) == ["natural", "bicubic", "blurred", "gaussian 1 px", "gaussian 2.5 px"]
     for sigma in (1, 2.5):
-        for (name, blurred), (same, truth) in zip(versions[f"gaussian {sigma:g}"], versions["natural"]):
+        for (name, blurred), (same, truth) in zip(versions[f"gaussian {sigma:g} px"], versions["natural"]):
             assert name == same and blurred.shape == truth.shape == (1, 3, 48, 48)
             # scipy's filter, truncated at the same radius (ceil(3 sigma)), with torch's whole-sample reflection
             expected = gaussian_filter(truth[0].numpy(), sigma=(0, sigma, sigma), truncate=3, mode="mirror")

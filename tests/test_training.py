@@ -22,7 +22,7 @@ from dsdviz.features import VGG19Features
 from dsdviz.images import save_image
 from dsdviz.losses import dsd_loss, multiscale_style_loss, perceptual_loss, style_loss
 from dsdviz.tasks import available_perceptual_layer, feature_layers, restoration_loss
-from dsdviz.training import TrainConfig, Trainer, code_version, history_table, preset
+from dsdviz.training import TrainConfig, Trainer, code_version, history_table, preset, source_digest
 
 
 @pytest.fixture
@@ -240,6 +240,20 @@ def test_resuming_a_run_written_by_other_code_warns_and_notes_it(folder, tmp_pat
     torch.save({k: v for k, v in record.items() if k != "code"}, path)
     with pytest.warns(UserWarning, match="records no code version"):
         Trainer(config, resume=True)
+
+
+def test_source_digest_follows_the_code_a_run_executes_not_the_drawing_code(tmp_path):
+    package = tmp_path / "pkg"
+    for name in ("training.py", "models/xunit.py", "viz/training.py", "cli.py", "notes.txt"):
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(f"# {name}\n")
+    before = source_digest(package)
+    assert len(before) == 16 and before == source_digest(package)
+    for name in ("viz/training.py", "cli.py", "notes.txt"):  # figures, command line, not Python
+        (package / name).write_text("# edited\n")
+        assert source_digest(package) == before, name
+    (package / "models" / "xunit.py").write_text("# edited\n")
+    assert source_digest(package) != before
 
 
 def _cli_train(out: Path, folder: Path, steps: int, *extra: str) -> list[str]:

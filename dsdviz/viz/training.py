@@ -155,7 +155,7 @@ def plot_q_dsd(rows: Sequence[Mapping[str, Any]], regressors: Sequence[nn.Module
         ax = fig.add_subplot(1, len(columns), index + 1)
         data = [np.array([r[column] for r in rows if r["version"] == v]) for v in versions]
         ax.boxplot(data, showfliers=False)
-        ax.set_xticks(range(1, len(versions) + 1), [str(v).replace(" ", "\n") for v in versions], fontsize=8)
+        ax.set_xticks(range(1, len(versions) + 1), [str(v).replace(" ", "\n", 1) for v in versions], fontsize=8)
         for position, values in enumerate(data, start=1):
             ax.scatter(position + rng.uniform(-0.15, 0.15, len(values)), values, s=8, alpha=0.6)
         alpha = column.removeprefix("q_dsd_a")
@@ -170,8 +170,7 @@ def plot_q_dsd(rows: Sequence[Mapping[str, Any]], regressors: Sequence[nn.Module
         fig,
         f"No-reference DSD score (Eq. 5) of {count} {versions[0] if versions else ''} images and degraded versions\n"
         + (f"{scorers}; " if regressors else "")
-        + "boxes: quartiles and median; dots: images"
-        + ("; gaussian s: Gaussian blur of s px" if any(str(v).startswith("gaussian ") for v in versions) else ""),
+        + "boxes: quartiles and median; dots: images",
     )
     return fig
 
