@@ -1,6 +1,7 @@
 # dsdviz: the two entry points of a fresh machine (see README.md).
 #   make figures   create the venv if missing, install, regenerate figures/ in quick mode
 #   make test      create the venv if missing, install, run the whole test suite
+#   make test-fast the fast tier (< 3 min on 2 cores): every module, notebooks at smoke size, no slow/browser tests
 #   make lab       JupyterLab on notebooks/ in the same environment (options: LAB_ARGS="--port 9999")
 #   make slim-notebooks  drop pictures and widgets from the notebooks' stored outputs (before committing)
 PYTHON ?= python3
@@ -23,7 +24,7 @@ endif
 export DSDVIZ_SHARED ?= $(abspath $(SHARED))
 export MPLBACKEND ?= Agg
 
-.PHONY: venv figures figures-full test bench lab slim-notebooks
+.PHONY: venv figures figures-full test test-fast bench lab slim-notebooks
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +43,9 @@ figures-full: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	DSDVIZ_SMOKE=1 $(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
