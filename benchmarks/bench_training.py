@@ -3,7 +3,7 @@
 The baseline is the obvious way to write the step with the library's public losses:
 ``l1 + perceptual_loss(out, hr) + 100 * dsd_loss(out, hr)``: six VGG19 passes per step
 (the perceptual loss and the DSD loss each run the output and the target), plus the input
-checks of every public call. The trainer's :func:`dsdviz.tasks.restoration_loss` shares
+checks of every public call. The trainer's :func:`dsdviz.losses.restoration_loss` shares
 one VGG19 pass per image and scale (four passes) and skips the checks (its data are valid
 by construction); ``tests/test_training.py`` checks that both give the same loss and
 gradient. Each configuration runs in its own process so that its peak memory is its own.
@@ -31,7 +31,7 @@ def worker(method: str, batch: int, crop: int, steps: int, device: torch.device)
     from dsdviz.features import VGG19Features
     from dsdviz.losses import dsd_loss, perceptual_loss
     from dsdviz.models import xsrresnet_sr
-    from dsdviz.tasks import available_perceptual_layer, restoration_loss
+    from dsdviz.losses import available_perceptual_layer, restoration_loss
 
     torch.manual_seed(0)
     layer, _ = available_perceptual_layer("conv5_4")

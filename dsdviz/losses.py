@@ -22,13 +22,26 @@ from typing import Literal, Union
 import torch
 from torch import nn
 
-from .features import Layers, VGG19Features, default_extractor, min_input_size, resolve_layers
-from .fingerprint import DSD, check_dsd_input, dsd_unchecked, grams
+from .features import (
+    LAYER_PRESETS,
+    VGG19_LAYERS,
+    Layers,
+    VGG19Features,
+    default_extractor,
+    load_state_dict,
+    min_input_size,
+    resolve_layers,
+)
+from .fingerprint import DSD, check_dsd_input, dsd_unchecked, gram, grams
 from .resize import downscale, downscaled_size
 from .validation import check_choice, check_factor, check_image, check_same_shape
 
 Reduction = Literal["mean", "none"]
 GramTarget = Union[torch.Tensor, Mapping[str, torch.Tensor]]
+FeatureLoss = Literal["dsd", "style", "multiscale_style"]
+FEATURE_LOSSES: tuple[str, ...] = ("dsd", "style", "multiscale_style")
+#: How figures and tables name each feature loss.
+FEATURE_LOSS_LABELS: dict[str, str] = {"dsd": "DSD", "style": "style", "multiscale_style": "multi-scale style"}
 
 
 def _extractor(
@@ -261,6 +274,99 @@ def range_loss(x: torch.Tensor, low: float = 0.0, high: float = 1.0, *, reductio
     check_image(x, "x", channels=None, value_range=None)
     outside = torch.relu(low - x) + torch.relu(x - high)
     return _reduce(outside.flatten(1).mean(dim=1), reduction)
+
+
+def available_perceptual_layer(preferred: str = "conv5_4") -> tuple[str, str | None]:
+    """``preferred`` if the VGG19 weights cover it, else the deepest convolution they cover.
+
+    Returns:
+        ``(layer, note)``; ``note`` explains a fallback and is ``None`` otherwise.
+    """
+    state = load_state_dict("imagenet")
+    covered = {int(key.split(".")[0]) for key in state}
+    if VGG19_LAYERS[preferred] <= max(covered):
+        return preferred, None
+    convs = [name for name, index in VGG19_LAYERS.items() if name.startswith("conv") and index in covered]
+    deepest = max(convs, key=VGG19_LAYERS.__getitem__)
+    note = (
+        f"the VGG19 weights stop at {deepest}: the perceptual loss uses {deepest} instead of {preferred} "
+        "(the paper's layer needs torchvision's full VGG19 weights)"
+    )
+    return deepest, note
+
+
+def feature_layers(feature_loss: FeatureLoss, dsd_layers: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The VGG19 layers of a feature-distribution loss: ``"training"`` for DSD, ``"style"`` for the style losses."""
+    if feature_loss == "dsd":
+        return tuple(dsd_layers) if dsd_layers is not None else LAYER_PRESETS["training"]
+    return LAYER_PRESETS["style"]
+
+
+def restoration_loss(
+    output: torch.Tensor,
+    target: torch.Tensor,
+    extractor: VGG19Features | None,
+    *,
+    l1_weight: float = 1.0,
+    perceptual_weight: float = 0.0,
+    dsd_weight: float = 0.0,
+    perceptual_layer: str = "conv5_4",
+    dsd_layers: Sequence[str] = LAYER_PRESETS["training"],
+    alpha: float = 2,
+    feature_loss: FeatureLoss = "dsd",
+) -> dict[str, torch.Tensor]:
+    """``l1_weight * L1 + perceptual_weight * perceptual + dsd_weight * <feature_loss>`` and its terms.
+
+    Equal to combining :func:`torch.nn.functional.l1_loss`, :func:`dsdviz.perceptual_loss`
+    and the feature-distribution loss (batch means): :func:`dsdviz.dsd_loss` (layers
+    ``dsd_layers``, factor ``alpha``), :func:`dsdviz.style_loss` or
+    :func:`dsdviz.multiscale_style_loss` (factors ``(1, alpha)``; both style losses on the
+    ``"style"`` layers), with one VGG19 pass per image and scale and no input checks (the
+    trainer's data are valid by construction).
+
+    Args:
+        output: network outputs ``(B, 3, H, W)`` (any range).
+        target: ground truth ``(B, 3, H, W)`` in ``[0, 1]``.
+        extractor: VGG19 features covering ``perceptual_layer`` and the feature loss's
+            layers (:func:`feature_layers`; unused when both weights are 0).
+        dsd_weight: weight of the feature-distribution term (named for the default, DSD).
+        feature_loss: ``"dsd"``, ``"style"`` or ``"multiscale_style"``.
+
+    Returns:
+        ``{"loss": scalar, "l1": ..., "perceptual": ..., <feature_loss>: ...}`` (only the used terms).
+    """
+    check_choice(feature_loss, FEATURE_LOSSES, "feature_loss")
+    terms = {"l1": (output - target).abs().mean()}
+    if perceptual_weight or dsd_weight:
+        if extractor is None:
+            raise ValueError("restoration_loss: the VGG terms need an extractor")
+        mine = extractor(output)
+        with torch.no_grad():
+            theirs = extractor(target)
+        if perceptual_weight:
+            terms["perceptual"] = (mine[perceptual_layer] - theirs[perceptual_layer]).abs().mean()
+        if dsd_weight:
+            layers = feature_layers(feature_loss, dsd_layers)
+            coarse = feature_loss != "style"
+            if coarse:
+                mine_coarse = extractor(downscale(output, alpha))
+                with torch.no_grad():
+                    theirs_coarse = extractor(downscale(target, alpha))
+            total = output.new_zeros(())
+            for name in layers:
+                with torch.no_grad():
+                    fine_ref = gram(theirs[name])
+                    coarse_ref = gram(theirs_coarse[name]) if coarse else None
+                if feature_loss == "dsd":
+                    total = total + (gram(mine[name]) - gram(mine_coarse[name]) - (fine_ref - coarse_ref)).abs().mean()
+                else:
+                    total = total + (gram(mine[name]) - fine_ref).abs().mean()
+                    if coarse:
+                        total = total + (gram(mine_coarse[name]) - coarse_ref).abs().mean()
+            terms[feature_loss] = total
+    weights = {"l1": l1_weight, "perceptual": perceptual_weight, feature_loss: dsd_weight}
+    terms["loss"] = sum(weights[name] * value for name, value in terms.items())
+    return terms
 
 
 class StyleLoss(nn.Module):

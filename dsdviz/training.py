@@ -63,9 +63,10 @@ from tqdm.auto import tqdm
 
 from .data import StepSampler
 from .images import save_image
+from .losses import FEATURE_LOSSES
 from .models.serialization import atomic_save, load_model, model_record
 from .samples import data_root
-from .tasks import FEATURE_LOSSES, TASKS, make_task
+from .tasks import TASKS, make_task
 from .validation import check_choice, check_positive_int
 
 CHECKPOINT_FORMAT = "dsdviz-checkpoint-1"

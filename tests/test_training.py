@@ -20,8 +20,15 @@ import torch.nn.functional as F
 
 from dsdviz.features import VGG19Features
 from dsdviz.images import save_image
-from dsdviz.losses import dsd_loss, multiscale_style_loss, perceptual_loss, style_loss
-from dsdviz.tasks import available_perceptual_layer, feature_layers, restoration_loss
+from dsdviz.losses import (
+    available_perceptual_layer,
+    dsd_loss,
+    feature_layers,
+    multiscale_style_loss,
+    perceptual_loss,
+    restoration_loss,
+    style_loss,
+)
 from dsdviz.training import TrainConfig, Trainer, code_version, history_table, preset, source_digest
 
 

@@ -40,11 +40,11 @@ from ..data import deblur_examples, read_uint8, to_unit
 from ..evaluation import PUBLISHED_PARAMETERS, MetricsTable, metrics_table, write_tables
 from ..images import list_images, load_image, save_image
 from ..inference import restore, score_image
+from ..losses import FEATURE_LOSS_LABELS
 from ..metrics import psnr
 from ..models import count_parameters, load_model
 from ..resize import imresize
 from ..samples import data_root
-from ..tasks import FEATURE_LOSS_LABELS
 from ..training import Trainer, preset, train
 from .compare import Panel, busiest_box, compare_rows
 
@@ -105,7 +105,7 @@ def train_stages(
         task: ``"sr"`` or ``"deblur"``.
         schedule: step counts and sizes (:class:`TrainingSchedule`).
         runs: folder of the runs: ``<runs>/psnr`` and ``<runs>/<feature loss>``.
-        feature_losses: stage-2 losses (:data:`dsdviz.tasks.FEATURE_LOSSES`).
+        feature_losses: stage-2 losses (:data:`dsdviz.losses.FEATURE_LOSSES`).
         settings: further :class:`~dsdviz.training.TrainConfig` fields for both stages
             (e.g. ``num_blocks=5``; ``perceptual_weight``/``dsd_weight`` apply to stage 2).
 
@@ -256,7 +256,7 @@ class LossComparison:
 
     Attributes:
         scores: ``{method: {image: grid-artifact score in dB}}`` for bicubic, the L1-only
-            stage-1 model and each feature loss (:data:`dsdviz.tasks.FEATURE_LOSS_LABELS`).
+            stage-1 model and each feature loss (:data:`dsdviz.losses.FEATURE_LOSS_LABELS`).
         psnr: the same layout, PSNR on Y (4 px shave).
         shown: ``{image: {"LR input", <methods>, "ground truth": (1, 3, H, W)}}`` for the drawn images.
         params: parameters of the trained network.

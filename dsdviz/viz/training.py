@@ -21,10 +21,10 @@ from torch import nn
 from ..data import Example
 from ..images import center_crop, to_numpy
 from ..inference import restore
+from ..losses import FEATURE_LOSS_LABELS
 from ..metrics import psnr
 from ..models import count_parameters
 from ..resize import imresize
-from ..tasks import FEATURE_LOSS_LABELS
 from ..training import TrainConfig, Trainer, history_table, preset, train
 from .layout import DPI, suptitle
 
