@@ -34,6 +34,7 @@ from torch import nn
 from torchvision.models import VGG19_Weights
 from torchvision.models.vgg import cfgs, make_layers
 
+from .torchfiles import read_torch_file
 from .validation import check_image
 
 WEIGHTS_ENV = "DSDVIZ_VGG19_WEIGHTS"
@@ -131,11 +132,13 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
             f"VGG19 weights file {str(path)!r} does not exist; set {WEIGHTS_ENV} to a state dict "
             "of torchvision's VGG19 (e.g. vgg19-dcbb9e9d.pth)"
         )
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    expected = "a state dict of torchvision's VGG19 weights (e.g. vgg19-dcbb9e9d.pth)"
+    state = read_torch_file(path, expected)
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
-    if not isinstance(state, dict):
-        raise WeightsUnavailableError(f"{str(path)!r} does not hold a state dict (got {type(state).__name__})")
+    if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
+        raise ValueError(f"VGG19 weights file {str(path)!r} holds a {type(state).__name__} of other things; "
+                         f"expected {expected}")  # fmt: skip
     return {
         key.removeprefix("features."): value
         for key, value in state.items()
@@ -153,6 +156,8 @@ def load_state_dict(weights: Weights = "imagenet") -> dict[str, torch.Tensor] | 
     Raises:
         WeightsUnavailableError: when the file does not exist, or ``"imagenet"`` is not
             cached and cannot be downloaded; the message names :data:`WEIGHTS_ENV`.
+        ValueError: when the file is not a readable state dict (truncated, random bytes,
+            another format); the message names the file.
     """
     if weights is None:
         return None

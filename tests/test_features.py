@@ -100,6 +100,24 @@ def test_missing_file_names_the_variable(tmp_path, monkeypatch):
         VGG19Features("dsd")
 
 
+@pytest.mark.parametrize("through", ["environment", "argument"])
+def test_corrupt_weights_file_is_a_clear_error(shared_weights, tmp_path, monkeypatch, through):
+    data = shared_weights.read_bytes()
+    monkeypatch.delenv(WEIGHTS_ENV, raising=False)
+    generator = torch.Generator().manual_seed(0)
+    random_bytes = torch.randint(0, 256, (4096,), generator=generator, dtype=torch.uint8).numpy().tobytes()
+    torch.save({"0.weight": torch.zeros(1), "note": "text"}, tmp_path / "mixed.pth")
+    for name, content in (("truncated.pth", data[: len(data) // 3]), ("random.pth", random_bytes)):
+        (tmp_path / name).write_bytes(content)
+    for name, message in (("truncated.pth", "is not a readable PyTorch file"), ("random.pth", "is not a readable"),
+                          ("mixed.pth", "holds a dict of other things")):  # fmt: skip
+        path = tmp_path / name
+        if through == "environment":
+            monkeypatch.setenv(WEIGHTS_ENV, str(path))
+        with pytest.raises(ValueError, match=rf"'{path}' {message}.*expected a state dict of torchvision's VGG19"):
+            VGG19Features("dsd", weights=path if through == "argument" else "imagenet")
+
+
 def test_offline_imagenet_error_names_the_variable(tmp_path, monkeypatch):
     """No cached file and no network (this machine has none): a clear error, no random fall-back."""
     monkeypatch.delenv(WEIGHTS_ENV, raising=False)

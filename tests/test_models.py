@@ -15,6 +15,7 @@ from dsdviz.models import (
     dsd_regressor,
     load_model,
     save_model,
+    shipped_models,
     xsrresnet_deblur,
     xsrresnet_sr,
     xunit,
@@ -146,3 +147,39 @@ def test_bad_input_and_arguments(tmp_path):
         load_model(tmp_path / "other.pt")
     with pytest.raises(ValueError, match="cannot save"):
         save_model(torch.nn.Linear(2, 2), tmp_path / "linear.pt")
+
+
+def test_shipped_models_load_by_name_or_path():
+    shipped = shipped_models()
+    assert list(shipped) == ["dsd_regressor_a2_cpu", "dsd_regressor_a4_cpu"]
+    assert all(path.is_file() and path.parent.name == "weights" for path in shipped.values())
+    assert (next(iter(shipped.values())).parent / "README.md").is_file()  # the model card beside them
+    by_name, by_path = load_model("dsd_regressor_a4_cpu"), load_model(shipped["dsd_regressor_a4_cpu"])
+    assert isinstance(by_name, DSDRegressor) and (by_name.alpha, by_name.crop) == (4.0, 24)
+    assert all(torch.equal(a, b) for a, b in zip(by_name.state_dict().values(), by_path.state_dict().values()))
+    assert load_model("dsd_regressor_a2_cpu.pt").alpha == 2.0
+    with pytest.raises(ValueError, match="nor is it a shipped model .dsd_regressor_a2_cpu, dsd_regressor_a4_cpu"):
+        load_model("dsd_regressor_a3_cpu")
+
+
+def corrupt_copies(source, folder):
+    """A truncated copy of ``source``, random bytes and an empty file, in ``folder``."""
+    data = source.read_bytes()
+    generator = torch.Generator().manual_seed(0)
+    random_bytes = torch.randint(0, 256, (4096,), generator=generator, dtype=torch.uint8).numpy().tobytes()
+    files = {"truncated": data[: len(data) // 2], "random": random_bytes, "empty": b""}
+    for name, content in files.items():
+        (folder / f"{name}.pt").write_bytes(content)
+    return [folder / f"{name}.pt" for name in files]
+
+
+def test_corrupt_or_foreign_model_files_name_the_file(tmp_path):
+    for path in corrupt_copies(shipped_models()["dsd_regressor_a2_cpu"], tmp_path):
+        with pytest.raises(ValueError, match=rf"'{path}' is not a readable PyTorch file.*expected a dsdviz model"):
+            load_model(path)
+    torch.save({"kind": "dsd_regressor", "config": {"alpha": 2}, "state_dict": {"stem.weight": torch.zeros(1)}},
+               tmp_path / "mismatch.pt")  # fmt: skip
+    with pytest.raises(ValueError, match="mismatch.pt' does not rebuild a 'dsd_regressor' network"):
+        load_model(tmp_path / "mismatch.pt")
+    with pytest.raises(ValueError, match="is a folder; expected a dsdviz model"):
+        load_model(tmp_path)

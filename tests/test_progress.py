@@ -11,9 +11,10 @@ import re
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
-REGRESSOR = Path(__file__).resolve().parents[1] / "checkpoints" / "dsd_regressor_a2_cpu.pt"
+from dsdviz.models import shipped_models
+
+REGRESSOR = shipped_models()["dsd_regressor_a2_cpu"]
 #: tqdm's text bar when it ends: ``<description>: 100%|█████| n/n [...]``.
 FINISHED_TEXT_BAR = r"{}: 100%\|█+\| {n}/{n} \["
 

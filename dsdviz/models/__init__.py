@@ -1,4 +1,4 @@
-"""Networks of the DSD paper: xSRResNet (SR, deblurring) and the no-reference DSD regressor."""
+"""Networks of the DSD paper: xSRResNet (SR, deblurring) and the no-reference DSD regressor; the shipped models."""
 
 from .regressor import (
     REGRESSOR_BLOCKS,
@@ -14,10 +14,12 @@ from .serialization import (
     load_model,
     save_model,
 )
+from .store import DEFAULT_REGRESSORS, shipped_models
 from .xsrresnet import XSRResNet, xsrresnet_deblur, xsrresnet_sr
 from .xunit import XResBlock, XUnit, xunit
 
 __all__ = [
+    "DEFAULT_REGRESSORS",
     "DSDRegressor",
     "MODEL_KINDS",
     "REGRESSOR_BLOCKS",
@@ -31,6 +33,7 @@ __all__ = [
     "dsd_regressor",
     "load_model",
     "save_model",
+    "shipped_models",
     "xsrresnet_deblur",
     "xsrresnet_sr",
     "xunit",

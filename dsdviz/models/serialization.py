@@ -15,7 +15,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..torchfiles import read_torch_file
 from .regressor import DSDRegressor
+from .store import model_path
 from .xsrresnet import XSRResNet
 
 MODEL_FORMAT = "dsdviz-model-1"
@@ -75,18 +77,27 @@ def save_model(
     return atomic_save(model_record(model, half, meta), path)
 
 
-def load_model(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> nn.Module:
-    """Rebuild a network from a model file or a training checkpoint, in eval mode and float32.
+def load_model(model: str | os.PathLike, map_location: str | torch.device = "cpu") -> nn.Module:
+    """Rebuild a network from a model file, a training checkpoint or a shipped model's name, in eval mode and float32.
+
+    Args:
+        model: a path, or the name of a model shipped with the package
+            (:func:`dsdviz.models.shipped_models`, e.g. ``"dsd_regressor_a2_cpu"``).
 
     Raises:
-        ValueError: if the file does not exist or does not hold a dsdviz network.
+        ValueError: if the file does not exist, is unreadable (truncated, another format) or
+            does not hold a dsdviz network; the message names the file.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"model file {str(path)!r} does not exist")
-    record = torch.load(path, map_location=map_location, weights_only=True)
+    path = model_path(model)
+    expected = "a dsdviz model file or training checkpoint (dsdviz train's model.pt or checkpoint.pt)"
+    record = read_torch_file(path, expected, map_location)
     if not isinstance(record, dict) or not {"kind", "config", "state_dict"} <= set(record):
         raise ValueError(f"{str(path)!r} is not a dsdviz model file or checkpoint (no kind/config/state_dict)")
-    model = build_model(record["kind"], record["config"])
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in record["state_dict"].items()})
-    return model.to(map_location).eval()
+    try:
+        network = build_model(record["kind"], record["config"])
+        state = record["state_dict"]
+        network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    except (TypeError, RuntimeError, AttributeError) as error:  # a config or weights that do not fit the network
+        reason = (str(error).strip().splitlines() or [""])[0][:160]
+        raise ValueError(f"{str(path)!r} does not rebuild a {record['kind']!r} network: {reason}") from None
+    return network.to(map_location).eval()

@@ -43,13 +43,14 @@ from ..inference import restore, score_image
 from ..losses import FEATURE_LOSS_LABELS
 from ..metrics import psnr
 from ..models import count_parameters, load_model
+from ..models.store import WEIGHTS_DIR
 from ..resize import imresize
 from ..samples import data_root
 from ..training import Trainer, preset, train
 from .compare import Panel, busiest_box, compare_rows
 
-#: The repository's checkpoints folder (CPU-trained DSD regressors for Q_DSD).
-CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
+#: The shipped models' folder (CPU-trained DSD regressors for Q_DSD).
+CHECKPOINTS = WEIGHTS_DIR
 REGRESSOR_FILES = ("dsd_regressor_a2_cpu.pt", "dsd_regressor_a4_cpu.pt")
 
 

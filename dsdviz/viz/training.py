@@ -252,15 +252,14 @@ def noref_versions(quick: bool, root: str | os.PathLike | None = None) -> dict[s
 def noref_figure(quick: bool, out_dir: Path) -> list[Path]:
     """``figures/noref_regressor.png``: Q_DSD of BSD100 images and their degraded versions (:func:`noref_versions`).
 
-    Quick mode scores them with the CPU-trained regressors in ``checkpoints/``; the full
-    mode trains both regressors with the paper's settings first.
+    Quick mode scores them with the shipped CPU-trained regressors
+    (:data:`dsdviz.models.DEFAULT_REGRESSORS`); the full mode trains both regressors with the paper's settings first.
     """
     from ..inference import q_dsd_table
-    from ..models import load_model
+    from ..models import DEFAULT_REGRESSORS, load_model
 
     if quick:
-        folder = Path(__file__).resolve().parents[2] / "checkpoints"
-        regressors = [load_model(folder / f"dsd_regressor_a{a}_cpu.pt") for a in (2, 4)]
+        regressors = [load_model(name) for name in DEFAULT_REGRESSORS]
     else:
         runs = Path(out_dir).resolve().parent / "runs"
         regressors = [
