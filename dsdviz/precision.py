@@ -1,0 +1,236 @@
+"""The numeric path of networks and losses: float32, bfloat16 where the processor has it, or CUDA mixed precision.
+
+One function, :func:`resolve_precision`, turns a requested :data:`Precision` and a device
+into a :class:`PrecisionPlan`: the autocast dtype (``None`` for plain float32), whether a
+gradient scaler is needed (float16 on CUDA), and a ``reason`` for logs and run metadata.
+
+* ``"fp32"``: float32 everywhere, on every device.
+* ``"bf16"``: bfloat16 autocast. On CPU only with native bfloat16 instructions
+  (``avx512_bf16`` or AMX on x86, where oneDNN runs convolutions about 2x faster);
+  elsewhere the AVX-512 emulation would be a silent slow path. On CUDA where
+  ``torch.cuda.is_bf16_supported`` says so (Ampere and newer).
+* ``"fp16"``: float16 autocast with loss scaling, on CUDA only.
+* ``"auto"``: bf16 on CPUs that support it natively, bf16 (else fp16) on CUDA, fp32 elsewhere.
+
+An unsupported request raises :class:`ValueError` with the reason, or, with
+``fallback=True``, warns (:class:`PrecisionFallbackWarning`) and returns the fp32 plan;
+``"fp16"`` on CPU always raises. The capability probe (:func:`probe_capability`) can be
+replaced by a :class:`Capability` of one's own, which is how the CUDA paths are tested on
+a CPU.
+
+Autocast (:func:`autocast`) lowers convolutions and matrix products; reductions stay in
+float32. Losses built on features should accumulate their Gram matrices and L1 terms in
+float32: :class:`AutocastFeatures` runs a feature extractor under autocast and returns
+float32 maps, so that the Gram matrices computed from them are float32 products.
+
+Accuracy of bfloat16 (``benchmarks/accuracy_bf16.py``: the 14 Set14 HR images, VGG19 up
+to relu3_1 under bf16 autocast on a CPU with ``avx512_bf16``, torch 2.14.1; relative
+error of ``||DSD_l,a||_1`` against float32, mean / max over the images)::
+
+                    float32 Gram (AutocastFeatures)     Gram in bf16 as well
+    layer           a = 2           a = 4               a = 2           a = 4
+    relu1_2         0.10% / 0.25%   0.08% / 0.20%       1.75% / 6.1%    1.16% / 3.2%
+    relu2_1         0.07% / 0.18%   0.08% / 0.18%       0.56% / 1.0%    0.56% / 1.1%
+    relu2_2         0.07% / 0.17%   0.07% / 0.15%       0.78% / 1.5%    0.69% / 1.2%
+    relu3_1         0.07% / 0.21%   0.07% / 0.21%       0.41% / 0.8%    0.40% / 0.8%
+
+The Gram matrices must therefore be float32 products (an order of magnitude less error).
+So bf16 is fine for losses and training, not for numbers that are reported: DSD norms,
+metrics, Q_DSD and figure captions stay float32 (the default of every scoring function).
+
+Channels-last (:func:`channels_last`): same values (float32: within 1e-5) in a layout
+oneDNN prefers; whether it is faster depends on the network (``benchmarks/bench_training.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import platform
+import warnings
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+import torch
+from torch import nn
+
+from .validation import check_choice
+
+Precision = Literal["fp32", "bf16", "fp16", "auto"]
+PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "fp16", "auto")
+
+_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+ModuleT = TypeVar("ModuleT", bound=nn.Module)
+
+
+class PrecisionFallbackWarning(UserWarning):
+    """A requested precision is not supported here and float32 is used instead."""
+
+
+@dataclass(frozen=True)
+class Capability:
+    """What a device can compute natively.
+
+    Attributes:
+        device_type: ``"cpu"``, ``"cuda"``, ... (``torch.device.type``).
+        bf16: bfloat16 arithmetic in hardware (CPU: ``avx512_bf16`` or AMX; CUDA: sm_80+).
+        fp16: float16 arithmetic in hardware worth using for training (CUDA).
+        detail: what was probed, for messages (``"CPU: avx512_bf16"``, ``"NVIDIA H200, sm_90"``).
+    """
+
+    device_type: str
+    bf16: bool
+    fp16: bool = False
+    detail: str = ""
+
+
+def _cpu_capability() -> Capability:
+    features = []
+    if getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)():
+        features.append("avx512_bf16")
+    if getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)():
+        features.append("amx")
+    arm = platform.machine().lower() in ("aarch64", "arm64")
+    if arm and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        features.append("arm bf16")
+    native = torch.backends.mkldnn.is_available() and bool(features)
+    detail = f"CPU ({torch.backends.cpu.get_cpu_capability()}): " + (", ".join(features) or "no native bfloat16")
+    return Capability("cpu", bf16=native, fp16=False, detail=detail)
+
+
+def probe_capability(device: torch.device | str) -> Capability:
+    """The :class:`Capability` of a real device (CUDA: the device's compute capability)."""
+    device = torch.device(device)
+    if device.type == "cpu":
+        return _cpu_capability()
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        major, minor = torch.cuda.get_device_capability(index)
+        bf16 = torch.cuda.is_bf16_supported(including_emulation=False)
+        return Capability("cuda", bf16=bf16, fp16=True, detail=f"{torch.cuda.get_device_name(index)}, sm_{major}{minor}")
+    return Capability(device.type, bf16=False, fp16=False, detail=f"{device.type} (no mixed-precision path here)")
+
+
+@dataclass(frozen=True)
+class PrecisionPlan:
+    """The resolved numeric path.
+
+    Attributes:
+        precision: ``"fp32"``, ``"bf16"`` or ``"fp16"`` (what runs, never ``"auto"``).
+        requested: what was asked for (may be ``"auto"``, or differ after a fall-back).
+        device_type: the autocast device type (``"cpu"``, ``"cuda"``).
+        dtype: the autocast dtype, ``None`` for float32 (autocast off).
+        grad_scaler: whether training needs a :class:`torch.amp.GradScaler` (fp16 on CUDA).
+        reason: one sentence for logs and run metadata.
+    """
+
+    precision: Literal["fp32", "bf16", "fp16"]
+    requested: str
+    device_type: str
+    dtype: torch.dtype | None
+    grad_scaler: bool
+    reason: str
+
+    @property
+    def enabled(self) -> bool:
+        """Whether autocast is on (anything but fp32)."""
+        return self.dtype is not None
+
+    def metadata(self) -> dict[str, str | bool]:
+        """JSON-friendly record for run metadata."""
+        return {"precision": self.precision, "requested": self.requested, "grad_scaler": self.grad_scaler,
+                "reason": self.reason}  # fmt: skip
+
+
+def _plan(precision: Literal["fp32", "bf16", "fp16"], requested: str, device_type: str, reason: str) -> PrecisionPlan:
+    scaler = precision == "fp16" and device_type == "cuda"
+    return PrecisionPlan(precision, requested, device_type, _DTYPES[precision], scaler, reason)
+
+
+def resolve_precision(
+    requested: Precision,
+    device: torch.device | str,
+    *,
+    capability: Capability | None = None,
+    fallback: bool = False,
+) -> PrecisionPlan:
+    """Choose the numeric path for ``requested`` on ``device`` (rules in the module docstring).
+
+    Args:
+        requested: ``"fp32"``, ``"bf16"``, ``"fp16"`` or ``"auto"``.
+        device: where the computation runs.
+        capability: what the device supports; default: :func:`probe_capability` (tests pass a fake one).
+        fallback: on an unsupported bf16/fp16 request, warn and return fp32 instead of raising.
+
+    Raises:
+        ValueError: an unknown precision; ``"fp16"`` on a CPU; ``"bf16"``/``"fp16"`` where the
+            device does not support it (unless ``fallback``). The message gives the reason.
+    """
+    check_choice(requested, PRECISIONS, "precision")
+    device_type = torch.device(device).type
+    cap = capability if capability is not None else probe_capability(device)
+    if cap.device_type != device_type:
+        raise ValueError(f"capability describes a {cap.device_type} device, not {device_type}")
+    where = cap.detail or device_type
+    if requested == "fp32":
+        return _plan("fp32", requested, device_type, "float32 as requested")
+    if requested == "auto":
+        if cap.bf16:
+            return _plan("bf16", requested, device_type, f"auto: bfloat16 autocast, native on {where}")
+        if device_type == "cuda" and cap.fp16:
+            return _plan("fp16", requested, device_type, f"auto: float16 autocast with loss scaling ({where} has no bfloat16)")
+        return _plan("fp32", requested, device_type, f"auto: float32 ({where} has no native bfloat16)")
+    if requested == "fp16" and device_type == "cpu":
+        raise ValueError("precision 'fp16' is for CUDA only; on a CPU use 'bf16' (where supported) or 'fp32'")
+    if cap.bf16 if requested == "bf16" else cap.fp16:
+        extra = " with loss scaling" if requested == "fp16" else ""
+        return _plan(requested, requested, device_type, f"{requested} autocast{extra} as requested, native on {where}")
+    problem = f"precision {requested!r} is not supported natively on {where}"
+    if not fallback:
+        raise ValueError(f"{problem}; use 'fp32' or 'auto' (or fallback=True to fall back to float32)")
+    warnings.warn(f"{problem}: falling back to float32", PrecisionFallbackWarning, stacklevel=2)
+    return _plan("fp32", requested, device_type, f"float32: {problem}")
+
+
+def autocast(plan: PrecisionPlan) -> contextlib.AbstractContextManager:
+    """``torch.autocast`` for the plan (a no-op context for fp32)."""
+    return torch.autocast(plan.device_type, dtype=plan.dtype or torch.float32, enabled=plan.enabled)
+
+
+def grad_scaler(plan: PrecisionPlan) -> torch.amp.GradScaler:
+    """A :class:`torch.amp.GradScaler`, enabled only where the plan needs one (fp16 on CUDA)."""
+    return torch.amp.GradScaler(plan.device_type, enabled=plan.grad_scaler)
+
+
+class AutocastFeatures(nn.Module):
+    """A feature extractor run under the plan's autocast, returning float32 feature maps.
+
+    Wraps any module that maps ``(B, 3, H, W)`` images to ``{layer: (B, C, h, w)}`` (e.g.
+    :class:`dsdviz.features.VGG19Features`) and exposes its ``layers``, so it can stand in
+    for the extractor of the losses: the convolutions run in the plan's dtype, and the
+    Gram matrices and L1 terms computed from its outputs are float32.
+    """
+
+    def __init__(self, extractor: nn.Module, plan: PrecisionPlan) -> None:
+        super().__init__()
+        self.extractor, self.plan = extractor, plan
+        self.layers = extractor.layers
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        with autocast(self.plan):
+            features = self.extractor(x)
+        return {name: f.float() for name, f in features.items()}
+
+
+def channels_last(module: ModuleT) -> ModuleT:
+    """Move a network's 4-D parameters and buffers to channels-last (in place; returns it).
+
+    Convolutions then produce channels-last outputs whatever the input layout; values are
+    those of the contiguous network (float32: within 1e-5).
+    """
+    return module.to(memory_format=torch.channels_last)
+
+
+def channels_last_input(x: torch.Tensor) -> torch.Tensor:
+    """``x`` in channels-last layout (a copy unless it already is)."""
+    return x.contiguous(memory_format=torch.channels_last)
