@@ -12,8 +12,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .data import DATA_ENV
 from .features import WEIGHTS_ENV, WeightsUnavailableError, resolve_layers
-from .samples import DATA_ENV
 
 
 def _fingerprint(args: argparse.Namespace) -> int:

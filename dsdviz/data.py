@@ -1,4 +1,5 @@
 """Training and validation data for the networks: folders of images turned into random crops.
+The data folder with the benchmark sets, method outputs and training images is :func:`data_root`.
 
 Every training dataset here is an *infinite, indexable stream*: item ``k`` (a global
 sample counter, 0, 1, 2, ...) is a deterministic function of ``(seed, k)`` only: which
@@ -14,13 +15,13 @@ value and ``u ~ U[0, 1)``, so that the network never sees the 256-level lattice.
 
 * :class:`SRPairs`: 4x super-resolution pairs. LR crops come from an LR folder
   (``<name>`` matching the HR file name) when given, otherwise they are made on the fly
-  with the MATLAB-exact bicubic downscale (:func:`dsdviz.downscale`) of the HR image
-  and rounded to 8 bits, as an LR file would be. The crop is aligned to the scale grid
+  with the MATLAB-exact bicubic downscale of the HR image rounded to 8 bits, as an LR file
+  would be (:func:`~dsdviz.degradations.bicubic_downsample`). The crop is aligned to the scale grid
   and downscaled with a 2-LR-pixel margin of real context, so the on-the-fly LR crop
   equals the crop of the whole image's LR exactly.
 * :class:`DeblurPairs`: deblurring pairs from aligned blur/sharp folders (e.g. GoPro),
   or synthesised from sharp images with random camera-shake kernels
-  (:func:`camera_shake_kernel`) or kernels from a folder of ``.npy`` files, plus
+  (:func:`~dsdviz.degradations.camera_shake_kernel`) or kernels from a folder of ``.npy`` files, plus
   Gaussian noise, rounded to 8 bits.
 * :class:`NaturalCrops`: crops of natural images, the DSD regressor's training data
   (the trainer computes ``y|a`` and the true DSD norms on the device).
@@ -43,14 +44,38 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import Dataset, Sampler
 
-from .images import list_images
-from .resize import downscale
+from .degradations import bicubic_downsample, camera_shake_kernel, load_kernels, noisy_blur
+from .images import center_box, center_crop, list_images, quantize
 from .validation import check_positive_int
 
 Folder = Union[str, os.PathLike]
 
+DATA_ENV = "DSDVIZ_DATA"
+
 #: Decoded images kept in memory per process (BSDS500's 200 training images take about 90 MB).
 CACHE_IMAGES = 256
+
+
+def data_root(root: Folder | None = None, *, required: bool = True) -> Path | None:
+    """The data folder: ``root`` if given, else ``$DSDVIZ_DATA`` (:data:`DATA_ENV`); ``None`` when neither is
+    set and ``required`` is false. It holds ``Set14/HR/<name>.png``, ``Set14/LR_bicubic/X4/<name>.png``,
+    ``sr_results/<method>/<set>/<name>.png``, ``BSDS500_train/*.jpg``, ... (the library never downloads images).
+
+    Raises:
+        ValueError: when required and not set, or when the folder does not exist.
+    """
+    chosen = root if root is not None else os.environ.get(DATA_ENV, "").strip() or None
+    if chosen is None and required:
+        raise ValueError(
+            f"no data folder: pass one explicitly or set the environment variable {DATA_ENV} "
+            "(a folder with Set5/, Set14/, BSD100/, sr_results/, ...)"
+        )
+    if chosen is None:
+        return None
+    path = Path(chosen).expanduser()
+    if not path.is_dir():
+        raise ValueError(f"data folder {str(path)!r} (from {DATA_ENV} or the argument) does not exist")
+    return path
 
 
 @lru_cache(maxsize=CACHE_IMAGES)
@@ -77,11 +102,6 @@ def dequantize(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 def to_unit(x: torch.Tensor) -> torch.Tensor:
     """8-bit values to float32 in ``[0, 1]`` (``v / 255``), for validation data."""
     return x.float() / 255
-
-
-def quantize(x: torch.Tensor) -> torch.Tensor:
-    """A float image in ``[0, 1]`` rounded to uint8 (``round(255 x)``, clipped)."""
-    return torch.round(x.clamp(0, 1) * 255).to(torch.uint8)
 
 
 def _randint(high: int, generator: torch.Generator) -> int:
@@ -189,9 +209,9 @@ class SRPairs(_CropStream):
         margin = 2 * s  # the antialiased bicubic kernel reaches 2 LR pixels
         y0, x0 = max(0, (top - 2) * s), max(0, (left - 2) * s)
         y1, x1 = min(hr.shape[-2], (top + c) * s + margin), min(hr.shape[-1], (left + c) * s + margin)
-        region = downscale(hr[None, :, y0:y1, x0:x1].double() / 255, s)[0]
+        region = bicubic_downsample(hr[:, y0:y1, x0:x1], s)
         dy, dx = top - y0 // s, left - x0 // s
-        return quantize(region[:, dy : dy + c, dx : dx + c])
+        return region[:, dy : dy + c, dx : dx + c]
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         which, generator = self.pick(index)
@@ -218,93 +238,6 @@ class SRPairs(_CropStream):
         return {"input": dequantize(lr, generator), "target": dequantize(target, generator)}
 
 
-def camera_shake_kernel(
-    size: int = 31, generator: torch.Generator | None = None, *, length: tuple[float, float] = (0.3, 1.0),
-    samples: int = 64, inertia: float = 0.7, jerk_probability: float = 0.05,
-) -> torch.Tensor:  # fmt: skip
-    """A random camera-shake blur kernel ``(size, size)``, non-negative, summing to 1.
-
-    Kernel model (written for dsdviz, in the spirit of the random-trajectory model of
-    Boracchi & Foi, IEEE TIP 2012): the camera's image-plane position during the
-    exposure is a 2-D random walk with inertia. Starting with a random velocity, at each
-    of ``samples`` time steps the velocity becomes ``inertia * v + (1 - inertia) * n``
-    with Gaussian ``n`` (smooth hand tremor) and, with probability ``jerk_probability``,
-    a sudden jerk adds a large random velocity. The path is centred on its mean, scaled
-    so that its largest extent is ``L * (size - 1)`` px with ``L ~ U(length)`` (blur
-    lengths from about 9 to 30 px for ``size=31``), clipped to the kernel, and rasterised
-    with bilinear weights, equal time per sample (constant exposure).
-
-    Args:
-        size: kernel side in pixels (odd).
-        generator: source of randomness (default: torch's global generator).
-
-    Returns:
-        ``(size, size)`` float32 tensor, sums to 1.
-    """
-    if size < 3 or size % 2 != 1:
-        raise ValueError(f"size: expected an odd kernel size >= 3, got {size}")
-
-    def draw(*shape: int) -> np.ndarray:
-        return torch.randn(*shape, generator=generator, dtype=torch.float64).numpy()
-
-    start, tremor, jerks = draw(2), draw(samples, 2), 3 * draw(samples, 2)
-    jerked = torch.rand(samples, generator=generator, dtype=torch.float64).numpy() < jerk_probability
-    velocity, position = start, np.zeros(2)
-    points = np.zeros((samples, 2))
-    for t in range(1, samples):
-        velocity = inertia * velocity + (1 - inertia) * tremor[t] + (jerks[t] if jerked[t] else 0.0)
-        position = position + velocity
-        points[t] = position
-    path = torch.from_numpy(points)
-    path -= path.mean(dim=0)
-    extent = float((path.max(dim=0).values - path.min(dim=0).values).max())
-    low, high = length
-    target = (low + (high - low) * float(torch.rand(1, generator=generator, dtype=torch.float64))) * (size - 1)
-    path = path * (target / max(extent, 1e-9)) + (size - 1) / 2
-    path = path.clamp(0, size - 1 - 1e-9)
-    kernel = torch.zeros(size, size, dtype=torch.float64)
-    base = path.floor()
-    frac = path - base
-    rows, cols = base[:, 1].long(), base[:, 0].long()
-    for dy in (0, 1):
-        for dx in (0, 1):
-            weight = (frac[:, 1] if dy else 1 - frac[:, 1]) * (frac[:, 0] if dx else 1 - frac[:, 0])
-            kernel.index_put_(
-                ((rows + dy).clamp(max=size - 1), (cols + dx).clamp(max=size - 1)), weight, accumulate=True
-            )
-    return (kernel / kernel.sum()).float()
-
-
-def load_kernels(folder: Folder) -> list[torch.Tensor]:
-    """Blur kernels from ``*.npy`` files (2-D, non-negative), normalised to sum 1, sorted by name."""
-    files = sorted(Path(folder).glob("*.npy"))
-    if not files:
-        raise ValueError(f"no kernel files (*.npy) in {str(folder)!r}")
-    kernels = []
-    for path in files:
-        array = np.load(path)
-        if array.ndim != 2 or (array < 0).any() or array.sum() <= 0:
-            raise ValueError(f"{path.name}: expected a non-negative 2-D kernel, got shape {array.shape}")
-        kernels.append(torch.from_numpy(array / array.sum()).float())
-    return kernels
-
-
-def blur(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
-    """Convolve ``(C, H, W)`` (or ``(B, C, H, W)``) with a ``(k, k)`` kernel, "valid" part only.
-
-    The output is ``k - 1`` px smaller in each dimension: crop the sharp image with a
-    ``(k - 1) / 2`` margin so that the blurred result aligns with its centre. Computed by
-    FFT (circular convolution, whose wrapped-around rows and columns are exactly the
-    ones the "valid" part drops), in the dtype of ``x``.
-    """
-    k = kernel.shape[-1]
-    if kernel.ndim != 2 or kernel.shape[0] != k or x.shape[-1] < k or x.shape[-2] < k:
-        raise ValueError(f"blur: expected a square (k, k) kernel no larger than the image, got {tuple(kernel.shape)}")
-    size = x.shape[-2:]
-    spectrum = torch.fft.rfft2(x, s=size) * torch.fft.rfft2(kernel.to(x.dtype), s=size)
-    return torch.fft.irfft2(spectrum, s=size)[..., k - 1 :, k - 1 :]
-
-
 class DeblurPairs(_CropStream):
     """Random deblurring pairs ``{"input": blurred (3, c, c), "target": sharp (3, c, c)}``.
 
@@ -314,7 +247,7 @@ class DeblurPairs(_CropStream):
         blurred: optional folder of real blurred images aligned with ``sharp`` (same
             names, e.g. GoPro); otherwise blur is synthesised.
         kernels: for synthesis, a folder of ``.npy`` kernels (e.g. Levin et al.) or
-            ``None`` for random camera-shake kernels (:func:`camera_shake_kernel`).
+            ``None`` for random camera-shake kernels (:func:`~dsdviz.degradations.camera_shake_kernel`).
         kernel_size: side of the random kernels (odd).
         noise: maximum standard deviation of the added Gaussian noise (drawn uniformly
             in ``[0, noise]`` per item), on the ``[0, 1]`` scale.
@@ -358,11 +291,9 @@ class DeblurPairs(_CropStream):
             top = _randint(sharp.shape[-2] - c - k + 1, generator)
             left = _randint(sharp.shape[-1] - c - k + 1, generator)
             region = sharp[:, top : top + c + k - 1, left : left + c + k - 1]
-            sigma = self.noise_level * float(torch.rand(1, generator=generator))
-            blurred = blur(region.double() / 255, kernel.double())
-            blurred = blurred + sigma * torch.randn(blurred.shape, generator=generator, dtype=torch.float64)
             r = (k - 1) // 2
-            pair = [quantize(blurred), region[:, r : r + c, r : r + c]]
+            blurred = noisy_blur(region.double() / 255, kernel, self.noise_level, generator)
+            pair = [blurred, region[:, r : r + c, r : r + c]]
         pair = _flip(pair, generator)
         if not self.noise:
             return {"input": to_unit(pair[0]), "target": to_unit(pair[1])}
@@ -403,16 +334,6 @@ class Example:
     target: torch.Tensor
 
 
-def _centre(x: torch.Tensor, size: int | None, multiple: int = 1) -> torch.Tensor:
-    """Central crop of ``(3, H, W)`` to at most ``size`` px, with start and size multiples of ``multiple``."""
-    if size is None:
-        return x
-    h, w = x.shape[-2:]
-    ch, cw = min(h, size) // multiple * multiple, min(w, size) // multiple * multiple
-    top, left = (h - ch) // 2 // multiple * multiple, (w - cw) // 2 // multiple * multiple
-    return x[..., top : top + ch, left : left + cw]
-
-
 def sr_examples(
     hr: Folder, scale: int = 4, lr: Folder | None = None, crop: int | None = None, limit: int | None = None
 ) -> list[Example]:
@@ -430,13 +351,10 @@ def sr_examples(
             if tuple(low.shape[-2:]) != (target.shape[-2] // scale, target.shape[-1] // scale):
                 raise ValueError(f"LR image for {path.name} is {tuple(low.shape[-2:])}, expected HR / {scale}")
         else:
-            low = quantize(downscale(target[None].double() / 255, scale)[0])
-        if crop is not None:
-            h, w = target.shape[-2:]
-            target = _centre(target, crop, scale)
-            top = (h - target.shape[-2]) // 2 // scale
-            left = (w - target.shape[-1]) // 2 // scale
-            low = low[:, top : top + target.shape[-2] // scale, left : left + target.shape[-1] // scale]
+            low = bicubic_downsample(target, scale)
+        top, left, height, width = (v // scale for v in center_box(*target.shape[-2:], crop, multiple=scale))
+        target = target[:, top * scale : (top + height) * scale, left * scale : (left + width) * scale]
+        low = low[:, top : top + height, left : left + width]
         examples.append(Example(path.stem, to_unit(low)[None], to_unit(target)[None]))
     return examples
 
@@ -451,20 +369,15 @@ def deblur_examples(
     examples = []
     loaded = load_kernels(kernels) if kernels is not None else None
     for index, path in enumerate(_image_paths(sharp)[:limit]):
-        target = _centre(read_uint8(str(path)), crop)
+        target = center_crop(read_uint8(str(path)), crop)
         if blurred is not None:
-            degraded = _centre(read_uint8(str(_partner(path, blurred, "blurred"))), crop)
+            degraded = center_crop(read_uint8(str(_partner(path, blurred, "blurred"))), crop)
         else:
             generator = item_generator(seed, index)
-            if loaded is None:
-                kernel = camera_shake_kernel(kernel_size, generator)
-            else:
-                kernel = loaded[index % len(loaded)]
+            kernel = camera_shake_kernel(kernel_size, generator) if loaded is None else loaded[index % len(loaded)]
             r = (kernel.shape[-1] - 1) // 2
             padded = F.pad(target[None].double() / 255, (r, r, r, r), mode="reflect")[0]
-            out = blur(padded, kernel.double())
-            sigma = noise * float(torch.rand(1, generator=generator))
-            degraded = quantize(out + sigma * torch.randn(out.shape, generator=generator, dtype=torch.float64))
+            degraded = noisy_blur(padded, kernel, noise, generator)
         examples.append(Example(path.stem, to_unit(degraded)[None], to_unit(target)[None]))
     return examples
 
@@ -483,9 +396,9 @@ def natural_examples(
         generator = item_generator(seed, index)
         for k in range(per_image):
             if k == 0:
-                top, left = (image.shape[-2] - crop) // 2, (image.shape[-1] - crop) // 2
+                y = to_unit(center_crop(image, crop))[None]
             else:
                 top, left = _randint(image.shape[-2] - crop, generator), _randint(image.shape[-1] - crop, generator)
-            y = to_unit(image[:, top : top + crop, left : left + crop])[None]
+                y = to_unit(image[:, top : top + crop, left : left + crop])[None]
             examples.append(Example(f"{path.stem}_{k}" if per_image > 1 else path.stem, y, y))
     return examples

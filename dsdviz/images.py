@@ -125,6 +125,11 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
     return np.round(to_numpy(x) * 255).astype(np.uint8)
 
 
+def quantize(x: torch.Tensor) -> torch.Tensor:
+    """Images in ``[0, 1]`` (any shape, float) rounded to uint8: ``round(255 x)``, clipped first."""
+    return torch.round(x.clamp(0, 1) * 255).to(torch.uint8)
+
+
 def save_image(x: torch.Tensor, path: str | os.PathLike) -> Path:
     """Save a ``(1, 3, H, W)`` or ``(3, H, W)`` image in ``[0, 1]`` as an 8-bit PNG (or by suffix).
 
@@ -158,9 +163,22 @@ def luma(x: torch.Tensor) -> torch.Tensor:
     return (x * weights).sum(dim=1)
 
 
-def center_crop(x: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:
-    """Central ``size`` crop of ``(B, C, H, W)`` images (no crop along an axis shorter than the size)."""
-    height, width = (size, size) if isinstance(size, int) else size
-    top = max(0, (x.shape[-2] - height) // 2)
-    left = max(0, (x.shape[-1] - width) // 2)
+def center_box(
+    height: int, width: int, size: int | tuple[int, int] | None, multiple: int = 1
+) -> tuple[int, int, int, int]:
+    """The central box ``(top, left, box_height, box_width)`` of at most ``size`` px (``None``: the whole
+    ``height x width`` image) whose size and offset are multiples of ``multiple`` (e.g. the SR scale, so that
+    the box divided by it is the matching box of the LR image)."""
+    if size is None:
+        return 0, 0, height, width
+    rows, cols = (size, size) if isinstance(size, int) else size
+    h, w = min(height, rows) // multiple * multiple, min(width, cols) // multiple * multiple
+    return (height - h) // 2 // multiple * multiple, (width - w) // 2 // multiple * multiple, h, w
+
+
+def center_crop(x: torch.Tensor, size: int | tuple[int, int] | None, multiple: int = 1) -> torch.Tensor:
+    """Central crop of images ``(..., H, W)`` of at most ``size`` px, an ``int`` or ``(height, width)``
+    (no crop along an axis shorter than the size, nor with ``size=None``); :func:`center_box` with
+    ``multiple`` aligns it to a grid."""
+    top, left, height, width = center_box(x.shape[-2], x.shape[-1], size, multiple)
     return x[..., top : top + height, left : left + width]

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .degradations import bicubic_upsample, gaussian_blur
 from .images import load_image, save_image
 from .metrics import dsd_distance, psnr, q_dsd, ssim
 from .models import load_model
@@ -99,34 +100,17 @@ def degraded_versions(
     a score flags.
     """
     from .data import deblur_examples, sr_examples
-    from .resize import imresize
 
     pairs = sr_examples(hr, scale, lr, limit=limit)
     blurred = deblur_examples(hr, kernel_size=kernel_size, noise=0.0, limit=limit, seed=seed)
     versions = {
         "natural": [(p.name, p.target) for p in pairs],
-        "bicubic": [(p.name, imresize(p.input.double(), scale=scale).float().clamp(0, 1)) for p in pairs],
+        "bicubic": [(p.name, bicubic_upsample(p.input, scale)) for p in pairs],
         "blurred": [(b.name, b.input[..., : p.target.shape[-2], : p.target.shape[-1]]) for b, p in zip(blurred, pairs)],
     }
     for sigma in gaussian_sigmas:
         versions[f"gaussian {sigma:g} px"] = [(p.name, gaussian_blur(p.target, sigma)) for p in pairs]
     return versions
-
-
-def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Isotropic Gaussian blur of standard deviation ``sigma`` px (kernel ``2 ceil(3 sigma) + 1``,
-    reflected borders), rounded to 8 bits: ``(B, 3, H, W)`` in ``[0, 1]`` -> same shape."""
-    from torchvision.transforms.functional import gaussian_blur as blur
-
-    check_image(x, "x")
-    if not sigma > 0:
-        raise ValueError(f"gaussian_blur: sigma must be positive (pixels), got {sigma!r}")
-    size = 2 * int(np.ceil(3 * sigma)) + 1
-    if size > min(x.shape[-2:]):
-        raise ValueError(
-            f"gaussian_blur: sigma {sigma:g} px needs a {size} px kernel; the image is {tuple(x.shape[-2:])} px"
-        )
-    return (blur(x, kernel_size=size, sigma=sigma) * 255).round() / 255
 
 
 def q_dsd_table(

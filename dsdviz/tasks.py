@@ -46,12 +46,13 @@ from .data import (
     natural_examples,
     sr_examples,
 )
+from .degradations import bicubic_upsample
 from .features import VGG19Features, resolve_layers
 from .fingerprint import dsd_unchecked
 from .losses import available_perceptual_layer, feature_layers, restoration_loss
 from .metrics import dsd_distance, psnr, ssim
 from .models import DSDRegressor, XSRResNet
-from .resize import downscale, imresize
+from .resize import downscale
 
 if TYPE_CHECKING:
     from .training import TrainConfig
@@ -138,7 +139,7 @@ class RestorationTask:
         """What the network improves on: MATLAB bicubic up-sampling (SR) or the blurred input."""
         if self.scale == 1:
             return example.input
-        return imresize(example.input.double(), scale=self.scale).float().clamp(0, 1)
+        return bicubic_upsample(example.input, self.scale)
 
     @torch.no_grad()
     def validate(self, model: nn.Module) -> tuple[dict[str, float], list[tuple[str, torch.Tensor]]]:

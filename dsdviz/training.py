@@ -61,11 +61,10 @@ from torch.optim.lr_scheduler import StepLR
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from .data import StepSampler
+from .data import StepSampler, data_root
 from .images import save_image
 from .losses import FEATURE_LOSSES
 from .models.serialization import atomic_save, load_model, model_record
-from .samples import data_root
 from .tasks import TASKS, make_task
 from .validation import check_choice, check_positive_int
 

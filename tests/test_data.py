@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from dsdviz.data import (
@@ -13,15 +11,13 @@ from dsdviz.data import (
     NaturalCrops,
     SRPairs,
     StepSampler,
-    blur,
-    camera_shake_kernel,
+    data_root,
     deblur_examples,
-    load_kernels,
     natural_examples,
-    quantize,
     read_uint8,
     sr_examples,
 )
+from dsdviz.degradations import bicubic_downsample
 from dsdviz.images import save_image
 from dsdviz.resize import downscale
 
@@ -64,7 +60,7 @@ def test_sr_pairs_on_the_fly_equal_the_whole_image_downscale(folder):
     for index in range(6):
         which, _ = data.pick(index)
         hr = read_uint8(str(data.paths[which]))
-        full = quantize(downscale(hr[None].double() / 255, 4)[0])
+        full = bicubic_downsample(hr, 4)
         for top, left in ((0, 0), (3, 5), (hr.shape[-2] // 4 - 8, hr.shape[-1] // 4 - 8)):
             assert torch.equal(data.lr_crop(hr, top, left), full[:, top : top + 8, left : left + 8])
 
@@ -88,26 +84,6 @@ def test_dequantisation_noise_stays_in_the_8_bit_cell(folder):
     assert 0.3 < float((x * 256 - v.round()).mean()) < 0.7
 
 
-def test_camera_shake_kernel():
-    kernels = [camera_shake_kernel(21, torch.Generator().manual_seed(s)) for s in range(20)]
-    for k in kernels:
-        assert k.shape == (21, 21) and (k >= 0).all() and float(k.sum()) == pytest.approx(1, abs=1e-6)
-        rows, cols = torch.nonzero(k, as_tuple=True)
-        extent = max(int(rows.max() - rows.min()), int(cols.max() - cols.min()))
-        assert 0.3 * 20 - 1 <= extent <= 20  # blur length in the documented range
-    assert torch.equal(kernels[3], camera_shake_kernel(21, torch.Generator().manual_seed(3)))
-    assert len({tuple(k.flatten().tolist()) for k in kernels}) == 20
-    with pytest.raises(ValueError, match="odd"):
-        camera_shake_kernel(20)
-
-
-def test_blur_is_valid_convolution(rng):
-    x = torch.rand(3, 30, 26, generator=rng, dtype=torch.float64)
-    kernel = camera_shake_kernel(9, rng).double()
-    expected = F.conv2d(x[None], kernel.flip(0, 1)[None, None].expand(3, 1, 9, 9), groups=3)[0]
-    torch.testing.assert_close(blur(x, kernel), expected)
-
-
 def test_synthetic_deblur_pairs(folder):
     data = DeblurPairs(folder, crop=24, kernel_size=9, noise=0.0, seed=2, dequantize=False)
     item = data[4]
@@ -123,8 +99,6 @@ def test_real_deblur_pairs_and_kernel_files(shared_data):
     item = data[0]
     assert item["input"].shape == (3, 32, 32)
     assert float((item["input"] - item["target"]).abs().mean()) < 0.2  # aligned pairs, not unrelated crops
-    kernels = load_kernels(shared_data / "deblur" / "kernels" / "Levin09_npy")
-    assert len(kernels) == 8 and all(float(k.sum()) == pytest.approx(1) for k in kernels)
     levin = DeblurPairs(gopro / "sharp", crop=32, kernels=shared_data / "deblur" / "kernels" / "Levin09_npy")
     assert levin[1]["input"].shape == (3, 32, 32)
 
@@ -148,8 +122,27 @@ def test_bad_data(folder, tmp_path):
         SRPairs(folder, lr=tmp_path / "lr")
     with pytest.raises(ValueError, match="does not exist"):
         NaturalCrops(tmp_path / "missing")
-    np.save(tmp_path / "bad.npy", -np.ones((3, 3)))
-    with pytest.raises(ValueError, match="non-negative"):
-        load_kernels(tmp_path)
     with pytest.raises(IndexError):
         NaturalCrops(folder, crop=8)[-1]
+
+
+def test_data_root(tmp_path, monkeypatch):
+    monkeypatch.setenv("DSDVIZ_DATA", str(tmp_path))
+    assert data_root() == tmp_path
+    (tmp_path / "other").mkdir()
+    assert data_root(tmp_path / "other") == tmp_path / "other"  # an explicit argument wins over the variable
+    with pytest.raises(ValueError, match="does not exist"):
+        data_root(tmp_path / "missing")
+    monkeypatch.setenv("DSDVIZ_DATA", " ")
+    assert data_root(required=False) is None
+    with pytest.raises(ValueError, match="set the environment variable DSDVIZ_DATA"):
+        data_root()
+
+
+def test_sr_example_crops_are_aligned_to_the_lr_grid(folder):
+    (example,) = sr_examples(folder, scale=4, crop=30, limit=1)  # a is 64 x 72: a 28 px crop, 7 LR px
+    hr = read_uint8(str(folder / "a.png"))
+    assert example.target.shape == (1, 3, 28, 28) and example.input.shape == (1, 3, 7, 7)
+    torch.testing.assert_close(example.target[0] * 255, hr[:, 16:44, 20:48].float(), rtol=0, atol=1e-4)
+    lr = bicubic_downsample(hr, 4)[:, 4:11, 5:12]  # offsets (64 - 28) / 2 / 4 and (72 - 28) / 2 / 4
+    torch.testing.assert_close(example.input[0] * 255, lr.float(), rtol=0, atol=1e-4)

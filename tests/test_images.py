@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from dsdviz.images import center_crop, list_images, load_image, save_image, to_uint8
+from dsdviz.images import center_box, center_crop, list_images, load_image, quantize, save_image, to_uint8
 
 
 def test_rgb_uint8_round_trip(tmp_path, rng):
@@ -44,7 +44,22 @@ def test_tensor_input_and_crop(rng):
     assert load_image(x).shape == (1, 3, 10, 12)
     assert center_crop(load_image(x), 8).shape == (1, 3, 8, 8)
     assert center_crop(load_image(x), (20, 4)).shape == (1, 3, 10, 4)
+    assert torch.equal(center_crop(x, 4), x[:, 3:7, 4:8]) and torch.equal(center_crop(x, None), x)
+    assert torch.equal(center_crop(x, 7, multiple=2), x[:, 2:8, 2:8])  # 6 px, offsets rounded down to even
     assert to_uint8(x).shape == (10, 12, 3)
+
+
+def test_center_box_aligns_to_a_grid():
+    assert center_box(64, 72, None) == (0, 0, 64, 72)
+    assert center_box(64, 72, 30) == (17, 21, 30, 30)
+    assert center_box(64, 72, 30, multiple=4) == (16, 20, 28, 28)  # / 4: the LR box (4, 5, 7, 7)
+    assert center_box(10, 12, (20, 4)) == (0, 4, 10, 4)
+
+
+def test_quantize_rounds_to_8_bits():
+    x = torch.tensor([-0.1, 0.0, 0.5 / 255, 0.4, 1.0, 1.2])
+    assert quantize(x).dtype == torch.uint8
+    assert quantize(x).tolist() == [0, 0, 0, 102, 255, 255]  # round half to even: 0.5 -> 0
 
 
 def test_errors(tmp_path):

@@ -36,7 +36,7 @@ from PIL import Image
 from torch import nn
 
 from ..artifacts import grid_artifact_score
-from ..data import deblur_examples, read_uint8, to_unit
+from ..data import data_root, deblur_examples, read_uint8, to_unit
 from ..evaluation import PUBLISHED_PARAMETERS, MetricsTable, metrics_table, write_tables
 from ..images import list_images, load_image, save_image
 from ..inference import restore, score_image
@@ -45,7 +45,6 @@ from ..metrics import psnr
 from ..models import count_parameters, load_model
 from ..models.store import WEIGHTS_DIR
 from ..resize import imresize
-from ..samples import data_root
 from ..training import Trainer, preset, train
 from .compare import Panel, busiest_box, compare_rows
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import torch
 
+from ..data import data_root
 from ..features import LAYER_PRESETS
 from ..images import center_crop, load_image
 from ..optimize import dsd_distances, dsd_label, match_fingerprint, minimize_dsd
-from ..samples import data_root
 from ..trajectory import Trajectory, log_steps
 from .layout import DPI
 from .optimization import Box, crop_box, plot_dsd_minimization, plot_fingerprint_matching
