@@ -1,9 +1,9 @@
 """Every figure the project regenerates, by name: what ``dsdviz figures`` runs.
 
-Each recipe is a function ``make(quick: bool, out_dir: Path) -> list[Path]`` that
-writes its figure(s) and returns the files. Quick mode (CI, 2 CPU cores, minutes) and
-full mode (the paper's sizes and step counts, meant for a GPU) run the same code with
-different sizes. Recipes are imported only when run, so ``--list`` stays fast.
+Each recipe is a function ``make(quick: bool, out_dir: Path) -> list[Path]`` of an
+experiment module (:mod:`dsdviz.experiments`) that writes its figure(s) and returns the
+files. Quick mode (CI, 2 CPU cores, minutes) and full mode (the paper's sizes and step
+counts, meant for a GPU) run the same code with different sizes. Recipes are imported only when run, so ``--list`` stays fast.
 """
 
 from __future__ import annotations
@@ -33,47 +33,47 @@ FIGURES: dict[str, FigureRecipe] = {
         FigureRecipe(
             "fingerprints",
             "per-layer ||DSD|| of natural images, and DSD matrices as heat maps",
-            "dsdviz.viz.fingerprints:fingerprints_figure",
+            "dsdviz.experiments.fingerprints:fingerprints_figure",
         ),
         FigureRecipe(
             "fig11_fingerprint_matching",
             "supp. Fig. 11: a content image optimised to match a reference's style or DSD fingerprint",
-            "dsdviz.viz.optimization_figures:fig11_figure",
+            "dsdviz.experiments.fingerprint_matching:fig11_figure",
         ),
         FigureRecipe(
             "fig12_dsd_minimization",
             "supp. Fig. 12: gradient descent on ||DSD_4(x)||_1 from an ESRGAN result, with crops and curves",
-            "dsdviz.viz.optimization_figures:fig12_figure",
+            "dsdviz.experiments.dsd_minimization:fig12_figure",
         ),
         FigureRecipe(
             "train_sr",
             "xSRResNet 4x (supp. Table 4): loss curves of both stages, before/after on Set5",
-            "dsdviz.viz.training:sr_figure",
+            "dsdviz.experiments.restoration_training:sr_figure",
         ),
         FigureRecipe(
             "train_deblur",
             "deblurring xSRResNet (supp. Table 4): loss curves of both stages, before/after",
-            "dsdviz.viz.training:deblur_figure",
+            "dsdviz.experiments.restoration_training:deblur_figure",
         ),
         FigureRecipe(
             "noref_regressor",
             "Q_DSD (Eq. 5) of BSD100 images vs their bicubic-up-sampled and blurred versions",
-            "dsdviz.viz.training:noref_figure",
+            "dsdviz.experiments.noref:noref_figure",
         ),
         FigureRecipe(
             "fig13_loss_comparison",
             "supp. Fig. 13: 5-block xSRResNet trained with style, multi-scale style or DSD loss; grid-artifact scores",
-            "dsdviz.viz.comparison_figures:fig13_figure",
+            "dsdviz.experiments.loss_comparison:fig13_figure",
         ),
         FigureRecipe(
             "fig14_15_super_resolution",
             "supp. Figs. 14-15: 4x SR vs bicubic, SRGAN, ESRGAN, RCAN; metrics table sr_metrics.md/.csv",
-            "dsdviz.viz.comparison_figures:fig14_15_figure",
+            "dsdviz.experiments.sr_comparison:fig14_15_figure",
         ),
         FigureRecipe(
             "fig16_deblurring",
             "supp. Fig. 16: deblurring vs DeepDeblur (DeblurGAN-v2 n/a); metrics table deblur_metrics.md/.csv",
-            "dsdviz.viz.comparison_figures:fig16_figure",
+            "dsdviz.experiments.deblur_comparison:fig16_figure",
         ),
     )
 }

@@ -2,25 +2,24 @@
 
 ``compare_figure`` lays out images that are already in memory; ``compare_rows`` stacks
 several such comparisons (one per test image, each with its own methods and boxes) in
-one figure; ``compare_folders`` reads ``<folder>/<name>.png`` for each method, so
-comparing your own methods' output folders is one call. All boxes are given in the
+one figure; ``compare_images`` places the zoom on the most detailed region by itself
+(:func:`dsdviz.experiments.test_sets.compare_folders` reads each method's output folder
+for it, so comparing your own methods' output folders is one call). All boxes are given in the
 pixel coordinates of the largest image; smaller images (e.g. a 4x low-resolution input)
 are shown enlarged by nearest neighbour so that the boxes line up.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.patches import Rectangle
 
-from ..images import IMAGE_SUFFIXES, load_image, to_numpy
+from ..images import to_numpy
 
 Box = tuple[int, int, int, int]  # (top, left, height, width) in pixels
 BOX_COLOURS = ("#e41a1c", "#377eb8", "#4daf4a", "#ff7f00")
@@ -199,18 +198,8 @@ def compare_rows(
     return fig
 
 
-def find_image(folder: str | os.PathLike, name: str) -> Path | None:
-    """``folder/name.<suffix>`` for the first image suffix that exists, else ``None``."""
-    for suffix in IMAGE_SUFFIXES:
-        path = Path(folder) / f"{name}{suffix}"
-        if path.is_file():
-            return path
-    return None
-
-
-def compare_folders(
-    folders: Mapping[str, str | os.PathLike],
-    name: str,
+def compare_images(
+    images: Mapping[str, torch.Tensor | None],
     boxes: Sequence[Box] | None = None,
     *,
     params: Mapping[str, int] | None = None,
@@ -218,21 +207,27 @@ def compare_folders(
     zoom: int = 64,
     title: str | None = None,
 ) -> Figure:
-    """Compare the image ``name`` across method folders (``{method: folder}``), in the given order.
+    """Compare images of several methods (``{method: (1, 3, H, W) or None}``), in the given order.
 
-    Missing files show as "not available". Without ``boxes``, one ``zoom`` px box is
+    Missing images show as "not available". Without ``boxes``, one ``zoom`` px box is
     placed on the most detailed region of the largest image.
     """
     params, captions = params or {}, captions or {}
-    panels = []
-    for method, folder in folders.items():
-        path = find_image(folder, name)
-        image = load_image(path) if path is not None else None
-        panels.append(Panel(method, image, params.get(method), captions.get(method)))
+    panels = [Panel(method, image, params.get(method), captions.get(method)) for method, image in images.items()]
     if boxes is None:
         present = [p.image for p in panels if p.image is not None]
         if not present:
-            raise ValueError(f"no folder holds an image named {name!r}")
+            raise ValueError("compare_images: every image is missing")
         largest = max(present, key=lambda x: x.shape[-1] * x.shape[-2])
         boxes = [busiest_box(largest, min(zoom, *largest.shape[-2:]))]
-    return compare_figure(panels, boxes, title=title or name)
+    return compare_figure(panels, boxes, title=title)
+
+
+def zoomed_rows(rows: Mapping[str, Sequence[Panel]], title: str, zoom: int, note: str | None = None) -> Figure:
+    """:func:`compare_rows` of ``{row title: panels}``, each row with one ``zoom`` px box on the most detailed
+    region of its last panel (the reference); ``note`` (e.g. the quick-mode note) is added to the title."""
+    boxed = []
+    for label, panels in rows.items():
+        truth = panels[-1].image
+        boxed.append((label, panels, [busiest_box(truth, min(zoom, *truth.shape[-2:]))]))
+    return compare_rows(boxed, title=f"{title}\n{note}" if note else title)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -11,8 +10,7 @@ from matplotlib.figure import Figure
 
 from ..features import Layers, resolve_layers
 from ..fingerprint import DSD, dsd
-from ..images import center_crop, list_images, load_image, to_numpy
-from ..samples import SKIMAGE_SAMPLES, data_root, skimage_sample
+from ..images import to_numpy
 from .layout import DPI, suptitle
 
 
@@ -125,23 +123,3 @@ def plot_fingerprints(
                 bar.ax.tick_params(labelsize=7.5)
     suptitle(fig, "Deep self-dissimilarity fingerprints (VGG19 ImageNet features, MATLAB bicubic downscale)", 10)
     return fig
-
-
-def fingerprints_figure(quick: bool, out_dir: Path) -> list[Path]:
-    """``figures/dsd_fingerprints.png``: scikit-image samples plus Set14 (from ``$DSDVIZ_DATA``) when present.
-
-    Quick mode uses central 256 px crops and two Set14 images; the full mode all of
-    Set14 at full size. Heat maps of three images in both modes.
-    """
-    images = {name: skimage_sample(name) for name in SKIMAGE_SAMPLES}
-    root = data_root(required=False)
-    if root is not None and (root / "Set14" / "HR").is_dir():
-        files = list_images(root / "Set14" / "HR")
-        for path in files[:2] if quick else files:
-            images[f"Set14/{path.stem}"] = load_image(path)
-    if quick:
-        images = {name: center_crop(x, 256) for name, x in images.items()}
-    fig = plot_fingerprints(images)
-    path = Path(out_dir) / "dsd_fingerprints.png"
-    fig.savefig(path, dpi=DPI if quick else 1.5 * DPI)
-    return [path]

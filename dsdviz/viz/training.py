@@ -1,16 +1,12 @@
-"""Figures of training runs: loss curves, before/after restorations, Q_DSD of natural vs degraded images.
+"""Figures of training runs: loss curves, restorations beside their baseline, Q_DSD of natural vs degraded images.
 
-The recipes at the end (``make(quick, out_dir)``, registered in :mod:`dsdviz.figures`) run the
-quick (CPU) or full training through :mod:`dsdviz.training` and draw the figures the
-notebooks ``train_sr``, ``train_deblur`` and ``noref_regressor`` show.
+Drawing only: the runs, the restored images and the scores come from
+:mod:`dsdviz.experiments` (``restoration_training``, ``noref``) or from the caller.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,14 +14,9 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from ..data import Example
 from ..images import center_crop, to_numpy
-from ..inference import restore
-from ..losses import FEATURE_LOSS_LABELS
-from ..metrics import psnr
 from ..models import count_parameters
-from ..resize import imresize
-from ..training import TrainConfig, Trainer, history_table, preset, train
+from .compare import Panel
 from .layout import DPI, suptitle
 
 History = Sequence[Mapping[str, Any]]
@@ -40,6 +31,13 @@ def network_caption(model: nn.Module) -> str:
     else:
         name = "xSRResNet deblurring"
     return f"{name}, {count_parameters(model):,} parameters"
+
+
+def _columns(history: History, split: str) -> dict[str, np.ndarray]:
+    """The log entries of one split as columns ``{"step": (N,), "<name>": (N,)}`` (NaN where missing)."""
+    entries = [e for e in history if e["split"] == split]
+    names = [k for k in dict.fromkeys(k for e in entries for k in e) if k != "split"]
+    return {name: np.array([e.get(name, np.nan) for e in entries], dtype=float) for name in names}
 
 
 def plot_losses(
@@ -61,7 +59,7 @@ def plot_losses(
     fig = Figure(figsize=(4.2 * len(runs), 3.2), dpi=DPI, layout="constrained")
     for index, (label, history) in enumerate(runs.items()):
         ax = fig.add_subplot(1, len(runs), index + 1)
-        table = history_table(list(history), "train")
+        table = _columns(history, "train")
         names = terms or [k for k in table if k not in ("step", "lr", "seconds")]
         if terms is None and len(names) == 2 and "loss" in names:  # a single term: the loss is that term
             names.remove("loss")
@@ -78,7 +76,7 @@ def plot_losses(
                 )
             else:
                 line.set_label(name)
-            monitor = history_table(list(history), "monitor")
+            monitor = _columns(history, "monitor")
             if name in monitor:
                 ax.plot(monitor["step"], monitor[name], "o-", ms=3, color=line.get_color(), label=f"{name}, fixed batch")
         ax.set_yscale("log")
@@ -92,53 +90,31 @@ def plot_losses(
     return fig
 
 
-def first_last(history: History, term: str = "loss", fraction: float = 0.2, split: str = "train") -> tuple[float, float]:
-    """Mean of ``term`` over the first and the last ``fraction`` of the logged entries of ``split``.
-
-    ``split="train"``: the random training batches; ``"monitor"``: the fixed batch
-    (``fraction=0`` gives its first and last values).
-    """
-    values = history_table(list(history), split)[term]
-    n = max(1, int(len(values) * fraction))
-    return float(values[:n].mean()), float(values[-n:].mean())
-
-
-def baseline_of(example: Example, scale: int) -> torch.Tensor:
-    """What a restoration network improves on: MATLAB bicubic up-sampling (SR) or the input itself."""
-    return imresize(example.input.double(), scale=scale).float().clamp(0, 1) if scale > 1 else example.input
-
-
 def plot_restorations(
-    examples: Sequence[Example], models: Mapping[str, nn.Module], scale: int, crop: int | None = 96
+    rows: Sequence[tuple[str, Sequence[Panel]]], networks: Sequence[str], shave: int, crop: int | None = 96
 ) -> Figure:
-    """Rows of ``baseline | each model's output | ground truth`` (central ``crop`` px), PSNR (Y, shave) in titles.
+    """Rows of ``baseline | each model's output | ground truth`` panels (central ``crop`` px), captions
+    (e.g. PSNR) under the titles; the first title of a row names its image.
 
-    The figure's title names the networks and their parameter counts (:func:`network_caption`).
+    Args:
+        rows: ``[(image name, panels)]``, e.g. from
+            :func:`dsdviz.experiments.restoration_training.restoration_rows`.
+        networks: what the title says about the networks (:func:`network_caption`; repeats shown once).
+        shave: the border shave (px) of the PSNR in the captions, said in the title.
+        crop: side of the central crops drawn; ``None``: whole images.
     """
-    baseline_name = "bicubic" if scale > 1 else "blurred input"
-    shave = scale if scale > 1 else 0
-    columns = 2 + len(models)
-    fig = Figure(figsize=(1.9 * columns, 2.1 * len(examples) + 0.5), dpi=DPI, layout="constrained")
-    for row, example in enumerate(examples):
-        images = {baseline_name: baseline_of(example, scale)}
-        images.update({name: restore(model, example.input) for name, model in models.items()})
-        for col, (name, image) in enumerate([*images.items(), ("ground truth", example.target)]):
-            ax = fig.add_subplot(len(examples), columns, row * columns + col + 1)
-            ax.imshow(to_numpy(center_crop(image, crop) if crop else image), interpolation="nearest")
-            title = name
-            if name != "ground truth":
-                title += f"\n{float(psnr(image, example.target, shave=shave)[0]):.2f} dB"
-            ax.set_title(f"{example.name}: {title}" if col == 0 else title, fontsize=8)
+    columns = max(len(panels) for _, panels in rows)
+    fig = Figure(figsize=(1.9 * columns, 2.1 * len(rows) + 0.5), dpi=DPI, layout="constrained")
+    for row, (name, panels) in enumerate(rows):
+        for col, panel in enumerate(panels):
+            ax = fig.add_subplot(len(rows), columns, row * columns + col + 1)
+            ax.imshow(to_numpy(center_crop(panel.image, crop) if crop else panel.image), interpolation="nearest")
+            title = panel.title if panel.caption is None else f"{panel.title}\n{panel.caption}"
+            ax.set_title(f"{name}: {title}" if col == 0 else title, fontsize=8)
             ax.axis("off")
-    captions = list(dict.fromkeys(network_caption(model) for model in models.values()))
     where = f"central {crop} px crops" if crop else "whole images"
-    suptitle(fig, f"{'; '.join(captions)}\n{where}; PSNR on the Y channel (shave {shave} px)")
+    suptitle(fig, f"{'; '.join(dict.fromkeys(networks))}\n{where}; PSNR on the Y channel (shave {shave} px)")
     return fig
-
-
-def validation_table(history: History) -> list[dict[str, Any]]:
-    """The validation entries of a run (step 0 = before training), as rows."""
-    return [dict(e) for e in history if e["split"] == "val"]
 
 
 def plot_q_dsd(rows: Sequence[Mapping[str, Any]], regressors: Sequence[nn.Module] = ()) -> Figure:
@@ -173,103 +149,6 @@ def plot_q_dsd(rows: Sequence[Mapping[str, Any]], regressors: Sequence[nn.Module
         + "boxes: quartiles and median; dots: images",
     )
     return fig
-
-
-def loss_caption(config: TrainConfig) -> str:
-    """The loss of a restoration run as a sum, e.g. ``"L1"`` (stage 1), ``"L1 + perceptual + 100 DSD"`` (stage 2)."""
-    if config.stage == "psnr":
-        return "L1"
-    terms = [("L1", config.l1_weight), ("perceptual", config.perceptual_weight),
-             (FEATURE_LOSS_LABELS[config.feature_loss], config.dsd_weight)]  # fmt: skip
-    return " + ".join(name if weight == 1 else f"{weight:g} {name}" for name, weight in terms if weight)
-
-
-def restoration_figures(first: Trainer, second: Trainer) -> tuple[Figure, Figure]:
-    """``(loss curves, restorations)`` of a two-stage SR or deblurring run (stage 1, then stage 2 from it).
-
-    The loss curves show both stages (:func:`plot_losses`); the restorations show both
-    stages' outputs on the first two of the task's validation examples
-    (:func:`plot_restorations`). ``dsdviz figures`` and the notebooks ``train_sr`` and
-    ``train_deblur`` draw their figures with it.
-    """
-    losses = plot_losses(
-        {f"stage {i} ({loss_caption(run.config)})": run.history for i, run in ((1, first), (2, second))},
-        title=f"Training {network_caption(first.network)}",
-    )
-    scale = first.config.scale if first.config.task == "sr" else 1
-    images = plot_restorations(first.task.examples()[:2], stage_models(first, second), scale)
-    return losses, images
-
-
-def stage_models(first: Trainer, second: Trainer) -> dict[str, nn.Module]:
-    """The two stages' networks, labelled by what stage 2 adds: ``{"stage 1 (L1)": ..., "stage 2 (+ DSD)": ...}``."""
-    added = FEATURE_LOSS_LABELS[second.config.feature_loss]
-    return {"stage 1 (L1)": first.network, f"stage 2 (+ {added})": second.network}
-
-
-def restoration_figure(task: str, quick: bool, out_dir: Path) -> list[Path]:
-    """Train both stages of ``task`` (``"sr"`` or ``"deblur"``); save ``train_<task>{_losses,}.png``.
-
-    Quick runs live in a temporary folder; full runs in ``runs/<task>_{psnr,dsd}`` beside ``out_dir``.
-    """
-    with tempfile.TemporaryDirectory(prefix=f"dsdviz_{task}_") as tmp:
-        runs = Path(tmp) if quick else Path(out_dir).resolve().parent / "runs"
-        first = train(preset(task, quick, out=str(runs / f"{task}_psnr")), resume=True)
-        init = str(runs / f"{task}_psnr" / "model.pt")
-        second = train(preset(task, quick, stage="dsd", init=init, out=str(runs / f"{task}_dsd")), resume=True)
-    paths = [Path(out_dir) / f"train_{task}_losses.png", Path(out_dir) / f"train_{task}.png"]
-    for figure, path in zip(restoration_figures(first, second), paths):
-        figure.savefig(path)
-    return paths
-
-
-def sr_figure(quick: bool, out_dir: Path) -> list[Path]:
-    """``figures/train_sr*.png``: xSRResNet 4x loss curves and before/after on Set5."""
-    return restoration_figure("sr", quick, out_dir)
-
-
-def deblur_figure(quick: bool, out_dir: Path) -> list[Path]:
-    """``figures/train_deblur*.png``: deblurring xSRResNet loss curves and before/after."""
-    return restoration_figure("deblur", quick, out_dir)
-
-
-#: Widths (px) of the Gaussian blurs of the Q_DSD comparison (:func:`noref_versions`).
-NOREF_GAUSSIAN_SIGMAS = (1.0, 2.0, 4.0)
-
-
-def noref_versions(quick: bool, root: str | os.PathLike | None = None) -> dict[str, list[tuple[str, torch.Tensor]]]:
-    """The images of the Q_DSD comparison: BSD100 ground truth (quick: the first 10 images), bicubic-up-sampled
-    from its x4 LR files, camera-shake blurred, and Gaussian-blurred with :data:`NOREF_GAUSSIAN_SIGMAS`
-    (:func:`dsdviz.inference.degraded_versions`; ``root``: the data folder, default ``$DSDVIZ_DATA``)."""
-    from ..inference import degraded_versions
-    from ..samples import data_root
-
-    bsd100 = data_root(root) / "BSD100"
-    return degraded_versions(bsd100 / "HR", bsd100 / "LR_bicubic" / "X4", limit=10 if quick else None,
-                             gaussian_sigmas=NOREF_GAUSSIAN_SIGMAS)  # fmt: skip
-
-
-def noref_figure(quick: bool, out_dir: Path) -> list[Path]:
-    """``figures/noref_regressor.png``: Q_DSD of BSD100 images and their degraded versions (:func:`noref_versions`).
-
-    Quick mode scores them with the shipped CPU-trained regressors
-    (:data:`dsdviz.models.DEFAULT_REGRESSORS`); the full mode trains both regressors with the paper's settings first.
-    """
-    from ..inference import q_dsd_table
-    from ..models import DEFAULT_REGRESSORS, load_model
-
-    if quick:
-        regressors = [load_model(name) for name in DEFAULT_REGRESSORS]
-    else:
-        runs = Path(out_dir).resolve().parent / "runs"
-        regressors = [
-            train(preset("regressor", False, alpha=a, out=str(runs / f"regressor_a{a}")), resume=True).network
-            for a in (2, 4)
-        ]
-    fig = plot_q_dsd(q_dsd_table(noref_versions(quick), regressors), regressors)
-    path = Path(out_dir) / "noref_regressor.png"
-    fig.savefig(path)
-    return [path]
 
 
 def plot_regressor_fit(regressor: nn.Module, images: Sequence[torch.Tensor], title: str = "") -> Figure:

@@ -1,0 +1,75 @@
+"""What the restoration comparisons (Figs. 14-16) share: our two models, the methods' parameter counts,
+the results they return and what their tables say about our models."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from ..evaluation import PUBLISHED_PARAMETERS, MetricsTable
+from ..models import count_parameters
+from ..viz.compare import Panel
+from .stages import TrainingSchedule, load_regressors, train_stages, training_note
+
+OURS_L1, OURS_DSD = "ours (L1 only)", "ours (DSD)"
+
+#: Where the Q_DSD columns come from (a note under every metrics table).
+Q_DSD_NOTE = "Q_DSD uses the package's CPU-trained regressors (dsdviz/models/weights/README.md), not the paper's."
+
+
+@dataclass
+class Comparison:
+    """Results of :func:`~dsdviz.experiments.sr_comparison.run_sr_comparison` and
+    :func:`~dsdviz.experiments.deblur_comparison.run_deblur_comparison`.
+
+    Attributes:
+        tables: one :class:`~dsdviz.evaluation.MetricsTable` per test set (and subset).
+        rows: the panels of each figure row (the baseline, ours, published, the reference), keyed by
+            ``(set, image)`` (SR) or by the row's title (deblurring).
+        params: parameter count per method.
+        note: the quick-mode note, or ``None``.
+        notes: remarks for the table (models, data, fallbacks).
+        folders: ``{set: (reference folder, {method: folder or None})}``: the scored images, to
+            pass to :func:`dsdviz.evaluation.metrics_table` or
+            :func:`dsdviz.experiments.test_sets.compare_folders`.
+    """
+
+    tables: list[MetricsTable]
+    rows: dict[Any, list[Panel]]
+    params: dict[str, int | None]
+    note: str | None
+    notes: list[str] = field(default_factory=list)
+    folders: dict[str, tuple[Path | None, dict[str, Path | None]]] = field(default_factory=dict)
+
+
+def compared_models(
+    task: str, schedule: TrainingSchedule, runs: str | Path, models: Mapping[str, nn.Module] | None,
+    regressors: Sequence[nn.Module] | None, baseline: str, progress: bool,
+) -> tuple[Mapping[str, nn.Module], Sequence[nn.Module], dict[str, int | None], str | None, list[str]]:  # fmt: skip
+    """Our two models (trained or resumed under ``runs`` unless ``models`` is given), the
+    regressors for Q_DSD, every method's parameter count (``baseline``, the input: 0), and
+    the training note and the stage-2 run's notes."""
+    note, notes = None, []
+    if models is None:
+        first, second = train_stages(task, schedule, runs, progress=progress)
+        models = {OURS_L1: first.network, OURS_DSD: second["dsd"].network}
+        note = training_note(schedule, first, second)
+        notes = [f"training note: {text}" for text in second["dsd"].notes]
+    regressors = load_regressors() if regressors is None else regressors
+    params: dict[str, int | None] = {baseline: 0, **{m: count_parameters(net) for m, net in models.items()}}
+    params.update(PUBLISHED_PARAMETERS)
+    return models, regressors, params, note, notes
+
+
+def ours_note(result: Comparison, network: str, data: str = "") -> str:
+    """The table note on our models, e.g. ``'Our models (ours (L1 only): 1,111,299 parameters; ...): xSRResNet 4x,
+    "ours (L1 only)" = stage 1 (L1 only), "ours (DSD)" = stage 2 from it (L1 + perceptual + 100 x DSD).'``"""
+    ours = "; ".join(f"{m}: {result.params[m]:,} parameters" for m in result.params if m.startswith("ours"))
+    return (
+        f"Our models ({ours}): {network}, \"{OURS_L1}\" = stage 1 (L1 only), \"{OURS_DSD}\" = stage 2 from it "
+        f"(L1 + perceptual + 100 x DSD){data}."
+    )

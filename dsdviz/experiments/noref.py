@@ -1,0 +1,75 @@
+"""The no-reference score Q_DSD (Eq. 5): the DSD regressors, their fit, and natural vs degraded images.
+
+``figures/noref_regressor*.png`` (the notebook ``noref_regressor`` and ``dsdviz figures``):
+Q_DSD of BSD100 ground-truth images against their bicubic-up-sampled, camera-shake blurred
+and Gaussian-blurred versions, scored by the CPU-trained regressors shipped with the package
+(quick) or by regressors trained with the paper's settings (full).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..data import data_root, natural_examples
+from ..inference import degraded_versions, q_dsd_table
+from ..training import TrainConfig, train
+from ..viz.training import plot_q_dsd
+from .settings import smoke
+from .stages import load_regressors, quick_preset, recipe_folders
+
+#: Widths (px) of the Gaussian blurs of the Q_DSD comparison (:func:`noref_versions`).
+NOREF_GAUSSIAN_SIGMAS = (1.0, 2.0, 4.0)
+#: The regressors' factors alpha (Q_2 and Q_4).
+ALPHAS = (2, 4)
+
+
+def _limit(quick: bool, count: int) -> int | None:
+    """How many BSD100 images a run uses: ``count`` (quick), 1 (quick at the smoke size) or all (full)."""
+    return (1 if smoke() else count) if quick else None
+
+
+def regressor_config(quick: bool, alpha: float, runs: str | Path, prefix: str = "a") -> TrainConfig:
+    """The settings of the DSD regressor ``psi_alpha`` (quick: at the smoke size when ``DSDVIZ_SMOKE`` is
+    set), trained into ``<runs>/<prefix><alpha>``."""
+    return quick_preset("regressor", quick, alpha=alpha, out=str(Path(runs) / f"{prefix}{alpha:g}"))
+
+
+def noref_regressors(quick: bool, runs: str | Path, prefix: str = "a") -> list[nn.Module]:
+    """psi_2 and psi_4: the shipped CPU-trained ones (quick), or trained (resumed) with the paper's settings
+    into ``<runs>/<prefix><alpha>`` (full)."""
+    if quick:
+        return load_regressors()
+    return [train(regressor_config(False, a, runs, prefix), resume=True).network for a in ALPHAS]
+
+
+def fit_images(quick: bool, crop: int = 256) -> list[torch.Tensor]:
+    """Central ``crop`` px crops of BSD100 ground-truth images (quick: the first 12) for the regressor fit."""
+    folder = data_root() / "BSD100" / "HR"
+    return [e.target for e in natural_examples(folder, crop=crop, limit=_limit(quick, 12))]
+
+
+def noref_versions(quick: bool, root: str | os.PathLike | None = None) -> dict[str, list[tuple[str, torch.Tensor]]]:
+    """The images of the Q_DSD comparison: BSD100 ground truth (quick: the first 10 images), bicubic-up-sampled
+    from its x4 LR files, camera-shake blurred, and Gaussian-blurred with :data:`NOREF_GAUSSIAN_SIGMAS`
+    (:func:`dsdviz.inference.degraded_versions`; ``root``: the data folder, default ``$DSDVIZ_DATA``)."""
+    bsd100 = data_root(root) / "BSD100"
+    return degraded_versions(bsd100 / "HR", bsd100 / "LR_bicubic" / "X4", limit=_limit(quick, 10),
+                             gaussian_sigmas=NOREF_GAUSSIAN_SIGMAS)  # fmt: skip
+
+
+def noref_figure(quick: bool, out_dir: Path) -> list[Path]:
+    """``figures/noref_regressor.png``: Q_DSD of BSD100 images and their degraded versions (:func:`noref_versions`).
+
+    Quick mode scores them with the shipped CPU-trained regressors; the full mode trains both
+    regressors with the paper's settings first (``runs/regressor_a<alpha>`` beside ``out_dir``).
+    """
+    with recipe_folders(quick, out_dir, "") as (runs, _):
+        regressors = noref_regressors(quick, runs, prefix="regressor_a")
+    fig = plot_q_dsd(q_dsd_table(noref_versions(quick), regressors), regressors)
+    path = Path(out_dir) / "noref_regressor.png"
+    fig.savefig(path)
+    return [path]
