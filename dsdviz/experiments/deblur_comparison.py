@@ -18,7 +18,7 @@ from torch import nn
 
 from ..data import deblur_examples
 from ..evaluation import metrics_table, write_tables
-from ..images import list_images, load_image
+from ..images import center_box, list_images, load_image
 from ..inference import restore
 from ..data import data_root
 from ..viz.compare import zoomed_rows
@@ -26,7 +26,7 @@ from ..viz.layout import save_png
 from .methods import Q_DSD_NOTE, Comparison, compared_models, ours_note
 from .settings import SMOKE_SIZE, smoke
 from .stages import TrainingSchedule, recipe_folders, smoke_schedule
-from .test_sets import central_box, cut, image_names, read_image, save_all, scored_panels, set_label, slug, truth_row
+from .test_sets import cut, image_names, read_image, save_all, scored_panels, set_label, slug, truth_row
 
 BLURRED = "blurred input"
 
@@ -99,7 +99,7 @@ def stage_deblur_set(
 def _cropped(path: Path, crop: int | None, *others: Path) -> list[torch.Tensor]:
     """The central ``crop`` px of an image file, and the same box of each of ``others``."""
     image = read_image(path)
-    box = central_box(image.shape[-2], image.shape[-1], crop)
+    box = center_box(image.shape[-2], image.shape[-1], crop)
     return [cut(image, box), *(cut(read_image(other), box) for other in others)]
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import torch
 
 from ..features import LAYER_PRESETS
-from ..optimize import dsd_distances, dsd_label, match_fingerprint
+from ..fingerprint import dsd_distances, dsd_label
+from ..optimize import match_fingerprint
 from ..trajectory import Trajectory
 from ..viz.layout import DETAIL_DPI, DPI
 from ..viz.optimization import Box, plot_fingerprint_matching

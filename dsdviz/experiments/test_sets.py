@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from ..data import data_root, read_uint8, to_unit
-from ..images import IMAGE_SUFFIXES, center_crop, list_images, load_image, save_image
-from ..inference import score_image
+from ..images import IMAGE_SUFFIXES, center_box, center_crop, list_images, load_image, save_image
+from ..scoring import score_image
 from ..viz.compare import Box, Panel, compare_images
 from ..viz.optimization import Box as SquareBox
 from ..viz.optimization import crop_box
@@ -44,14 +44,6 @@ def load_input(path: str | os.PathLike, crop: int | SquareBox | None = None) -> 
     return center_crop(image, crop) if isinstance(crop, int) else crop_box(image, crop)
 
 
-def central_box(height: int, width: int, size: int | None, multiple: int = 1) -> Box:
-    """Central box ``(top, left, height, width)`` of at most ``size`` px, aligned to ``multiple``."""
-    if size is None:
-        return 0, 0, height, width
-    h, w = min(height, size) // multiple * multiple, min(width, size) // multiple * multiple
-    return (height - h) // 2 // multiple * multiple, (width - w) // 2 // multiple * multiple, h, w
-
-
 def cut(x: torch.Tensor, box: Box, factor: int = 1) -> torch.Tensor:
     """The part of ``x`` (``(..., H, W)``) in ``box``, given in pixels ``factor`` times larger than ``x``'s."""
     top, left, h, w = (v // factor for v in box)
@@ -75,7 +67,7 @@ def sr_examples(set_name: str, names: Sequence[str], crop: int | None = None) ->
     out = []
     for name in names:
         hr = read_image(root / "HR" / f"{name}.png")
-        box = central_box(hr.shape[-2], hr.shape[-1], crop, multiple=4)
+        box = center_box(hr.shape[-2], hr.shape[-1], crop, multiple=4)
         out.append((name, cut(read_image(root / "LR_bicubic" / "X4" / f"{name}.png"), box, 4), cut(hr, box), box))
     return out
 
