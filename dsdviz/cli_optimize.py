@@ -89,7 +89,8 @@ def _minimize_dsd(args: argparse.Namespace) -> int:
 
 
 def _match_fingerprint(args: argparse.Namespace) -> int:
-    from .optimize import dsd_distances, match_fingerprint
+    from .fingerprint import dsd_distances
+    from .optimize import match_fingerprint
     from .viz.optimization import plot_fingerprint_matching
 
     content, reference = _load(args.content, args), _load(args.reference, args)

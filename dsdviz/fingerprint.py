@@ -10,15 +10,20 @@ the difference between the Gram matrices of the image and of its copy downscaled
 
 Its size is reported as the mean absolute entry, ``||DSD||_1``, as in the authors'
 code. More generally ``dsd(x, alpha, base=b)`` compares ``x|b`` with ``x|(b * alpha)``
-(the paper's ``DSD_2(x|2)`` is ``base=2, alpha=2``).
+(the paper's ``DSD_2(x|2)`` is ``base=2, alpha=2``, named by :func:`dsd_label`).
+
+Distances between fingerprints are computed by :mod:`dsdviz.distances`;
+:func:`dsd_distances` tabulates them for several images and pairs of scales.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
 
+from .distances import at_least_float32, layer_distances
 from .features import Layers, VGG19Features, default_extractor, min_input_size, resolve_layers
 from .resize import downscale, downscaled_size
 from .validation import check_factor, check_image, describe
@@ -46,12 +51,14 @@ class _Gram(torch.autograd.Function):
         ctx.save_for_backward(features)  # the input itself, so that double backward can differentiate it
         ctx.scale = 1.0 / features[0].numel()
         rows = _Gram._rows(features, ctx.channels_last)
-        return torch.bmm(rows, rows.transpose(1, 2)) * ctx.scale
+        with torch.autocast(features.device.type, enabled=False):  # keep the product in the features' dtype
+            return torch.bmm(rows, rows.transpose(1, 2)) * ctx.scale
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         (features,) = ctx.saved_tensors
-        grad_rows = torch.bmm(grad + grad.transpose(1, 2), _Gram._rows(features, ctx.channels_last)) * ctx.scale
+        with torch.autocast(features.device.type, enabled=False):
+            grad_rows = torch.bmm(grad + grad.transpose(1, 2), _Gram._rows(features, ctx.channels_last)) * ctx.scale
         batch, channels, height, width = features.shape
         if ctx.channels_last:  # return the gradient in the layout of the input
             return grad_rows.transpose(1, 2).reshape(batch, height, width, channels).permute(0, 3, 1, 2)
@@ -65,17 +72,24 @@ def gram(features: torch.Tensor) -> torch.Tensor:
         features: ``(B, C, H, W)`` floating tensor (contiguous or channels-last).
 
     Returns:
-        ``(B, C, C)``: symmetric, positive semi-definite, same dtype. Differentiable
-        (twice: the backward pass is itself made of differentiable operations).
+        ``(B, C, C)``: symmetric, positive semi-definite, in float32 for bfloat16 or float16
+        features (the product is accumulated in float32, also under autocast), else in
+        their dtype. Differentiable (twice: the backward pass is itself made of
+        differentiable operations).
     """
     if not isinstance(features, torch.Tensor) or features.ndim != 4 or not features.is_floating_point():
         raise ValueError(f"features: expected a float tensor of shape (B, C, H, W), got {describe(features)}")
-    return _Gram.apply(features)
+    return _Gram.apply(at_least_float32(features))
+
+
+def feature_grams(features: Mapping[str, torch.Tensor], layers: Sequence[str] | None = None) -> dict[str, torch.Tensor]:
+    """Gram matrices ``{layer: (B, C, C)}`` of feature maps ``{layer: (B, C, H, W)}`` (default: every layer)."""
+    return {name: gram(features[name]) for name in (features if layers is None else layers)}
 
 
 def grams(x: torch.Tensor, extractor: VGG19Features) -> dict[str, torch.Tensor]:
     """Gram matrices ``{layer: (B, C, C)}`` of images ``x`` at the extractor's layers (no checks)."""
-    return {name: gram(f) for name, f in extractor(x).items()}
+    return feature_grams(extractor(x))
 
 
 @dataclass(frozen=True)
@@ -117,7 +131,7 @@ class DSD:
                 f"fingerprints differ in layers or scales: {self.layers} alpha={self.alpha:g} base={self.base:g} "
                 f"vs {other.layers} alpha={other.alpha:g} base={other.base:g}"
             )
-        out = {name: (m - other.matrices[name]).abs().mean(dim=(1, 2)) for name, m in self.matrices.items()}
+        out = layer_distances(self.matrices, other.matrices, self.layers)
         out["mean"] = torch.stack(list(out.values())).mean(dim=0)
         return out
 
@@ -157,12 +171,16 @@ def check_dsd_input(
         )
 
 
+def dsd_of_grams(fine: Mapping[str, torch.Tensor], coarse: Mapping[str, torch.Tensor], alpha: float, base: float = 1.0) -> DSD:
+    """The fingerprint from the Gram matrices of ``x|base`` (``fine``) and ``x|(base * alpha)`` (``coarse``)."""
+    return DSD({name: fine[name] - coarse[name] for name in fine}, alpha, base)
+
+
 def dsd_unchecked(x: torch.Tensor, alpha: float, extractor: VGG19Features, base: float = 1.0) -> DSD:
     """:func:`dsd` without input checks, for inner loops that validated once."""
     fine = downscale(x, base)
     coarse = downscale(x, base * alpha)
-    fine_grams, coarse_grams = grams(fine, extractor), grams(coarse, extractor)
-    return DSD({name: fine_grams[name] - coarse_grams[name] for name in fine_grams}, alpha, base)
+    return dsd_of_grams(grams(fine, extractor), grams(coarse, extractor), alpha, base)
 
 
 def dsd(
@@ -200,3 +218,56 @@ def dsd(
         raise ValueError(f"extractor computes {extractor.layers}, which lacks some of {names}")
     result = dsd_unchecked(x, alpha, extractor, base)
     return DSD({name: result.matrices[name] for name in names}, alpha, base)
+
+
+def dsd_label(alpha: float, base: float = 1.0) -> str:
+    """The paper's notation: ``DSD_2(x)`` (full vs 1/2) or ``DSD_2(x|2)`` (1/2 vs 1/4)."""
+    return f"DSD_{alpha:g}(x)" if base == 1 else f"DSD_{alpha:g}(x|{base:g})"
+
+
+def dsd_scales(scales: Sequence[float]) -> tuple[float, float]:
+    """``(alpha, base)`` of a fingerprint given as two downscaling factors ``(fine, coarse)``.
+
+    ``(1, 2)`` is ``DSD_2(x)`` (``alpha=2, base=1``), ``(2, 4)`` is ``DSD_2(x|2)``.
+
+    Raises:
+        ValueError: not two factors ``>= 1`` with ``coarse > fine``.
+    """
+    factors = tuple(check_factor(s, "scales") for s in scales)
+    if len(factors) != 2 or factors[1] <= factors[0]:
+        raise ValueError(
+            f"scales: a DSD compares two scales, given as downscaling factors (fine, coarse) with "
+            f"coarse > fine, e.g. (1, 2) for DSD_2(x) or (2, 4) for DSD_2(x|2); got {tuple(scales)!r}"
+        )
+    return factors[1] / factors[0], factors[0]
+
+
+def dsd_distances(
+    images: Mapping[str, torch.Tensor],
+    reference: torch.Tensor,
+    scales: Sequence[tuple[float, float]] = ((1, 2), (2, 4)),
+    layers: Layers = "dsd",
+) -> dict[str, dict[str, float]]:
+    """Distance of each image's DSD fingerprint to the reference's, for several pairs of scales.
+
+    Args:
+        images: ``{name: (1, 3, H, W)}`` in ``[0, 1]``.
+        reference: ``(1, 3, H', W')`` in ``[0, 1]``.
+        scales: ``(fine, coarse)`` downscaling factors per fingerprint (see :func:`dsd_scales`;
+            default: ``DSD_2(x)`` and ``DSD_2(x|2)``).
+        layers: VGG19 layers or a preset.
+
+    Returns:
+        ``{name: {"DSD_2(x)": d, "DSD_2(x|2)": d}}`` with ``d`` the mean over layers of the
+        mean absolute entry of ``DSD_l(image) - DSD_l(reference)`` (:meth:`DSD.distance`).
+    """
+    names = resolve_layers(layers)
+    out: dict[str, dict[str, float]] = {name: {} for name in images}
+    for fine, coarse in scales:
+        alpha, base = dsd_scales((fine, coarse))
+        with torch.no_grad():
+            target = dsd(reference, alpha, names, base=base)
+            for name, x in images.items():
+                value = dsd(x.to(reference), alpha, names, base=base).distance(target)["mean"]
+                out[name][dsd_label(alpha, base)] = float(value[0])
+    return out

@@ -8,8 +8,8 @@ import torch
 from dsdviz import dsd, dsd_loss, multiscale_style_loss
 from dsdviz.features import default_extractor
 from dsdviz.images import center_crop
+from dsdviz.fingerprint import dsd_distances
 from dsdviz.optimize import (
-    dsd_distances,
     learning_rate,
     match_fingerprint,
     minimize_dsd,
