@@ -1,16 +1,21 @@
-"""Forward+backward of the DSD loss against a fixed target, dsdviz vs a straightforward baseline.
+"""Forward+backward of the DSD loss against a fixed target, dsdviz (float32, bf16) vs a straightforward baseline.
 
 The baseline is the usual way to write the loss (and what the authors' training code
 does): torchvision's VGG19 layers, a Gram matrix through autograd's ``bmm``, and four
 feature passes at every step (output, output|a, target, target|a; the target ones
-without gradient). dsdviz computes the target's fingerprint once and reuses it, runs
-the convolutions channels-last, and uses a Gram matrix whose backward is one product.
-Both use the same MATLAB-exact resize (benchmarked separately in bench_resize.py).
+without gradient), in float32. dsdviz computes the target's fingerprint once and reuses
+it, runs the convolutions channels-last, and uses a Gram matrix whose backward is one
+product. ``dsdviz-bf16`` is the same with VGG19 under bfloat16 autocast and the Gram
+matrices and L1 terms in float32 (:class:`dsdviz.precision.AutocastFeatures`; needs a
+processor with native bfloat16, or a GPU). All use the same MATLAB-exact resize
+(benchmarked separately in bench_resize.py). ``loss diff`` is the loss's relative
+difference to dsdviz's float32 loss of the same images (the issue's bound: 1%).
 
 Every configuration runs in its own process so that the peak memory (VmHWM, resident
 set high-water mark, minus the resident set before the first step) is its own.
 
     python benchmarks/bench_dsd.py [--sizes 128 256 512] [--batches 1 8] [--steps 3] [--device cpu]
+    python benchmarks/bench_dsd.py --quick     # 128 and 256 px, batch 1: the issue's rows
 
 Needs VGG19 weights (``DSDVIZ_VGG19_WEIGHTS``; random weights with ``--random-weights``).
 """
@@ -30,6 +35,8 @@ from memory import rss_kib
 
 LAYERS = ("relu2_1", "relu2_2", "relu3_1")  # the training preset
 ALPHA = 2
+#: method -> the precision of its VGG19 passes
+METHODS = {"baseline": "fp32", "dsdviz": "fp32", "dsdviz-bf16": "bf16"}
 
 
 def _baseline_step_fn(x: torch.Tensor, target: torch.Tensor, weights: str | None):
@@ -78,13 +85,16 @@ def _baseline_step_fn(x: torch.Tensor, target: torch.Tensor, weights: str | None
     return step, fingerprint
 
 
-def _dsdviz_step_fn(x: torch.Tensor, target: torch.Tensor, weights: str | None):
+def _dsdviz_step_fn(x: torch.Tensor, target: torch.Tensor, weights: str | None, precision: str = "fp32"):
     from dsdviz.features import VGG19Features
     from dsdviz.fingerprint import dsd_unchecked
     from dsdviz.losses import dsd_loss, target_dsd
+    from dsdviz.precision import AutocastFeatures, resolve_precision
 
     net = VGG19Features(LAYERS, weights=weights).to(x.device)
-    fixed = target_dsd(target, LAYERS, ALPHA, extractor=net)
+    fixed = target_dsd(target, LAYERS, ALPHA, extractor=net)  # the fixed target in float32, once
+    if precision != "fp32":
+        net = AutocastFeatures(net, resolve_precision(precision, x.device))
 
     def step() -> torch.Tensor:
         loss = dsd_loss(x, fixed, LAYERS, ALPHA, extractor=net)
@@ -117,8 +127,10 @@ def worker(args: argparse.Namespace) -> None:
     weights = None if args.random_weights else "imagenet"
     x = torch.rand(args.batch, 3, args.size, args.size, device=device).requires_grad_()
     target = torch.rand(args.batch, 3, args.size, args.size, device=device)
-    make = _baseline_step_fn if args.method == "baseline" else _dsdviz_step_fn
-    step, fingerprint = make(x, target, weights)
+    if args.method == "baseline":
+        step, fingerprint = _baseline_step_fn(x, target, weights)
+    else:
+        step, fingerprint = _dsdviz_step_fn(x, target, weights, METHODS[args.method])
     if device.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
@@ -136,7 +148,7 @@ def worker(args: argparse.Namespace) -> None:
         peak_mib = torch.cuda.max_memory_allocated() / 2**20
     else:
         peak_mib = (rss_kib("VmHWM") - rss_before) / 1024
-    # accuracy: this method's float32 fingerprint against a float64 computation
+    # accuracy: this method's fingerprint against a float64 computation
     from dsdviz.features import VGG19Features
     from dsdviz.fingerprint import dsd_unchecked
 
@@ -167,11 +179,24 @@ def matmul_gflops(device: torch.device, n: int = 2048, repeats: int = 5) -> floa
     return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
+def run_worker(common: list[str], method: str, size: int, batch: int) -> dict[str, float]:
+    """One configuration in its own process (its own peak memory)."""
+    out = subprocess.run(
+        [*common, "--worker", method, str(size), str(batch)], capture_output=True, text=True, env=os.environ
+    )
+    if out.returncode != 0:
+        print(out.stderr, file=sys.stderr)
+        raise SystemExit(f"worker {method} {size} {batch} failed")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 512])
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--methods", nargs="+", choices=tuple(METHODS), default=list(METHODS))
     parser.add_argument("--steps", type=int, default=3, help="timed steps per configuration (median reported)")
+    parser.add_argument("--quick", action="store_true", help="128 and 256 px, batch 1 (the issue's rows)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--random-weights", action="store_true", help="run without VGG19 weights")
     parser.add_argument("--worker", nargs=3, metavar=("METHOD", "SIZE", "BATCH"), help=argparse.SUPPRESS)
@@ -180,44 +205,45 @@ def main() -> None:
         args.method, args.size, args.batch = args.worker[0], int(args.worker[1]), int(args.worker[2])
         worker(args)
         return
+    if args.quick:
+        args.sizes, args.batches = [128, 256], [1]
+
+    from dsdviz.precision import probe_capability
 
     device = torch.device(args.device)
-    print(f"DSD loss forward+backward, fixed target, layers {', '.join(LAYERS)}, alpha {ALPHA}, float32, {device}")
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"DSD loss forward+backward, fixed target, layers {', '.join(LAYERS)}, alpha {ALPHA}, {device}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {probe_capability(device).detail}")
     peak = matmul_gflops(device)
     print(f"plain float32 matmul (2048^3): {peak:.1f} GFLOP/s\n")
-    header = f"{'px':>5}{'B':>3} {'method':<9}{'s/step':>9}{'img/s':>8}{'ms/MPx':>8}{'GFLOP/s':>9}{'peak MiB':>10}{'fp err':>10}{'speed-up':>10}"
+    header = (f"{'px':>5}{'B':>3} {'method':<12}{'s/step':>9}{'img/s':>8}{'ms/MPx':>8}{'GFLOP/s':>9}{'peak MiB':>10}"
+              f"{'fp err':>10}{'loss diff':>11}{'speed-up':>10}")  # fmt: skip
     print(header)
     print("-" * len(header))
     common = [sys.executable, __file__, "--device", args.device, "--steps", str(args.steps)]
     if args.random_weights:
         common.append("--random-weights")
+    methods = list(dict.fromkeys(["baseline", "dsdviz", *args.methods]))  # the ratios need both float32 rows
     for size in args.sizes:
         for batch in args.batches:
-            results = {}
-            for method in ("baseline", "dsdviz"):
-                out = subprocess.run(
-                    [*common, "--worker", method, str(size), str(batch)], capture_output=True, text=True, env=os.environ
-                )
-                if out.returncode != 0:
-                    print(out.stderr, file=sys.stderr)
-                    raise SystemExit(f"worker {method} {size} {batch} failed")
-                results[method] = json.loads(out.stdout.strip().splitlines()[-1])
+            results = {method: run_worker(common, method, size, batch) for method in methods}
             fwd = conv_flops(size, size) + conv_flops(-(-size // ALPHA), -(-size // ALPHA))
             # executed conv work per step: forward + input-gradient pass over output and output|a;
             # the baseline also runs the two target passes forward
-            executed = {"dsdviz": 2 * fwd * batch, "baseline": 3 * fwd * batch}
-            for method, r in results.items():
+            for method in args.methods:
+                r = results[method]
+                executed = (3 if method == "baseline" else 2) * fwd * batch
                 ratio = results["baseline"]["seconds"] / r["seconds"]
+                loss_diff = abs(r["loss"] - results["dsdviz"]["loss"]) / abs(results["dsdviz"]["loss"])
                 print(
-                    f"{size:>5}{batch:>3} {method:<9}{r['seconds']:>9.3f}{batch / r['seconds']:>8.2f}"
+                    f"{size:>5}{batch:>3} {method:<12}{r['seconds']:>9.3f}{batch / r['seconds']:>8.2f}"
                     f"{r['seconds'] * 1e3 / (batch * size * size / 1e6):>8.0f}"
-                    f"{executed[method] / r['seconds'] / 1e9:>9.1f}{r['peak_mib']:>10.0f}"
-                    f"{r['fingerprint_rel_error']:>10.1e}{ratio:>9.2f}x",
+                    f"{executed / r['seconds'] / 1e9:>9.1f}{r['peak_mib']:>10.0f}"
+                    f"{r['fingerprint_rel_error']:>10.1e}{loss_diff:>11.2%}{ratio:>9.2f}x",
                     flush=True,
                 )
     print(
         "\nspeed-up: baseline s/step divided by this row's; fp err: max |DSD - DSD_float64| / max |DSD_float64| over layers;"
+        "\nloss diff: |loss - loss of dsdviz float32| / loss of dsdviz float32, same images;"
         "\nms/MPx: time per megapixel of output (constant when cost grows linearly with pixel count);"
         "\nGFLOP/s: convolution FLOPs executed (forward, input-gradient, and the baseline's target passes) per second."
     )
