@@ -88,7 +88,7 @@ def _train(args: argparse.Namespace) -> int:
     if last:
         print("validation at step {step}: ".format(**last[0]) + ", ".join(
             f"{k} {v:.4g}" for k, v in last[0].items() if k not in ("step", "split")))  # fmt: skip
-    print(f"model: {Path(config.out) / 'model.pt'} (checkpoint: {trainer.checkpoint_path})")
+    print(f"model: {Path(config.loop.out) / 'model.pt'} (checkpoint: {trainer.checkpoint_path})")
     return 0
 
 
@@ -102,9 +102,9 @@ def _restore(args: argparse.Namespace) -> int:
 
 def _score(args: argparse.Namespace) -> int:
     from .images import list_images, load_image
-    from .inference import score_image
     from .metrics import protocol_text
     from .models import load_model
+    from .scoring import score_image
 
     regressors = [load_model(path) for path in args.regressor or []]
     rows = []

@@ -30,14 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .features import default_extractor, resolve_layers
-from .fingerprint import DSD, check_dsd_input, dsd_unchecked
 from .images import IMAGE_SUFFIXES, list_images, load_image
-from .metrics import protocol_text, psnr, q_dsd, ssim
+from .metrics import HIGHER_IS_BETTER, protocol_text
+from .scoring import Scorer
 
 #: Parameter counts of other methods as published (the DSD paper's Figs. 14-16; RCAN: Zhang et al.,
 #: ECCV 2018; RCAN+ is RCAN with self-ensemble). The third-party SRGAN re-implementation uses
@@ -56,11 +54,11 @@ MISSING = "n/a (outputs not available)"
 #: The note of a table's ground-truth row (``metrics_table(..., reference_row=...)``).
 REFERENCE_NOTE = "the ground truth itself: how natural images score (no-reference columns only)"
 
-#: Column name -> (header, format, higher is better).
-COLUMNS: dict[str, tuple[str, str, bool]] = {
-    "psnr": ("PSNR (dB)", ".2f", True),
-    "ssim": ("SSIM", ".4f", True),
-    "dsd_distance": ("DSD distance", ".3g", False),
+#: Column name -> (header, format); the arrow comes from :data:`dsdviz.metrics.HIGHER_IS_BETTER`.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "psnr": ("PSNR (dB)", ".2f"),
+    "ssim": ("SSIM", ".4f"),
+    "dsd_distance": ("DSD distance", ".3g"),
 }
 
 
@@ -136,7 +134,7 @@ class MetricsTable:
             "|" + "---|" * len(headers),
         ]
         for row in self.rows:
-            params = "–" if row.is_reference else "?" if row.params is None else _format_params(row.params)
+            params = "–" if row.is_reference else "?" if row.params is None else format_params(row.params)
             cells = [row.method, params, f"{row.scored}/{row.total}"]
             if row.scored == 0:
                 cells += ["n/a"] * len(self.columns)
@@ -169,9 +167,9 @@ class MetricsTable:
 
 def _header(column: str) -> str:
     if column in COLUMNS:
-        name, _, higher = COLUMNS[column]
+        name, higher = COLUMNS[column][0], HIGHER_IS_BETTER[column]
     else:  # q_dsd_a<alpha>
-        name, higher = f"Q_DSD a={column.removeprefix('q_dsd_a')}", False
+        name, higher = f"Q_DSD a={column.removeprefix('q_dsd_a')}", HIGHER_IS_BETTER["q_dsd"]
     return f"{name} {'↑' if higher else '↓'}"
 
 
@@ -179,41 +177,16 @@ def _format(column: str) -> str:
     return COLUMNS[column][1] if column in COLUMNS else ".3g"
 
 
-def _format_params(count: int) -> str:
-    from .viz.compare import format_params
-
-    return "0" if count == 0 else format_params(count)
-
-
-class _Scorer:
-    """Every score of one image, as :func:`dsdviz.inference.score_image` computes them, with the
-    ground truth's DSD fingerprint (alpha 2, full-reference layers) computed once per test image."""
-
-    def __init__(self, regressors: Sequence[nn.Module], shave: int, y_channel: bool) -> None:
-        self.regressors, self.shave, self.y_channel = regressors, shave, y_channel
-        self.layers = resolve_layers("full_reference")
-        self.target: torch.Tensor | None = None
-        self.fingerprint: DSD | None = None
-
-    def reference(self, target: torch.Tensor) -> None:
-        check_dsd_input(target, 2, self.layers, name="reference")
-        net = default_extractor(self.layers, device=target.device, dtype=target.dtype)
-        with torch.no_grad():
-            self.target, self.fingerprint = target, dsd_unchecked(target, 2, net)
-
-    def __call__(self, image: torch.Tensor, with_reference: bool) -> dict[str, float]:
-        scores: dict[str, float] = {}
-        if with_reference:
-            target, options = self.target, {"shave": self.shave, "y_channel": self.y_channel}
-            scores["psnr"] = float(psnr(image, target, **options)[0])
-            scores["ssim"] = float(ssim(image, target, **options)[0])
-            net = default_extractor(self.layers, device=image.device, dtype=image.dtype)
-            with torch.no_grad():
-                mine = dsd_unchecked(image.clamp(0, 1), 2, net)
-            scores["dsd_distance"] = float(mine.distance(self.fingerprint)["mean"][0])
-        for psi in self.regressors:
-            scores[f"q_dsd_a{psi.alpha:g}"] = float(q_dsd(image, psi)[0])
-        return scores
+def format_params(count: int) -> str:
+    """A parameter count as tables and figure titles show it: ``1111299 -> '1.11M'``, ``815875 -> '0.82M'``,
+    ``60930000 -> '60.9M'``, ``40000 -> '40.0K'``, ``0 -> '0'``."""
+    if count == 0:
+        return "0"
+    if count >= 10_000_000:
+        return f"{count / 1e6:.1f}M"
+    if count >= 100_000:
+        return f"{count / 1e6:.2f}M"
+    return f"{count / 1e3:.1f}K"
 
 
 def _method_rows(
@@ -306,28 +279,26 @@ def metrics_table(
     missing = [name for name in names if reference is not None and name not in targets]
     if missing:
         raise ValueError(f"metrics_table: no ground truth for {missing} in {str(reference)!r}")
-    columns = (["psnr", "ssim", "dsd_distance"] if reference is not None else []) + [
-        f"q_dsd_a{psi.alpha:g}" for psi in regressors
-    ]
+    scorer, current = Scorer(regressors, shave=shave, y_channel=y_channel), None
+    columns = scorer.columns(full_reference=reference is not None)
     found = {method: _images_by_name(folder) for method, folder in methods.items()}
     if reference_row is not None:
         found = {reference_row: targets, **found}
     jobs = [(method, name) for name in names for method in found if name in found[method]]
     per_image: list[dict[str, float | str]] = []
-    scorer, current = _Scorer(regressors, shave, y_channel), None
     for method, name in tqdm(jobs, desc=f"scoring {test_set}".strip(), disable=not progress):
         # jobs are grouped by image: each ground truth is loaded and fingerprinted once (and is the reference row)
         if reference is not None and name != current:
-            scorer.reference(load_image(targets[name]))
+            scorer.set_reference(load_image(targets[name]))
             current = name
-        image = scorer.target if method == reference_row else load_image(found[method][name])
-        if reference is not None and scorer.target.shape != image.shape:
+        image = scorer.reference if method == reference_row else load_image(found[method][name])
+        if reference is not None and scorer.reference.shape != image.shape:
             raise ValueError(
                 f"{method}: {found[method][name].name} is {tuple(image.shape[-2:])} px but its ground truth "
-                f"{tuple(scorer.target.shape[-2:])} px"
+                f"{tuple(scorer.reference.shape[-2:])} px"
             )
-        full_reference = reference is not None and method != reference_row
-        per_image.append({"method": method, "image": name, **scorer(image, full_reference)})
+        row = scorer(image, full_reference=method != reference_row)
+        per_image.append({"method": method, "image": name, **row})
     counts = {method: None if method == reference_row else params.get(method) for method in found}
     rows = _method_rows(counts, per_image, len(names), columns, reference_row)
     protocol = protocol_text(shave, y_channel) if reference is not None else "no reference"

@@ -16,7 +16,7 @@ benchmark code of most SR work (and the published RCAN Set5 values, which
   Wang et al. (2004) and MATLAB's ``ssim``: Gaussian window sigma 1.5 (11 x 11), K1 0.01,
   K2 0.03, population covariance.
 
-``higher_is_better``: PSNR, SSIM yes; DSD distance and Q_DSD no (lower is more natural).
+:data:`HIGHER_IS_BETTER`: PSNR, SSIM yes; DSD distance and Q_DSD no (lower is more natural).
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ PROTOCOL: dict[str, object] = {
     "psnr": "scikit-image peak_signal_noise_ratio",
 }
 
-higher_is_better = {"psnr": True, "ssim": True, "dsd_distance": False, "q_dsd": False}
+#: Whether a higher value of each score is better (the table columns ``q_dsd_a<alpha>`` are ``"q_dsd"``).
+HIGHER_IS_BETTER: dict[str, bool] = {"psnr": True, "ssim": True, "dsd_distance": False, "q_dsd": False}
 
 
 def protocol_text(shave: int, y_channel: bool = True, quantize: bool = True) -> str:
@@ -150,14 +151,28 @@ def dsd_distance(
     Returns:
         ``{layer: (B,), "mean": (B,)}``, without gradient. Lower is better; 0 for identical images.
     """
-    names, alpha = resolve_layers(layers), check_factor(alpha)
     check_image(output, "output", value_range=None)
     check_same_shape(output, target)
+    return dsd_distance_to(output, reference_dsd(target, alpha, layers))
+
+
+def reference_dsd(target: torch.Tensor, alpha: float = 2, layers: Layers = "full_reference") -> DSD:
+    """The fingerprint :func:`dsd_distance` compares with, ``DSD_{l,a}(target)`` (checked, no gradient):
+    computed once, it scores many outputs against the same ground truth (:func:`dsd_distance_to`)."""
+    names, alpha = resolve_layers(layers), check_factor(alpha)
     check_dsd_input(target, alpha, names, name="target")
     net = default_extractor(names, device=target.device, dtype=target.dtype)
     with torch.no_grad():
-        mine = dsd_unchecked(output.clamp(0, 1), alpha, net)
-        return mine.distance(dsd_unchecked(target, alpha, net))
+        return dsd_unchecked(target, alpha, net)
+
+
+def dsd_distance_to(output: torch.Tensor, reference: DSD) -> dict[str, torch.Tensor]:
+    """:func:`dsd_distance` of images ``(B, 3, H, W)`` (clipped to ``[0, 1]``) to a :func:`reference_dsd`
+    of the same batch size (its ``alpha`` and layers): ``{layer: (B,), "mean": (B,)}``, no gradient."""
+    check_dsd_input(output, reference.alpha, reference.layers, reference.base, name="output", value_range=None)
+    net = default_extractor(reference.layers, device=output.device, dtype=output.dtype)
+    with torch.no_grad():
+        return dsd_unchecked(output.clamp(0, 1), reference.alpha, net, reference.base).distance(reference)
 
 
 def _check_regressor(regressor: object, alpha: float | None) -> nn.Module:

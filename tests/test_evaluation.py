@@ -8,7 +8,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dsdviz.evaluation import MISSING, PUBLISHED_PARAMETERS, REFERENCE_NOTE, metrics_table, write_tables
+from dsdviz.evaluation import (
+    MISSING,
+    PUBLISHED_PARAMETERS,
+    REFERENCE_NOTE,
+    format_params,
+    metrics_table,
+    write_tables,
+)
 from dsdviz.images import load_image, save_image
 from dsdviz.metrics import dsd_distance, psnr, q_dsd, ssim
 
@@ -125,45 +132,9 @@ def test_errors(folders, rng):
         metrics_table({"wrong": folders / "wrong"}, folders / "gt", progress=False)
 
 
-def test_q_dsd_table_and_summary(vgg_weights, regressor, rng):
-    from dsdviz.inference import q_dsd_summary, q_dsd_table
-
-    clean = [(f"i{k}", torch.rand(1, 3, 32, 32, generator=rng)) for k in range(3)]
-    shifted = [(name, (image + 0.2).clamp(0, 1)) for name, image in clean]
-    rows = q_dsd_table({"natural": clean, "shifted": shifted}, [regressor], progress=False)
-    assert [(r["image"], r["version"]) for r in rows] == [(n, v) for v in ("natural", "shifted") for n, _ in clean]
-    for row, (_, image) in zip(rows, clean + shifted):
-        out = q_dsd(image, regressor, per_layer=True)
-        assert row["q_dsd_a2"] == pytest.approx(float(out["q_dsd"][0]))
-        assert row["excess_a2"] == pytest.approx(float(out["excess"][0]))
-    summary = q_dsd_summary(rows)
-    assert list(summary) == ["q_dsd_a2", "excess_a2"]
-    for column, entry in summary.items():
-        values = {v: [r[column] for r in rows if r["version"] == v] for v in ("natural", "shifted")}
-        assert entry["natural"] == pytest.approx(sum(values["natural"]) / 3)
-        worse = sum(d > c for c, d in zip(values["natural"], values["shifted"])) / 3
-        assert entry["shifted worse"] == pytest.approx(worse)
-
-
-def test_degraded_versions_with_gaussian_blur_of_given_widths(folders):
-    from scipy.ndimage import gaussian_filter
-
-    from dsdviz.inference import degraded_versions, gaussian_blur
-
-    versions = degraded_versions(folders / "gt", gaussian_sigmas=(1, 2.5))
-    assert list(versions) == ["natural", "bicubic", "blurred", "gaussian 1 px", "gaussian 2.5 px"]
-    for sigma in (1, 2.5):
-        for (name, blurred), (same, truth) in zip(versions[f"gaussian {sigma:g} px"], versions["natural"]):
-            assert name == same and blurred.shape == truth.shape == (1, 3, 48, 48)
-            # scipy's filter, truncated at the same radius (ceil(3 sigma)), with torch's whole-sample reflection
-            expected = gaussian_filter(truth[0].numpy(), sigma=(0, sigma, sigma), truncate=3, mode="mirror")
-            assert (blurred[0] - torch.from_numpy(expected)).abs().max() <= 0.5 / 255 + 1e-5  # 8-bit rounding
-            assert torch.equal(blurred, (blurred * 255).round() / 255)
-    with pytest.raises(ValueError, match="must be positive"):
-        degraded_versions(folders / "gt", gaussian_sigmas=(0,))
-    with pytest.raises(ValueError, match=r"sigma 8 px needs a 49 px kernel; the image is \(48, 48\) px"):
-        gaussian_blur(torch.zeros(1, 3, 48, 48), 8)
-    with pytest.raises(ValueError, match="sigma must be positive"):
-        gaussian_blur(torch.zeros(1, 3, 48, 48), -1)
-    with pytest.raises(ValueError, match=r"x: expected a float tensor of shape \(B, 3, H, W\)"):
-        gaussian_blur(torch.zeros(3, 48, 48), 1)
+def test_format_params():
+    assert format_params(1_111_299) == "1.11M"
+    assert format_params(815_875) == "0.82M"
+    assert format_params(60_930_000) == "60.9M"
+    assert format_params(40_000) == "40.0K"
+    assert format_params(0) == "0"

@@ -63,7 +63,7 @@ def test_q_dsd_table_shows_a_text_bar(vgg_weights):
     stderr = run_script(
         f"""
         import torch
-        from dsdviz.inference import q_dsd_table
+        from dsdviz.scoring import q_dsd_table
         from dsdviz.models import load_model
 
         regressor = load_model({str(REGRESSOR)!r})

@@ -1,0 +1,173 @@
+"""Scoring images: every metric of :mod:`dsdviz.metrics` through one :class:`Scorer`.
+
+A :class:`Scorer` holds the settings (PSNR/SSIM protocol, Q_DSD regressors) and one ground
+truth at a time, whose DSD fingerprint it computes once for all the images scored against
+it. :func:`score_image` scores one image, :func:`q_dsd_table` the no-reference scores of many
+(e.g. of :func:`degraded_versions`: natural images and degraded copies of them), and
+:func:`dsdviz.evaluation.metrics_table` folders of method outputs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .data import deblur_examples, sr_examples
+from .degradations import bicubic_upsample, gaussian_blur
+from .fingerprint import DSD
+from .metrics import dsd_distance_to, psnr, q_dsd, reference_dsd, ssim
+
+#: The full-reference scores of a :class:`Scorer`, in table order.
+FULL_REFERENCE = ("psnr", "ssim", "dsd_distance")
+
+
+class Scorer:
+    """Every score of images ``(1, 3, H, W)`` in ``[0, 1]``, as a row ``{column: float}``.
+
+    With a ground truth (:meth:`set_reference`, same size as the images): ``psnr`` and
+    ``ssim`` (protocol of :mod:`dsdviz.metrics`) and ``dsd_distance`` (alpha 2, the
+    full-reference layers). Per regressor, no reference needed: ``q_dsd_a<alpha>`` (Eq. 5)
+    and, with ``excess``, ``excess_a<alpha>`` (the signed relative excess of
+    :func:`dsdviz.metrics.q_dsd`).
+
+    Args:
+        regressors: trained DSD regressors (:func:`dsdviz.models.load_model`), one Q_DSD each.
+        shave: border removed for PSNR/SSIM (the SR scale; 0 for deblurring).
+        y_channel: PSNR/SSIM on the luma (default) or on RGB.
+        excess: also report ``excess_a<alpha>`` per regressor.
+
+    Example::
+
+        scorer = Scorer([load_model("dsd_regressor_a2_cpu")], shave=4)
+        scorer.set_reference(truth)
+        scorer(output)  # {"psnr": ..., "ssim": ..., "dsd_distance": ..., "q_dsd_a2": ...}
+    """
+
+    def __init__(
+        self, regressors: Sequence[nn.Module] = (), *, shave: int = 4, y_channel: bool = True, excess: bool = False
+    ) -> None:
+        self.regressors, self.shave, self.y_channel, self.excess = tuple(regressors), shave, y_channel, excess
+        self.reference: torch.Tensor | None = None
+        self._fingerprint: DSD | None = None
+
+    def columns(self, full_reference: bool = True) -> list[str]:
+        """The keys of a row, in order (``full_reference=False``: the no-reference ones only)."""
+        columns = list(FULL_REFERENCE) if full_reference else []
+        for psi in self.regressors:
+            columns += [f"q_dsd_a{psi.alpha:g}"] + ([f"excess_a{psi.alpha:g}"] if self.excess else [])
+        return columns
+
+    def set_reference(self, reference: torch.Tensor | None) -> None:
+        """The ground truth ``(1, 3, H, W)`` in ``[0, 1]`` for the next images (``None``: no-reference scores only)."""
+        self.reference = reference
+        self._fingerprint = None if reference is None else reference_dsd(reference)
+
+    def __call__(self, image: torch.Tensor, *, full_reference: bool = True) -> dict[str, float]:
+        """The row of ``image``: full-reference scores when a reference is set and ``full_reference``
+        (``False``: e.g. to score the ground truth itself), then the regressors' columns."""
+        scores: dict[str, float] = {}
+        if full_reference and self.reference is not None:
+            if self.reference.shape != image.shape:
+                raise ValueError(
+                    f"the reference is {tuple(self.reference.shape[-2:])} px but the image {tuple(image.shape[-2:])} px"
+                )
+            scores["psnr"] = float(psnr(image, self.reference, shave=self.shave, y_channel=self.y_channel)[0])
+            scores["ssim"] = float(ssim(image, self.reference, shave=self.shave, y_channel=self.y_channel)[0])
+            scores["dsd_distance"] = float(dsd_distance_to(image, self._fingerprint)["mean"][0])
+        for psi in self.regressors:
+            out = q_dsd(image, psi, per_layer=True)
+            scores[f"q_dsd_a{psi.alpha:g}"] = float(out["q_dsd"][0])
+            if self.excess:
+                scores[f"excess_a{psi.alpha:g}"] = float(out["excess"][0])
+        return scores
+
+
+def score_image(
+    image: torch.Tensor,
+    reference: torch.Tensor | None = None,
+    regressors: Sequence[nn.Module] = (),
+    *,
+    shave: int = 4,
+    y_channel: bool = True,
+) -> dict[str, float]:
+    """Every applicable score of one image ``(1, 3, H, W)`` in ``[0, 1]`` (a :class:`Scorer`'s row).
+
+    With a ``reference`` of the same size: ``psnr``, ``ssim`` (protocol in
+    :mod:`dsdviz.metrics`) and ``dsd_distance`` (full reference, alpha 2). For each
+    regressor: ``q_dsd_a<alpha>`` (no reference).
+    """
+    scorer = Scorer(regressors, shave=shave, y_channel=y_channel)
+    scorer.set_reference(reference)
+    return scorer(image)
+
+
+def degraded_versions(
+    hr: str | os.PathLike, lr: str | os.PathLike | None = None, *, scale: int = 4, limit: int | None = None,
+    kernel_size: int = 21, seed: int = 0, gaussian_sigmas: Sequence[float] = (),
+) -> dict[str, list[tuple[str, torch.Tensor]]]:  # fmt: skip
+    """Natural images and unnatural versions of each, for testing a no-reference score.
+
+    Returns ``{"natural": [...], "bicubic": [...], "blurred": [...], "gaussian <sigma> px": [...]}``,
+    lists of ``(name, (1, 3, H, W))`` in ``[0, 1]``: the ground truth (cropped to a multiple of
+    ``scale``), its LR image (from ``lr`` or the MATLAB-exact downscale, 8-bit) up-sampled
+    back with MATLAB bicubic, the ground truth blurred by a fixed random camera-shake kernel
+    of ``kernel_size`` px per image (:func:`dsdviz.data.deblur_examples`, no noise), and one
+    version per ``gaussian_sigmas`` entry: an isotropic Gaussian blur of that standard
+    deviation in pixels (:func:`dsdviz.degradations.gaussian_blur`), e.g. ``(1, 2, 4)`` to see
+    which blur scales a score flags.
+    """
+    pairs = sr_examples(hr, scale, lr, limit=limit)
+    blurred = deblur_examples(hr, kernel_size=kernel_size, noise=0.0, limit=limit, seed=seed)
+    versions = {
+        "natural": [(p.name, p.target) for p in pairs],
+        "bicubic": [(p.name, bicubic_upsample(p.input, scale)) for p in pairs],
+        "blurred": [(b.name, b.input[..., : p.target.shape[-2], : p.target.shape[-1]]) for b, p in zip(blurred, pairs)],
+    }
+    for sigma in gaussian_sigmas:
+        versions[f"gaussian {sigma:g} px"] = [(p.name, gaussian_blur(p.target, sigma)) for p in pairs]
+    return versions
+
+
+def q_dsd_table(
+    versions: dict[str, list[tuple[str, torch.Tensor]]], regressors: Sequence[nn.Module], progress: bool = True
+) -> list[dict[str, float | str]]:
+    """Q_DSD of every image of :func:`degraded_versions` (or any ``{version: [(name, image)]}``).
+
+    Returns rows ``{"image", "version", "q_dsd_a<alpha>", "excess_a<alpha>", ...}``: per
+    regressor, Eq. 5 and the signed relative excess of the measured over the predicted
+    norms (the ``"excess"`` of :func:`dsdviz.metrics.q_dsd`). ``progress``: show a
+    progress bar over the images (a widget in Jupyter, text in a terminal).
+    """
+    scorer = Scorer(regressors, excess=True)
+    items = [(version, name, image) for version, images in versions.items() for name, image in images]
+    return [
+        {"image": name, "version": version, **scorer(image)}
+        for version, name, image in tqdm(items, desc="Q_DSD", unit="image", disable=not progress)
+    ]
+
+
+def _column_order(column: str) -> tuple[bool, str]:
+    return (column.startswith("excess_a"), column)
+
+
+def q_dsd_summary(rows: Sequence[dict[str, float | str]]) -> dict[str, dict[str, float]]:
+    """Per score column of :func:`q_dsd_table` (``q_dsd_a*``, ``excess_a*``; lower is more
+    natural for both): the mean per version and, for each degraded version, the fraction of
+    images whose natural version scores lower, ``"<version> worse"``."""
+    columns = sorted({k for r in rows for k in r if k.startswith(("q_dsd_a", "excess_a"))}, key=_column_order)
+    versions = list(dict.fromkeys(str(r["version"]) for r in rows))
+    natural = {r["image"]: r for r in rows if r["version"] == "natural"}
+    summary: dict[str, dict[str, float]] = {}
+    for column in columns:
+        entry = {v: float(np.mean([r[column] for r in rows if r["version"] == v])) for v in versions}
+        for version in versions:
+            if version != "natural" and natural:
+                pairs = [(natural[r["image"]][column], r[column]) for r in rows if r["version"] == version]
+                entry[f"{version} worse"] = float(np.mean([degraded > clean for clean, degraded in pairs]))
+        summary[column] = entry
+    return summary

@@ -1,0 +1,96 @@
+"""The Scorer and what uses it: score_image, q_dsd_table/summary; degraded_versions."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dsdviz.degradations import bicubic_upsample, gaussian_blur
+from dsdviz.images import save_image
+from dsdviz.metrics import dsd_distance, dsd_distance_to, psnr, q_dsd, reference_dsd, ssim
+from dsdviz.scoring import Scorer, degraded_versions, q_dsd_summary, q_dsd_table, score_image
+
+
+def _smooth(rng: torch.Generator, size: int = 48) -> torch.Tensor:
+    return F.interpolate(torch.rand(1, 3, 12, 12, generator=rng), size=(size, size), mode="bicubic").clamp(0, 1)
+
+
+def test_scorer_rows_equal_the_metric_functions(vgg_weights, regressor, rng):
+    truth = _smooth(rng)
+    outputs = [(truth + 0.03 * torch.randn(truth.shape, generator=rng)).clamp(0, 1), truth.flip(-1)]
+    scorer = Scorer([regressor], shave=4, y_channel=True)
+    assert scorer.columns() == ["psnr", "ssim", "dsd_distance", "q_dsd_a2"]
+    assert scorer.columns(full_reference=False) == ["q_dsd_a2"]
+    scorer.set_reference(truth)
+    for output in outputs:
+        row = scorer(output)
+        assert list(row) == scorer.columns()
+        assert row["psnr"] == float(psnr(output, truth, shave=4)[0])
+        assert row["ssim"] == float(ssim(output, truth, shave=4)[0])
+        assert row["dsd_distance"] == float(dsd_distance(output, truth)["mean"][0])
+        assert row["q_dsd_a2"] == float(q_dsd(output, regressor)[0])
+        assert score_image(output, truth, [regressor], shave=4) == row
+    assert scorer(truth, full_reference=False) == {"q_dsd_a2": float(q_dsd(truth, regressor)[0])}
+    rgb = Scorer(shave=0, y_channel=False)
+    rgb.set_reference(truth)
+    assert rgb(outputs[0])["psnr"] == float(psnr(outputs[0], truth, y_channel=False)[0])
+    excess = Scorer([regressor], excess=True)
+    assert excess.columns(False) == ["q_dsd_a2", "excess_a2"]
+    assert excess(truth)["excess_a2"] == float(q_dsd(truth, regressor, per_layer=True)["excess"][0])
+
+
+def test_score_image_without_reference_and_errors(vgg_weights, regressor, rng):
+    image = _smooth(rng)
+    assert score_image(image) == {}
+    assert score_image(image, regressors=[regressor]) == {"q_dsd_a2": float(q_dsd(image, regressor)[0])}
+    with pytest.raises(ValueError, match=r"the reference is \(40, 48\) px but the image \(48, 48\) px"):
+        score_image(image, _smooth(rng)[..., :40, :])
+
+
+def test_dsd_distance_to_a_precomputed_reference(vgg_weights, rng):
+    truth, output = _smooth(rng), _smooth(rng)
+    reference = reference_dsd(truth)
+    assert reference.layers == ("relu1_2", "relu2_1", "relu3_1") and reference.alpha == 2
+    distance = dsd_distance_to(output, reference)
+    assert distance.keys() == dsd_distance(output, truth).keys()
+    assert float(distance["mean"][0]) == float(dsd_distance(output, truth)["mean"][0]) > 0
+    assert float(dsd_distance_to(truth, reference)["mean"][0]) == 0
+    with pytest.raises(ValueError, match="output"):
+        dsd_distance_to(output[0], reference)
+
+
+def test_q_dsd_table_and_summary(vgg_weights, regressor, rng):
+    clean = [(f"i{k}", torch.rand(1, 3, 32, 32, generator=rng)) for k in range(3)]
+    shifted = [(name, (image + 0.2).clamp(0, 1)) for name, image in clean]
+    rows = q_dsd_table({"natural": clean, "shifted": shifted}, [regressor], progress=False)
+    assert [(r["image"], r["version"]) for r in rows] == [(n, v) for v in ("natural", "shifted") for n, _ in clean]
+    for row, (_, image) in zip(rows, clean + shifted):
+        out = q_dsd(image, regressor, per_layer=True)
+        assert list(row) == ["image", "version", "q_dsd_a2", "excess_a2"]
+        assert row["q_dsd_a2"] == pytest.approx(float(out["q_dsd"][0]))
+        assert row["excess_a2"] == pytest.approx(float(out["excess"][0]))
+    summary = q_dsd_summary(rows)
+    assert list(summary) == ["q_dsd_a2", "excess_a2"]
+    for column, entry in summary.items():
+        values = {v: [r[column] for r in rows if r["version"] == v] for v in ("natural", "shifted")}
+        assert entry["natural"] == pytest.approx(sum(values["natural"]) / 3)
+        worse = sum(d > c for c, d in zip(values["natural"], values["shifted"])) / 3
+        assert entry["shifted worse"] == pytest.approx(worse)
+
+
+def test_degraded_versions(tmp_path, rng):
+    for name in ("a", "b"):
+        save_image(_smooth(rng), tmp_path / "gt" / f"{name}.png")
+    versions = degraded_versions(tmp_path / "gt", gaussian_sigmas=(1, 2.5))
+    assert list(versions) == ["natural", "bicubic", "blurred", "gaussian 1 px", "gaussian 2.5 px"]
+    for version, images in versions.items():
+        assert [name for name, _ in images] == ["a", "b"]
+        assert all(image.shape == (1, 3, 48, 48) for _, image in images), version
+    (_, truth), (_, bicubic) = versions["natural"][0], versions["bicubic"][0]
+    lr = torch.round(F.interpolate(truth, scale_factor=0.25, mode="bicubic", antialias=True).clamp(0, 1) * 255)
+    assert (bicubic - bicubic_upsample(lr / 255, 4)).abs().max() < 0.1  # up-sampled from its 8-bit LR image
+    assert torch.equal(versions["gaussian 2.5 px"][1][1], gaussian_blur(versions["natural"][1][1], 2.5))
+    assert 0 < float((versions["blurred"][0][1] - truth).abs().mean()) < 0.2
+    with pytest.raises(ValueError, match="must be positive"):
+        degraded_versions(tmp_path / "gt", gaussian_sigmas=(0,))
