@@ -1,12 +1,13 @@
-"""The comparison-figure composer on small images and folders."""
+"""The comparison-figure composer on small images, and saving figures as PNG."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from PIL import Image
 
-from dsdviz.images import save_image
-from dsdviz.viz.compare import Panel, busiest_box, compare_figure, compare_folders, compare_rows, format_params
+from dsdviz.viz.compare import Panel, busiest_box, compare_figure, compare_images, compare_rows, zoomed_rows
+from dsdviz.viz.layout import save_png
 
 
 def test_busiest_box_finds_the_textured_region(rng):
@@ -15,13 +16,6 @@ def test_busiest_box_finds_the_textured_region(rng):
     assert busiest_box(image, 16) == (30, 50, 16, 16)
     with pytest.raises(ValueError, match="larger than the image"):
         busiest_box(image, 100)
-
-
-def test_format_params():
-    assert format_params(1_111_299) == "1.11M"
-    assert format_params(815_875) == "0.82M"
-    assert format_params(60_930_000) == "60.9M"
-    assert format_params(40_000) == "40.0K"
 
 
 def test_compare_figure_layout(rng):
@@ -49,14 +43,32 @@ def test_compare_figure_errors(rng):
         compare_figure([])
 
 
-def test_compare_folders(tmp_path, rng):
-    for method in ("a", "b"):
-        save_image(torch.rand(1, 3, 32, 32, generator=rng), tmp_path / method / "img.png")
-    (tmp_path / "c").mkdir()
-    fig = compare_folders({"a": tmp_path / "a", "b": tmp_path / "b", "c": tmp_path / "c"}, "img", zoom=16)
-    assert [ax.get_title() for ax in fig.axes[::2]] == ["a", "b", "c"]
-    with pytest.raises(ValueError, match="no folder holds"):
-        compare_folders({"c": tmp_path / "c"}, "img")
+def test_compare_images_zooms_on_the_most_detailed_region(rng):
+    flat = torch.full((1, 3, 32, 32), 0.5)
+    flat[..., 8:24, 16:32] = torch.rand(1, 3, 16, 16, generator=rng)
+    fig = compare_images({"a": flat, "b": None}, params={"a": 1_111_299}, captions={"a": "30 dB"}, zoom=16, title="t")
+    assert [ax.get_title() for ax in fig.axes[::2]] == ["a (1.11M)\n30 dB", "b"]
+    assert fig.axes[0].patches[0].get_xy() == (15.5, 7.5)  # the box on the textured 16 px square
+    with pytest.raises(ValueError, match="every image is missing"):
+        compare_images({"a": None})
+
+
+def test_zoomed_rows_boxes_the_reference_and_adds_the_note(rng):
+    truth = torch.full((1, 3, 24, 24), 0.5)
+    truth[..., :8, :8] = torch.rand(1, 3, 8, 8, generator=rng)
+    rows = {"row": [Panel("ours", torch.rand(1, 3, 24, 24, generator=rng)), Panel("truth", truth)]}
+    fig = zoomed_rows(rows, "title", zoom=8, note="quick mode")
+    assert fig._suptitle.get_text() == "title\nquick mode" and fig.subfigs[0]._suptitle.get_text() == "row"
+    assert fig.subfigs[0].axes[0].patches[0].get_xy() == (-0.5, -0.5)
+    assert zoomed_rows(rows, "title", zoom=8)._suptitle.get_text() == "title"
+
+
+def test_save_png_writes_rgb_or_a_256_colour_palette(tmp_path, rng):
+    fig = compare_rows([("row", [Panel("a", torch.rand(1, 3, 32, 32, generator=rng))], [])])
+    full = Image.open(save_png(fig, tmp_path / "full.png", dpi=50))
+    small = Image.open(save_png(fig, tmp_path / "small.png", dpi=50, palette=True))
+    assert (full.mode, small.mode) == ("RGB", "P") and full.size == small.size
+    assert len(small.getcolors(256)) <= 256
 
 
 def test_compare_rows_stacks_comparisons_of_different_widths(rng):

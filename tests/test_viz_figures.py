@@ -9,22 +9,12 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from dsdviz.data import Example
-from dsdviz.images import save_image
 from dsdviz.models import dsd_regressor, xsrresnet_deblur, xsrresnet_sr
 from dsdviz.optimize import optimize_image
-from dsdviz.training import TrainConfig, Trainer
+from dsdviz.viz.compare import Panel
 from dsdviz.viz.fingerprints import plot_fingerprints, spread_by_norm
 from dsdviz.viz.optimization import curve_label, plot_dsd_minimization, plot_fingerprint_matching, value_label
-from dsdviz.viz.training import (
-    loss_caption,
-    network_caption,
-    plot_losses,
-    plot_q_dsd,
-    plot_regressor_fit,
-    plot_restorations,
-    restoration_figures,
-)
+from dsdviz.viz.training import network_caption, plot_losses, plot_q_dsd, plot_regressor_fit, plot_restorations
 
 MIN_TEXT_PX = 10
 
@@ -118,37 +108,6 @@ def test_network_captions():
     assert network_caption(dsd_regressor(alpha=4)) == "DSD regressor psi_4, 745,508 parameters"
 
 
-def test_loss_captions_name_each_weighted_term():
-    stage2 = TrainConfig(task="sr", data="unused", stage="dsd")
-    assert loss_caption(TrainConfig(task="sr", data="unused")) == "L1"
-    assert loss_caption(stage2) == "L1 + perceptual + 100 DSD"
-    styled = TrainConfig(task="deblur", data="unused", stage="dsd", feature_loss="multiscale_style",
-                         perceptual_weight=0.0, l1_weight=0.5, dsd_weight=10.0)  # fmt: skip
-    assert loss_caption(styled) == "0.5 L1 + 10 multi-scale style"
-
-
-def test_restoration_figures_show_both_stages_labelled_by_their_losses(vgg_weights, tmp_path, rng):
-    for index in range(2):
-        save_image(torch.rand(1, 3, 48, 48, generator=rng), tmp_path / "images" / f"im{index}.png")
-    common = dict(
-        task="deblur", data=str(tmp_path / "images"), val_data=str(tmp_path / "images"), val_crop=32, num_blocks=2,
-        steps=2, batch_size=2, crop=32, kernel_size=9, workers=0, progress=False, val_every=100, checkpoint_every=100,
-    )  # fmt: skip
-    first = Trainer(TrainConfig(out=str(tmp_path / "psnr"), **common))
-    first.run()
-    second = Trainer(TrainConfig(out=str(tmp_path / "style"), stage="dsd", feature_loss="style", **common))
-    second.run()
-    losses, restorations = restoration_figures(first, second)
-    assert suptitle(losses).startswith(f"Training {network_caption(first.network)}")
-    assert [ax.get_title() for ax in losses.axes] == ["stage 1 (L1)", "stage 2 (L1 + perceptual + 100 style)"]
-    assert [ax.get_title().split("\n")[0] for ax in restorations.axes] == [
-        "im0: blurred input", "stage 1 (L1)", "stage 2 (+ style)", "ground truth",
-        "im1: blurred input", "stage 1 (L1)", "stage 2 (+ style)", "ground truth",
-    ]  # fmt: skip
-    assert_legible(losses)
-    assert_legible(restorations)
-
-
 def test_training_figures_are_labelled_and_legible(vgg_weights, rng):
     history = [{"step": s, "split": "train", "loss": 1 / s, "l1": 0.5 / s} for s in range(1, 30)]
     losses = plot_losses({"stage 1 (L1)": history}, title="Training xSRResNet 4x")
@@ -156,12 +115,15 @@ def test_training_figures_are_labelled_and_legible(vgg_weights, rng):
     assert losses.axes[0].get_ylabel() and losses.axes[0].get_xlabel() == "training step"
     assert_legible(losses)
 
-    net = xsrresnet_deblur()
-    example = Example("noise", torch.rand(1, 3, 40, 40, generator=rng), torch.rand(1, 3, 40, 40, generator=rng))
-    restorations = plot_restorations([example], {"stage 1": net, "stage 2": net}, scale=1, crop=32)
+    panels = [Panel(name, torch.rand(1, 3, 40, 40, generator=rng), caption=f"{db} dB")
+              for name, db in (("blurred input", 20), ("stage 1", 21), ("stage 2", 22))]  # fmt: skip
+    panels.append(Panel("ground truth", torch.rand(1, 3, 40, 40, generator=rng)))
+    networks = [network_caption(xsrresnet_deblur())] * 2
+    restorations = plot_restorations([("noise", panels)], networks, shave=0, crop=32)
     assert suptitle(restorations).startswith("xSRResNet deblurring, 815,875 parameters central 32 px crops")
-    assert [ax.get_title().split("\n")[0] for ax in restorations.axes] == [
-        "noise: blurred input", "stage 1", "stage 2", "ground truth"]  # fmt: skip
+    assert "(shave 0 px)" in suptitle(restorations) and restorations.axes[0].images[0].get_array().shape[:2] == (32, 32)
+    assert [ax.get_title() for ax in restorations.axes] == [
+        "noise: blurred input\n20 dB", "stage 1\n21 dB", "stage 2\n22 dB", "ground truth"]  # fmt: skip
     assert_legible(restorations)
 
     regressor = dsd_regressor(alpha=2)

@@ -1,4 +1,4 @@
-"""Figures and the slider viewer of optimisation trajectories, and the Fig. 11/12 runners."""
+"""Figures and the slider viewer of optimisation trajectories."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from dsdviz.figures import FIGURES
 from dsdviz.optimize import optimize_image
 from dsdviz.trajectory import Trajectory
 from dsdviz.viz.optimization import (
@@ -17,14 +16,6 @@ from dsdviz.viz.optimization import (
     math_label,
     plot_dsd_minimization,
     plot_fingerprint_matching,
-)
-from dsdviz.viz.optimization_figures import (
-    DSDMinimizationSetup,
-    FingerprintMatchingSetup,
-    load_input,
-    matching_distances,
-    run_dsd_minimization,
-    run_fingerprint_matching,
 )
 
 
@@ -121,20 +112,3 @@ def test_plot_fingerprint_matching(rng, tmp_path, trajectory):
     assert [ax.get_title() for ax in fig.axes[:4]] == ["content", "reference", "style x1", r"$\mathrm{DSD}_{2}(x)$"]
     assert "1.00e-02" in fig.axes[7].get_xlabel()
     fig.savefig(tmp_path / "fig11.png", dpi=50)
-
-
-def test_recipes_are_registered():
-    for name in ("fig11_fingerprint_matching", "fig12_dsd_minimization"):
-        assert callable(FIGURES[name].load())
-
-
-def test_setups_run_small(vgg_weights, shared_data):
-    small = FingerprintMatchingSetup(crop=32, steps=2, lr=1e-2, style_scales=(2,), dsd_scales=((1, 2),))
-    content, reference, results = run_fingerprint_matching(small, device="cpu", progress=False)
-    assert list(results) == ["style x1/2", "DSD_2(x)"] and content.shape == (1, 3, 32, 32)
-    distances = matching_distances(content, reference, results, small)
-    assert distances["DSD_2(x)"]["DSD_2(x)"] < distances["content"]["DSD_2(x)"]
-    tiny = DSDMinimizationSetup(crop=(0, 280, 32), steps=3, lr=1e-2, shown=(0, 2, 3))
-    result = run_dsd_minimization(tiny, device="cpu", progress=False)
-    assert result.steps == [0, 1, 2, 3] and result.start.shape == (1, 3, 32, 32)
-    assert torch.equal(result.start, load_input(tiny.image, tiny.crop))

@@ -82,7 +82,7 @@ class LossComparison:
 
     Attributes:
         scores: ``{method: {image: grid-artifact score in dB}}`` for bicubic, the L1-only
-            stage-1 model and each feature loss (:data:`dsdviz.tasks.FEATURE_LOSS_LABELS`).
+            stage-1 model and each feature loss (:data:`dsdviz.losses.FEATURE_LOSS_LABELS`).
         psnr: the same layout, PSNR on Y (4 px shave).
         shown: ``{image: {"LR input", <methods>, "ground truth": (1, 3, H, W)}}`` for the drawn images.
         params: parameters of the trained network.
@@ -118,7 +118,7 @@ def run_loss_comparison(setup: LossComparisonSetup, runs: str | Path, *, progres
     """Train (or resume) Fig. 13's runs under ``runs`` and score every test image."""
     first, second = train_stages(
         "sr", setup.schedule, runs, feature_losses=setup.losses, progress=progress, num_blocks=setup.num_blocks,
-        perceptual_weight=setup.perceptual_weight, dsd_weight=setup.weight,
+        perceptual_weight=setup.perceptual_weight, feature_weight=setup.weight,
     )  # fmt: skip
     labels = FEATURE_LOSS_LABELS
     models = {"L1 only (stage 1)": first.network, **{labels[k]: t.network for k, t in second.items()}}

@@ -37,16 +37,16 @@ def stage_configs(task: str, quick: bool, runs: str | Path, prefix: str = "") ->
 
 def loss_caption(config: TrainConfig) -> str:
     """The loss of a restoration run as a sum, e.g. ``"L1"`` (stage 1), ``"L1 + perceptual + 100 DSD"`` (stage 2)."""
-    if config.stage == "psnr":
+    if config.task.stage == "psnr":
         return "L1"
-    terms = [("L1", config.l1_weight), ("perceptual", config.perceptual_weight),
-             (FEATURE_LOSS_LABELS[config.feature_loss], config.dsd_weight)]  # fmt: skip
+    terms = [("L1", config.task.l1_weight), ("perceptual", config.task.perceptual_weight),
+             (FEATURE_LOSS_LABELS[config.task.feature_loss], config.task.feature_weight)]  # fmt: skip
     return " + ".join(name if weight == 1 else f"{weight:g} {name}" for name, weight in terms if weight)
 
 
 def stage_models(first: Trainer, second: Trainer) -> dict[str, nn.Module]:
     """The two stages' networks, labelled by what stage 2 adds: ``{"stage 1 (L1)": ..., "stage 2 (+ DSD)": ...}``."""
-    added = FEATURE_LOSS_LABELS[second.config.feature_loss]
+    added = FEATURE_LOSS_LABELS[second.config.task.feature_loss]
     return {"stage 1 (L1)": first.network, f"stage 2 (+ {added})": second.network}
 
 
@@ -85,7 +85,7 @@ def restoration_figures(first: Trainer, second: Trainer) -> tuple[Figure, Figure
         {f"stage {i} ({loss_caption(run.config)})": run.history for i, run in ((1, first), (2, second))},
         title=f"Training {network_caption(first.network)}",
     )
-    scale = first.config.scale if first.config.task == "sr" else 1
+    scale = first.config.task.scale
     images = restorations_figure(first.task.examples()[:2], stage_models(first, second), scale)
     return losses, images
 

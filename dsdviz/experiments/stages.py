@@ -119,15 +119,15 @@ def train_stages(
         task: ``"sr"`` or ``"deblur"``.
         schedule: step counts and sizes (:class:`TrainingSchedule`).
         runs: folder of the runs: ``<runs>/psnr`` and ``<runs>/<feature loss>``.
-        feature_losses: stage-2 losses (:data:`dsdviz.tasks.FEATURE_LOSSES`).
+        feature_losses: stage-2 losses (:data:`dsdviz.losses.FEATURE_LOSSES`).
         settings: further :class:`~dsdviz.training.TrainConfig` fields for both stages
-            (e.g. ``num_blocks=5``; ``perceptual_weight``/``dsd_weight`` apply to stage 2).
+            (e.g. ``num_blocks=5``; ``perceptual_weight``/``feature_weight`` apply to stage 2).
 
     Returns:
         ``(stage-1 trainer, {feature loss: stage-2 trainer})``; ``.network`` is the model.
     """
     runs = Path(runs)
-    stage2_only = {"perceptual_weight", "dsd_weight"}
+    stage2_only = {"perceptual_weight", "feature_weight"}
     common = {k: v for k, v in settings.items() if k not in stage2_only}
     first = train(
         preset(task, schedule.quick, out=str(runs / "psnr"), progress=progress, **schedule.overrides("psnr"), **common),
@@ -151,8 +151,8 @@ def training_note(schedule: TrainingSchedule, first: Trainer, second: Mapping[st
     steps, not the paper's models"``; ``None`` for the paper's (full) settings."""
     if not schedule.quick:
         return None
-    steps = "/".join(map(str, sorted({trainer.config.steps for trainer in second.values()})))
-    return f"quick mode: CPU-trained for {first.config.steps} + {steps} steps, not the paper's models"
+    steps = "/".join(map(str, sorted({trainer.config.loop.steps for trainer in second.values()})))
+    return f"quick mode: CPU-trained for {first.config.loop.steps} + {steps} steps, not the paper's models"
 
 
 def load_regressors(models: Sequence[str | os.PathLike] = DEFAULT_REGRESSORS) -> list[nn.Module]:

@@ -19,6 +19,7 @@ import torch
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.patches import Rectangle
 
+from ..evaluation import format_params
 from ..images import to_numpy
 
 Box = tuple[int, int, int, int]  # (top, left, height, width) in pixels
@@ -46,15 +47,6 @@ class Panel:
         if self.params is None:
             return self.title
         return f"{self.title} ({format_params(self.params)})"
-
-
-def format_params(count: int) -> str:
-    """``1111299 -> '1.11M'``, ``815875 -> '0.82M'``, ``60930000 -> '60.9M'``."""
-    if count >= 10_000_000:
-        return f"{count / 1e6:.1f}M"
-    if count >= 100_000:
-        return f"{count / 1e6:.2f}M"
-    return f"{count / 1e3:.1f}K"
 
 
 def busiest_box(image: torch.Tensor, size: int | tuple[int, int]) -> Box:

@@ -151,7 +151,7 @@ def plot_fingerprint_matching(
         zoom: ``(top, left, size)`` of the crop shown enlarged (default: :func:`default_zoom`
             of the content); the reference's crop is the same box, clipped.
         distances: ``{column title or "content": {"DSD_2(x)": d, ...}}`` written under the
-            images (e.g. :func:`dsdviz.optimize.dsd_distances`).
+            images (e.g. :func:`dsdviz.fingerprint.dsd_distances`).
     """
     zoom = default_zoom(*content.shape[-2:]) if zoom is None else zoom
     columns = {"content": content, "reference": reference}

@@ -1,27 +1,21 @@
-"""Figs. 13-16 building blocks: schedules, aligned staging of test sets, tables and figures from given models."""
+"""Figs. 13-16 experiments: schedules, aligned staging of test sets, tables and figures from given models."""
 
 from __future__ import annotations
 
+import pytest
 import torch
-from PIL import Image
 
 from dsdviz.evaluation import MISSING
-from dsdviz.images import load_image
+from dsdviz.experiments.deblur_comparison import DeblurComparisonSetup, run_deblur_comparison
+from dsdviz.experiments.loss_comparison import LossComparison, LossComparisonSetup, plot_loss_comparison
+from dsdviz.experiments.methods import OURS_DSD
+from dsdviz.experiments.settings import SMOKE_ENV, SMOKE_SIZE, SMOKE_STEPS
+from dsdviz.experiments.sr_comparison import SRComparisonSetup, run_sr_comparison, stage_sr_set
+from dsdviz.experiments.stages import TrainingSchedule
+from dsdviz.experiments.test_sets import compare_folders
+from dsdviz.images import load_image, save_image
 from dsdviz.metrics import psnr
 from dsdviz.models import XSRResNet
-from dsdviz.viz.compare import Panel, compare_rows
-from dsdviz.viz.comparison_figures import (
-    OURS_DSD,
-    DeblurComparisonSetup,
-    LossComparison,
-    SRComparisonSetup,
-    TrainingSchedule,
-    plot_loss_comparison,
-    run_deblur_comparison,
-    run_sr_comparison,
-    save_png,
-    stage_sr_set,
-)
 
 
 def test_training_schedule_overrides():
@@ -92,9 +86,24 @@ def test_plot_loss_comparison_shows_scores_and_the_quick_note(rng):
     assert "| DSD | 3.00 | 3.00 | 3.00 | 21.00 |" in result.to_markdown()
 
 
-def test_save_png_writes_rgb_or_a_256_colour_palette(tmp_path, rng):
-    fig = compare_rows([("row", [Panel("a", torch.rand(1, 3, 32, 32, generator=rng))], [])])
-    full = Image.open(save_png(fig, tmp_path / "full.png", dpi=50))
-    small = Image.open(save_png(fig, tmp_path / "small.png", dpi=50, palette=True))
-    assert (full.mode, small.mode) == ("RGB", "P") and full.size == small.size
-    assert len(small.getcolors(256)) <= 256
+def test_compare_folders_reads_each_method_and_marks_missing_files(tmp_path, rng):
+    for method in ("a", "b"):
+        save_image(torch.rand(1, 3, 32, 32, generator=rng), tmp_path / method / "img.png")
+    (tmp_path / "c").mkdir()
+    fig = compare_folders({"a": tmp_path / "a", "b": tmp_path / "b", "c": tmp_path / "c"}, "img", zoom=16)
+    assert [ax.get_title() for ax in fig.axes[::2]] == ["a", "b", "c"]
+    assert fig.axes[4].texts[0].get_text() == "not available" and fig._suptitle.get_text() == "img"
+    with pytest.raises(ValueError, match="no folder holds"):
+        compare_folders({"c": tmp_path / "c"}, "img")
+
+
+@pytest.mark.parametrize("setup", [LossComparisonSetup, SRComparisonSetup, DeblurComparisonSetup])
+def test_quick_setups_shrink_to_the_smoke_size_only_when_asked(setup, monkeypatch):
+    monkeypatch.delenv(SMOKE_ENV, raising=False)
+    quick = setup.quick()
+    assert quick.schedule.psnr_steps in (None, 80) and quick.schedule.batch_size is None  # the preset's sizes
+    monkeypatch.setenv(SMOKE_ENV, "1")
+    small = setup.quick()
+    assert small.schedule.psnr_steps == small.schedule.feature_steps == SMOKE_STEPS
+    assert small.schedule.crop in (SMOKE_SIZE, SMOKE_SIZE // 4) and small.schedule.batch_size == 2
+    assert setup.full() == setup()  # full settings never shrink

@@ -1,0 +1,54 @@
+"""The package's layers: drawing (dsdviz/viz) takes results; it trains nothing, reads no data folder
+and calls no experiment (they call it). Checked on the imports of every module, parsed with ``ast``."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "dsdviz"
+VIZ = sorted((PACKAGE / "viz").rglob("*.py"))
+#: What drawing code may not import: ``{module: names}`` (an empty set: the module itself, or any name of it).
+FORBIDDEN = {"dsdviz.training": set(), "dsdviz.experiments": set(), "dsdviz.data": {"data_root"}}
+
+
+def imports(source: str, package: str) -> list[tuple[str, str | None]]:
+    """``(absolute module, imported name or None)`` of every import of a module of ``package``."""
+    found: list[tuple[str, str | None]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, None) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(part for part in (base, node.module or "") if part)
+            found += [(f"{module}.{alias.name}", None) for alias in node.names]  # a submodule, e.g. training.loop
+            found += [(module, alias.name) for alias in node.names]
+    return found
+
+
+def forbidden(module: str, name: str | None) -> bool:
+    for target, names in FORBIDDEN.items():
+        if module == target or module.startswith(target + "."):
+            if not names or name in names or module.removeprefix(target + ".") in names:
+                return True
+    return False
+
+
+def test_the_parser_sees_relative_and_absolute_imports():
+    source = "from ..training import train\nfrom .. import experiments\nimport dsdviz.data\n"
+    source += "from .compare import Panel\n"
+    found = imports("def f():\n    " + source.replace("\n", "\n    "), "dsdviz.viz")  # imports inside functions too
+    assert {("dsdviz.training", "train"), ("dsdviz.experiments", None), ("dsdviz.data", None)} <= set(found)
+    assert ("dsdviz.viz.compare", "Panel") in found
+    assert [forbidden(*item) for item in found if item[1] != "Panel"][:3] == [True, True, True]
+    assert forbidden("dsdviz.data", "data_root") and not forbidden("dsdviz.data", "Example")
+    assert not forbidden("dsdviz.images", "to_numpy") and not forbidden("dsdviz.viz.compare", "Panel")
+
+
+@pytest.mark.parametrize("path", VIZ, ids=lambda p: p.stem)
+def test_viz_does_not_train_read_data_folders_or_run_experiments(path):
+    package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
+    bad = sorted({f"{module}:{name}" for module, name in imports(path.read_text(), package) if forbidden(module, name)})
+    assert not bad, f"dsdviz/viz/{path.name} imports {bad}: move that to dsdviz.experiments"
