@@ -171,7 +171,9 @@ def check_dsd_input(
         )
 
 
-def dsd_of_grams(fine: Mapping[str, torch.Tensor], coarse: Mapping[str, torch.Tensor], alpha: float, base: float = 1.0) -> DSD:
+def dsd_of_grams(
+    fine: Mapping[str, torch.Tensor], coarse: Mapping[str, torch.Tensor], alpha: float, base: float = 1.0
+) -> DSD:
     """The fingerprint from the Gram matrices of ``x|base`` (``fine``) and ``x|(base * alpha)`` (``coarse``)."""
     return DSD({name: fine[name] - coarse[name] for name in fine}, alpha, base)
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from dsdviz import (
+    DSD,
     DSDLoss,
     MultiScaleStyleLoss,
     PerceptualLoss,
@@ -85,6 +86,43 @@ def test_modules_equal_functions(vgg_weights, pair):
     torch.testing.assert_close(RangeLoss()(x * 2 - 0.5), range_loss(x * 2 - 0.5))
     with pytest.raises(ValueError, match="no target"):
         DSDLoss()(x)
+
+
+@pytest.mark.parametrize("kind", ["style", "multiscale_style", "dsd"])
+def test_modules_own_extractor_and_target_and_move_with_to(vgg_weights, pair, kind):
+    x, y = pair
+    module, function = {
+        "style": (StyleLoss(target=y), style_loss),
+        "multiscale_style": (MultiScaleStyleLoss(target=y), multiscale_style_loss),
+        "dsd": (DSDLoss(target=y), dsd_loss),
+    }[kind]
+    assert isinstance(module.extractor, VGG19Features) and "extractor" in dict(module.named_children())
+    cached = dict(module.named_buffers())
+    targets = {name: value for name, value in cached.items() if name.startswith("target_")}
+    assert targets and all(value.dtype == torch.float32 for value in targets.values())
+    assert not any(name.startswith("target_") for name in module.state_dict())  # derived: not persistent
+    module.to(torch.float64)
+    assert all(getattr(module, name).dtype == torch.float64 for name in targets)
+    assert all(p.dtype == torch.float64 for p in module.extractor.parameters())
+    expected = function(x.double(), y.double())  # the functional form computes the target in float64
+    torch.testing.assert_close(module(x.double()), expected, rtol=1e-5, atol=1e-9)
+    # given the module's cached target, the functional form equals the module exactly
+    cached_target = {
+        "style": lambda: module._cached()[0],
+        "multiscale_style": lambda: module._cached(2),
+        "dsd": lambda: DSD(module._cached()[0], alpha=2.0),
+    }[kind]()
+    assert torch.equal(module(x.double()), function(x.double(), cached_target))
+
+
+def test_module_extractor_can_be_given(vgg_weights, pair):
+    x, y = pair
+    net = VGG19Features("training")
+    loss = DSDLoss(target=y, extractor=net)
+    assert loss.extractor is net
+    torch.testing.assert_close(loss(x), dsd_loss(x, y))
+    with pytest.raises(ValueError, match="lacks some of"):
+        StyleLoss(extractor=VGG19Features(["relu1_2"]))
 
 
 def test_gradient_reaches_output_only(vgg_weights, pair):

@@ -127,7 +127,8 @@ class DSDLoss(_FeatureLossModule):
         self.reduction = reduction
         self.alpha, self.base = check_factor(alpha), check_factor(base, "base")
         if target is not None:
-            self._cache([target_dsd(target, self.layers, self.alpha, base=self.base, extractor=self.extractor).matrices])
+            fingerprint = target_dsd(target, self.layers, self.alpha, base=self.base, extractor=self.extractor)
+            self._cache([fingerprint.matrices])
 
     def forward(self, output: torch.Tensor, target: torch.Tensor | DSD | None = None) -> torch.Tensor:
         if target is None:

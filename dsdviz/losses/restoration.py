@@ -70,8 +70,9 @@ def _feature_term(
     with torch.no_grad():
         their_coarse = feature_grams(extractor(downscale(target, alpha)), layers)
     if feature_loss == "dsd":
-        mine_dsd, their_dsd = dsd_of_grams(mine_grams, mine_coarse, alpha), dsd_of_grams(their_grams, their_coarse, alpha)
-        return summed_distance(mine_dsd.matrices, their_dsd.matrices, layers, per_item=False)
+        mine_dsd = dsd_of_grams(mine_grams, mine_coarse, alpha).matrices
+        their_dsd = dsd_of_grams(their_grams, their_coarse, alpha).matrices
+        return summed_distance(mine_dsd, their_dsd, layers, per_item=False)
     return multiscale_distance([mine_grams, mine_coarse], [their_grams, their_coarse], layers, per_item=False)
 
 
@@ -119,7 +120,8 @@ def restoration_loss(
         if perceptual_weight:
             terms["perceptual"] = feature_distance(mine, theirs, perceptual_layer, per_item=False)
         if dsd_weight:
-            terms[feature_loss] = _feature_term(output, target, mine, theirs, extractor, alpha, feature_loss, dsd_layers)
+            term = _feature_term(output, target, mine, theirs, extractor, alpha, feature_loss, dsd_layers)
+            terms[feature_loss] = term
     weights = {"l1": l1_weight, "perceptual": perceptual_weight, feature_loss: dsd_weight}
     terms["loss"] = sum(weights[name] * value for name, value in terms.items())
     return terms

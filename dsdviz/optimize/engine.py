@@ -250,7 +250,8 @@ def optimize_image(
         previous = resume if isinstance(resume, Trajectory) else Trajectory.load(resume)
         check_resume(previous, run_settings, start)
         descent.resume(previous)
-    bar = tqdm(total=steps, initial=descent.record.done, desc=description, unit="step", disable=not progress, leave=True)
+    done = descent.record.done
+    bar = tqdm(total=steps, initial=done, desc=description, unit="step", disable=not progress, leave=True)
     interrupted = descent.run(checkpoint, checkpoint_every, bar)
     result = descent.record.trajectory(descent.optimizer, interrupted)
     if checkpoint is not None:

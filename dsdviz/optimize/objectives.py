@@ -78,7 +78,10 @@ def dsd_matching(target: DSD, names: tuple[str, ...], net: VGG19Features) -> Obj
 def style_matching(
     targets: Sequence[dict[str, torch.Tensor]], factors: tuple[float, ...], names: tuple[str, ...], net: VGG19Features
 ) -> Objective:
-    """The objective of style matching: ``sum_s sum_l mean|G_l(x|s) - target_{s,l}|``, recorded as ``"style@<s>/<layer>"``."""
+    """The objective of style matching: ``sum_s sum_l mean|G_l(x|s) - target_{s,l}|``.
+
+    Records ``"style@<s>/<layer>"`` per scale and layer.
+    """
 
     def objective(x: torch.Tensor) -> dict[str, torch.Tensor]:
         out: dict[str, torch.Tensor] = {}
@@ -91,7 +94,10 @@ def style_matching(
 
 
 def dsd_norm(alpha: float, base: float, names: tuple[str, ...], net: VGG19Features) -> Objective:
-    """The objective of DSD minimisation: ``||DSD_{l,alpha}(x|base)||_1`` averaged over layers, ``"dsd/<layer>"`` each."""
+    """The objective of DSD minimisation: ``||DSD_{l,alpha}(x|base)||_1`` averaged over layers.
+
+    Records ``"dsd/<layer>"`` per layer.
+    """
 
     def objective(x: torch.Tensor) -> dict[str, torch.Tensor]:
         norms = dsd_unchecked(x, alpha, net, base).norms()
