@@ -56,7 +56,7 @@ def measure(args: argparse.Namespace, amp: bool, out: Path) -> dict[str, float]:
         seconds = [e["seconds"] for e in trainer.history[first:] if e["split"] == "train"]
         scores = trainer.validate()
         peak = torch.cuda.max_memory_allocated() / 2**20 if cuda else (rss_kib("VmHWM") - rss_before) / 1024
-        return {"step_seconds": statistics.median(seconds), "steps": trainer.step, "batch": config.batch_size,
+        return {"step_seconds": statistics.median(seconds), "steps": trainer.step, "batch": config.loop.batch_size,
                 "peak_mib": peak, "amp": str(trainer.amp_dtype).removeprefix("torch.") if trainer.amp_dtype else "off",
                 **scores}  # fmt: skip
     finally:

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 import warnings
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ from dsdviz.losses import (
     restoration_loss,
     style_loss,
 )
-from dsdviz.training import TrainConfig, Trainer, code_version, history_table, preset, source_digest
+from dsdviz.training import TrainConfig, Trainer, code_version, history_table
 
 
 @pytest.fixture
@@ -45,13 +44,19 @@ def folder(tmp_path_factory):
 
 def tiny(task: str, out: Path, data: Path, **overrides) -> TrainConfig:
     """A run of a few CPU seconds: 2 xResBlocks, small crops and batches."""
+    own = {"sr": {"num_blocks": 2, "crop": 8}, "deblur": {"num_blocks": 2, "kernel_size": 9, "crop": 32},
+           "regressor": {"calibration_batches": 1, "crop": 16}}  # fmt: skip
     settings = dict(
-        task=task, data=str(data), out=str(out), num_blocks=2, steps=6, batch_size=4, workers=0,
-        crop={"sr": 8, "deblur": 32, "regressor": 16}[task], checkpoint_every=2, val_every=100, log_every=1,
-        progress=False, calibration_batches=1, kernel_size=9, decay_every=4,
+        data=str(data), out=str(out), steps=6, batch_size=4, workers=0,
+        checkpoint_every=2, val_every=100, log_every=1, progress=False, decay_every=4, **own[task],
     )  # fmt: skip
     settings.update(overrides)
-    return TrainConfig(**settings)
+    return TrainConfig.from_flat(task, **settings)
+
+
+def stages(stage: str | None) -> dict[str, str]:
+    """The stage setting of a restoration run (``None``: the regressor, which has one stage)."""
+    return {} if stage is None else {"stage": stage}
 
 
 def state(trainer: Trainer) -> dict[str, torch.Tensor]:
@@ -147,7 +152,7 @@ def test_resumes_a_checkpoint_written_before_newer_settings_existed(folder, tmp_
         del checkpoint["train_config"][name]
     torch.save(checkpoint, tmp_path / "checkpoint.pt")
     resumed = Trainer(config, resume=True)
-    assert resumed.step == 2 and resumed.config.feature_loss == "dsd"
+    assert resumed.step == 2 and resumed.config.task.feature_loss == "dsd"
 
 
 def test_perceptual_layer_falls_back_to_the_deepest_available(shared_weights, monkeypatch):
@@ -157,9 +162,9 @@ def test_perceptual_layer_falls_back_to_the_deepest_available(shared_weights, mo
     assert available_perceptual_layer("conv2_2") == ("conv2_2", None)
 
 
-@pytest.mark.parametrize(("task", "stage"), [("sr", "psnr"), ("sr", "dsd"), ("deblur", "psnr"), ("regressor", "psnr")])
+@pytest.mark.parametrize(("task", "stage"), [("sr", "psnr"), ("sr", "dsd"), ("deblur", "psnr"), ("regressor", None)])
 def test_training_steps_reduce_the_loss(vgg_weights, folder, tmp_path, task, stage):
-    trainer = Trainer(tiny(task, tmp_path, folder, stage=stage, decay_every=1000))
+    trainer = Trainer(tiny(task, tmp_path, folder, decay_every=1000, **stages(stage)))
     batch = next(iter(trainer._loader()))
     losses = [float(trainer.train_step(batch)["loss"]) for _ in range(12)]
     assert sum(losses[-3:]) / 3 < 0.96 * losses[0], losses
@@ -200,11 +205,11 @@ def test_checkpoint_round_trip(vgg_weights, folder, tmp_path):
     assert torch.equal(torch.get_rng_state(), saved_rng)
 
 
-@pytest.mark.parametrize(("task", "stage"), [("sr", "dsd"), ("regressor", "psnr")])
+@pytest.mark.parametrize(("task", "stage"), [("sr", "dsd"), ("regressor", None)])
 def test_interrupted_and_resumed_run_is_bit_identical(vgg_weights, folder, tmp_path, task, stage):
-    whole = Trainer(tiny(task, tmp_path / "whole", folder, stage=stage))
+    whole = Trainer(tiny(task, tmp_path / "whole", folder, **stages(stage)))
     whole.run()
-    config = tiny(task, tmp_path / "parts", folder, stage=stage)
+    config = tiny(task, tmp_path / "parts", folder, **stages(stage))
     Trainer(config).run(until=3)  # "interrupted" after step 3 (checkpoint at step 2 and on stopping)
     resumed = Trainer(config, resume=True)
     assert resumed.step == 3
@@ -220,7 +225,7 @@ def test_resume_refuses_other_settings_and_starts_fresh_without_checkpoint(folde
     Trainer(config).run(until=2)
     with pytest.raises(ValueError, match="lr: 0.0002 -> 0.001"):
         Trainer(tiny("sr", tmp_path, folder, lr=1e-3), resume=True)
-    assert Trainer(tiny("sr", tmp_path, folder, steps=9), resume=True).config.steps == 9
+    assert Trainer(tiny("sr", tmp_path, folder, steps=9), resume=True).config.loop.steps == 9
 
 
 def test_resuming_a_run_written_by_other_code_warns_and_notes_it(folder, tmp_path):
@@ -247,20 +252,6 @@ def test_resuming_a_run_written_by_other_code_warns_and_notes_it(folder, tmp_pat
     torch.save({k: v for k, v in record.items() if k != "code"}, path)
     with pytest.warns(UserWarning, match="records no code version"):
         Trainer(config, resume=True)
-
-
-def test_source_digest_follows_the_code_a_run_executes_not_the_drawing_code(tmp_path):
-    package = tmp_path / "pkg"
-    for name in ("training.py", "models/xunit.py", "viz/training.py", "cli.py", "notes.txt"):
-        (package / name).parent.mkdir(parents=True, exist_ok=True)
-        (package / name).write_text(f"# {name}\n")
-    before = source_digest(package)
-    assert len(before) == 16 and before == source_digest(package)
-    for name in ("viz/training.py", "cli.py", "notes.txt"):  # figures, command line, not Python
-        (package / name).write_text("# edited\n")
-        assert source_digest(package) == before, name
-    (package / "models" / "xunit.py").write_text("# edited\n")
-    assert source_digest(package) != before
 
 
 def _cli_train(out: Path, folder: Path, steps: int, *extra: str) -> list[str]:
@@ -329,7 +320,7 @@ def _ddp_gradients(rank: int, world: int, port: int, config: dict, out: str) -> 
     """One training step as rank ``rank`` of ``world`` gloo processes; saves the (all-reduced) gradients."""
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world))
     torch.set_num_threads(1)
-    trainer = Trainer(TrainConfig(**config))
+    trainer = Trainer(TrainConfig.from_flat(**config))
     trainer.train_step(next(iter(trainer._loader())))
     torch.save({n: p.grad for n, p in trainer.network.named_parameters()}, Path(out) / f"grads{rank}.pt")
     trainer.close()
@@ -340,7 +331,7 @@ def test_ddp_on_two_gloo_processes_matches_one_process(vgg_weights, folder, tmp_
     for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK"):
         monkeypatch.delenv(name, raising=False)
     config = tiny("sr", tmp_path / "run", folder, stage="dsd", checkpoint_every=100)
-    torch.multiprocessing.spawn(_ddp_gradients, args=(2, _free_port(), asdict(config), str(tmp_path)), nprocs=2)
+    torch.multiprocessing.spawn(_ddp_gradients, args=(2, _free_port(), config.flat(), str(tmp_path)), nprocs=2)
     single = Trainer(config)
     batch = next(iter(single._loader()))
     assert batch["input"].shape[0] == 4  # the combined batch of the two processes
@@ -351,22 +342,3 @@ def test_ddp_on_two_gloo_processes_matches_one_process(vgg_weights, folder, tmp_
         torch.testing.assert_close(
             ranks[0][name], parameter.grad, rtol=1e-4, atol=1e-4 * float(parameter.grad.abs().max())
         )
-
-
-def test_presets(tmp_path):
-    full = preset("sr", quick=False, stage="dsd", root=tmp_path)
-    assert (full.batch_size, full.crop, full.lr, full.betas, full.dsd_weight) == (16, 40, 2e-4, (0.9, 0.99), 100.0)
-    assert (full.perceptual_layer, full.alpha, full.stage, full.decay_every) == ("conv5_4", 2.0, "dsd", 25_000)
-    assert full.data == str(tmp_path / "BSDS500_train") and full.val_lr.endswith("Set14/LR_bicubic/X4")
-    quick = preset("regressor", True, root=tmp_path, steps=7)
-    assert (quick.steps, quick.val_every, quick.decay_every, quick.workers) == (7, 7, 150, 0)
-    assert (quick.monitor_every, quick.monitor_batch, full.monitor_every, full.feature_loss) == (1, 16, 1000, "dsd")
-    assert preset("sr", True, root=tmp_path, stage="dsd").monitor_every == 6
-    own = preset("sr", True, data="a", val_data="b")
-    assert own.val_lr is None  # the default LR folder belongs to the default validation set only
-    with pytest.raises(ValueError, match="task"):
-        preset("denoise")
-    with pytest.raises(ValueError, match="stage"):
-        TrainConfig(task="sr", data="x", stage="gan")
-    with pytest.raises(ValueError, match="steps"):
-        TrainConfig(task="sr", data="x", steps=0)

@@ -1,0 +1,352 @@
+"""One training loop for every network of the DSD paper, configured per task.
+
+:class:`~dsdviz.training.TrainConfig` holds the loop's and the task's settings;
+:func:`~dsdviz.training.preset` gives the paper's settings (``quick=False``, meant for a GPU)
+or a CPU quick mode (minutes) that runs the same code with smaller crops, batches and step
+counts. :class:`Trainer` runs it:
+
+* Adam (lr 2e-4, betas (0.9, 0.99)) with step decay (``decay_gamma`` every
+  ``decay_every`` steps); the data stream of :mod:`dsdviz.data`, indexed by step;
+* on CUDA, mixed precision for the trained network (bfloat16 where supported, else
+  float16 with loss scaling); VGG19 losses stay in float32 (the DSD is a small difference
+  of two Gram matrices, which half precision would cancel away);
+* several processes with PyTorch DDP when launched by ``torchrun`` (NCCL on GPUs, gloo
+  on CPU); each process takes its contiguous share of every global batch, so the run
+  sees the same batches as one process would. BatchNorm layers (the regressor) are
+  synchronised across GPUs; on CPU each process keeps its own batch statistics;
+* atomic checkpoints (:func:`dsdviz.models.serialization.atomic_save`) every
+  ``checkpoint_every`` steps, at the end and on SIGINT/SIGTERM (after finishing the
+  current step), holding the model, optimiser, scheduler, loss scaler, step, every RNG
+  state and the history; ``resume=True`` continues from it. The data stream restarts at
+  the checkpoint's step, so on CPU with a fixed seed an interrupted and resumed run ends
+  with bit-identical weights to an uninterrupted one. A ``kill -9`` loses at most
+  ``checkpoint_every`` steps. Checkpoints and exported models record the code that wrote
+  them (:func:`~dsdviz.training.provenance.code_version`); resuming a run written by other code warns and says so in
+  the run's notes, since a finished run is loaded as it is (its results are the old
+  code's);
+* a log of losses (``log.jsonl``, also kept in :attr:`Trainer.history`), validation
+  scores (PSNR/SSIM with scikit-image, DSD distance; regressor errors per layer) at step
+  0, every ``val_every`` steps and at the end, sample images under ``samples/``, and a
+  ``tqdm`` progress bar. The final weights go to ``model.pt``
+  (:func:`dsdviz.models.load_model`);
+* with ``monitor_every``, the same loss terms on one *fixed* batch of ``monitor_batch``
+  training-like pairs (drawn from the stream with seed ``seed + 2``), without gradient and
+  with the network in eval mode, at step 0, every ``monitor_every`` steps and at the end
+  (``split: "monitor"`` in the history). Each training batch is a new random draw, so the
+  logged training loss mixes learning with batch-to-batch variation (large for small
+  crops, where the perceptual and DSD terms depend strongly on the crop's content); the
+  fixed-batch curve shows the learning alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.optim.lr_scheduler import StepLR
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from ..data import StepSampler
+from ..images import save_image
+from ..models.serialization import atomic_save, load_model, model_record
+from .checkpoints import CHECKPOINT_FORMAT, read_checkpoint, resumed_config, rng_state, set_rng_state
+from .config import TrainConfig
+from .distributed import StopOnSignal, distributed_setup
+from .provenance import code_changes, code_version
+
+
+def _load_init(model: nn.Module, path: str) -> None:
+    """Start ``model`` from the weights of the network in ``path`` (a model file or checkpoint of the same network)."""
+    start = load_model(path)
+    try:
+        if type(start) is not type(model):
+            raise TypeError(f"it holds a {start.kind} network")
+        model.load_state_dict(start.state_dict())
+    except (TypeError, RuntimeError) as error:
+        reason = str(error).strip().splitlines()[0]
+        raise ValueError(f"init {path!r} does not fit the {model.kind} network of this run ({reason})") from None
+
+
+class Trainer:
+    """Runs one :class:`~dsdviz.training.TrainConfig`: ``Trainer(config).run()``.
+
+    Args:
+        config: the run's settings.
+        resume: continue from ``<out>/checkpoint.pt`` when it exists (else start fresh).
+            Without it, an existing checkpoint is an error rather than being overwritten.
+
+    Attributes:
+        model: the network (wrapped in DDP when distributed; :attr:`network` unwraps it).
+        step: optimisation steps done.
+        history: log entries, ``{"step", "split": "train", "lr", "loss", <terms>, "seconds"}``,
+            ``{"step", "split": "val", <scores>}`` and ``{"step", "split": "monitor", "loss", <terms>}``.
+        notes: remarks about the run (e.g. a perceptual-layer fallback), also in the checkpoint.
+    """
+
+    def __init__(self, config: TrainConfig, *, resume: bool = False) -> None:
+        self.rank, self.world, self.device, self._owns_group = distributed_setup(config.loop.device)
+        self.out = Path(config.loop.out)
+        self.checkpoint_path = self.out / "checkpoint.pt"
+        checkpoint = None
+        if not resume and self.checkpoint_path.is_file():
+            raise ValueError(
+                f"{self.checkpoint_path} exists: continue that run with resume=True (--resume), "
+                "or choose another output folder"
+            )
+        if resume and self.checkpoint_path.is_file():
+            checkpoint = read_checkpoint(self.checkpoint_path)
+            config = resumed_config(config, checkpoint)
+        self.config = config
+        loop = config.loop
+        torch.manual_seed(loop.seed)
+        np.random.seed(loop.seed % 2**32)
+        random.seed(loop.seed)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        self.task = config.task.make_task(loop, self.device)
+        self.notes = list(self.task.notes)
+        self.dataset = self.task.dataset()
+        model = self.task.build_model().to(self.device)
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=loop.lr, betas=loop.betas)
+        self.scheduler = StepLR(self.optimizer, step_size=loop.decay_every, gamma=loop.decay_gamma)
+        self.amp_dtype: torch.dtype | None = None
+        if loop.amp and self.device.type == "cuda":
+            self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
+        self.step = 0
+        self.history: list[dict[str, Any]] = []
+        self._monitor_batch: dict[str, torch.Tensor] | None = None
+        if checkpoint is not None:
+            self._restore(model, checkpoint)
+            changes = code_changes(checkpoint.get("code"))
+            if changes:
+                note = (f"resumed at step {self.step} of {loop.steps} with other code than wrote the checkpoint "
+                        f"({changes})")  # fmt: skip
+                self.notes.append(note)
+                warnings.warn(
+                    f"{loop.out}: {note}; a finished run is loaded as it is. To retrain with the current code, "
+                    "delete that folder or choose another output folder",
+                    stacklevel=2,
+                )
+        elif loop.init is not None:
+            _load_init(model, loop.init)
+        else:
+            self.task.prepare(model, self.dataset)
+        if self.world > 1:
+            if self.device.type == "cuda":
+                model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+            model = DistributedDataParallel(model, device_ids=[self.device] if self.device.type == "cuda" else None)
+        self.model = model
+        if self.rank == 0:
+            self.out.mkdir(parents=True, exist_ok=True)
+            with open(self.out / "log.jsonl", "w") as handle:  # the log of record is the checkpoint's history
+                for entry in self.history:
+                    handle.write(json.dumps(entry) + "\n")
+
+    @property
+    def network(self) -> nn.Module:
+        """The trained network itself (without the DDP wrapper)."""
+        return self.model.module if isinstance(self.model, DistributedDataParallel) else self.model
+
+    def _restore(self, model: nn.Module, checkpoint: dict[str, Any]) -> None:
+        model.load_state_dict(checkpoint["state_dict"])
+        self.optimizer.load_state_dict(checkpoint["optimizer"])
+        self.scheduler.load_state_dict(checkpoint["scheduler"])
+        self.scaler.load_state_dict(checkpoint["scaler"])
+        self.step = int(checkpoint["step"])
+        self.history = list(checkpoint["history"])
+        self.notes = list(checkpoint["notes"])
+        set_rng_state(checkpoint["rng"])
+
+    def _loader(self) -> DataLoader:
+        sampler = StepSampler(self.config.loop.batch_size, self.step, self.rank, self.world)
+        return DataLoader(
+            self.dataset, batch_size=sampler.local_batch, sampler=sampler, num_workers=self.config.loop.workers,
+            pin_memory=self.device.type == "cuda", persistent_workers=False,
+        )  # fmt: skip
+
+    def _log(self, entry: dict[str, Any]) -> None:
+        self.history.append(entry)
+        if self.rank == 0:
+            with open(self.out / "log.jsonl", "a") as handle:
+                handle.write(json.dumps(entry) + "\n")
+
+    def save_checkpoint(self) -> Path | None:
+        """Write ``checkpoint.pt`` atomically (rank 0); returns its path there, ``None`` elsewhere."""
+        if self.rank != 0:
+            return None
+        record = model_record(self.network)
+        record.update(
+            format=CHECKPOINT_FORMAT, train_config=self.config.flat(), optimizer=self.optimizer.state_dict(),
+            scheduler=self.scheduler.state_dict(), scaler=self.scaler.state_dict(), step=self.step,
+            rng=rng_state(), history=self.history, notes=self.notes, code=code_version(),
+        )  # fmt: skip
+        return atomic_save(record, self.checkpoint_path)
+
+    def export(self, path: str | os.PathLike | None = None, *, half: bool = False) -> Path | None:
+        """Write the network alone (``model.pt`` by default; float16 with ``half``) with its last validation scores.
+
+        Read it back with :func:`dsdviz.models.load_model`.
+        """
+        if self.rank != 0:
+            return None
+        validations = [e for e in self.history if e["split"] == "val"]
+        settings = self.config.flat()
+        meta = {
+            "task": settings["task"], "stage": settings.get("stage"), "step": self.step, "notes": self.notes,
+            "train_config": settings, "validation": validations[-1] if validations else {}, "code": code_version(),
+        }  # fmt: skip
+        record = model_record(self.network, half=half, meta=meta)
+        return atomic_save(record, path or self.out / "model.pt")
+
+    def validate(self) -> dict[str, float]:
+        """Score the validation set (rank 0), log it, save sample outputs; returns the scores."""
+        scores: dict[str, float] = {}
+        if self.rank == 0 and self.task.examples():
+            network = self.network
+            network.eval()
+            try:
+                scores, outputs = self.task.validate(network)
+            finally:
+                network.train()
+            for name, image in outputs[: self.config.loop.samples]:
+                save_image(image, self.out / "samples" / f"step_{self.step:07d}" / f"{name}.png")
+            self._log({"step": self.step, "split": "val", **scores})
+        if self.world > 1:
+            dist.barrier()
+        return scores
+
+    def monitor(self) -> dict[str, float]:
+        """The loss terms on the fixed monitor batch (rank 0; eval mode, no gradient), logged as ``"monitor"``.
+
+        Returns ``{}`` when ``monitor_every`` is ``None`` and on other ranks.
+        """
+        loop = self.config.loop
+        if self.rank != 0 or loop.monitor_every is None:
+            return {}
+        if self._monitor_batch is None:
+            stream = self.task.dataset(seed=loop.seed + 2)  # seed + 1: the regressor's calibration
+            items = [stream[k] for k in range(loop.monitor_batch)]
+            self._monitor_batch = {key: torch.stack([item[key] for item in items]) for key in items[0]}
+        network = self.network
+        network.eval()
+        try:
+            with torch.no_grad():
+                terms = self.task.losses(network, self._monitor_batch, self.amp_dtype)
+        finally:
+            network.train()
+        values = {name: float(value) for name, value in terms.items()}
+        self._log({"step": self.step, "split": "monitor", **values})
+        return values
+
+    def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """One optimisation step on one (local) batch; returns the detached loss terms.
+
+        The gradients stay in the parameters' ``.grad`` until the next step (averaged
+        over processes under DDP).
+        """
+        self.optimizer.zero_grad(set_to_none=True)
+        terms = self.task.losses(self.model, batch, self.amp_dtype)
+        self.scaler.scale(terms["loss"]).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.scheduler.step()
+        self.step += 1
+        return {name: value.detach() for name, value in terms.items()}
+
+    def run(self, until: int | None = None) -> list[dict[str, Any]]:
+        """Train up to step ``until`` (default: ``config.steps``); returns :attr:`history`.
+
+        Validates at step 0 (before training), every ``val_every`` steps and at
+        ``config.steps``; checkpoints every ``checkpoint_every`` steps and when it stops.
+        On SIGINT/SIGTERM it finishes the current step, saves a checkpoint and raises
+        ``KeyboardInterrupt``.
+        """
+        c = self.config.loop
+        until = c.steps if until is None else min(until, c.steps)
+        if self.step == 0 and not any(e["split"] == "val" for e in self.history):
+            self.validate()
+        if self.step == 0 and c.monitor_every and not any(e["split"] == "monitor" for e in self.history):
+            self.monitor()
+        if self.step >= until:
+            return self.history
+        network = self.network
+        network.train()
+        sums: dict[str, torch.Tensor] = {}
+        count, started = 0, time.perf_counter()
+        bar = tqdm(total=until, initial=self.step, desc=self.config.task.label,
+                   disable=self.rank != 0 or not c.progress, dynamic_ncols=True)  # fmt: skip
+        batches = iter(self._loader())
+        try:
+            with StopOnSignal() as guard:
+                while self.step < until:
+                    terms = self.train_step(next(batches))
+                    for name, value in terms.items():
+                        sums[name] = sums.get(name, 0) + value
+                    count += 1
+                    bar.update(1)
+                    if self.step % c.log_every == 0 or self.step == until:
+                        means = {name: float(total) / count for name, total in sums.items()}
+                        if not np.isfinite(means["loss"]):
+                            raise FloatingPointError(f"the loss is {means['loss']} at step {self.step}; lower lr?")
+                        lr = self.scheduler.get_last_lr()[0]
+                        self._log({"step": self.step, "split": "train", "lr": lr, **means,
+                                   "seconds": (time.perf_counter() - started) / count})  # fmt: skip
+                        bar.set_postfix(loss=f"{means['loss']:.4g}")
+                        sums, count, started = {}, 0, time.perf_counter()
+                    if self.step % c.val_every == 0 or self.step == c.steps:
+                        self.validate()
+                    if c.monitor_every and (self.step % c.monitor_every == 0 or self.step == c.steps):
+                        self.monitor()
+                    if self.step % c.checkpoint_every == 0:  # after the scores, so that they are in it
+                        self.save_checkpoint()
+                    if guard.agreed(self.world, self.device):
+                        self.save_checkpoint()
+                        raise KeyboardInterrupt(
+                            f"stopped at step {self.step}; checkpoint saved to {self.checkpoint_path}"
+                        )
+        finally:
+            bar.close()
+            del batches
+        if self.step % c.checkpoint_every:
+            self.save_checkpoint()
+        if self.step == c.steps:
+            self.export()
+        return self.history
+
+    def close(self) -> None:
+        """Leave the process group if this trainer created it."""
+        if self._owns_group and dist.is_initialized():
+            dist.destroy_process_group()
+            self._owns_group = False
+
+
+def train(config: TrainConfig, *, resume: bool = False) -> Trainer:
+    """Run ``config`` to the end (resuming if asked) and return the finished :class:`Trainer`."""
+    trainer = Trainer(config, resume=resume)
+    try:
+        trainer.run()
+    finally:
+        trainer.close()
+    return trainer
+
+
+def history_table(history: list[dict[str, Any]], split: str = "train") -> dict[str, np.ndarray]:
+    """The log entries of one split as columns: ``{"step": (N,), "<name>": (N,)}`` (NaN where missing)."""
+    entries = [e for e in history if e["split"] == split]
+    names = [k for k in dict.fromkeys(k for e in entries for k in e) if k != "split"]
+    return {name: np.array([e.get(name, np.nan) for e in entries], dtype=float) for name in names}
+
+
+__all__ = ["Trainer", "history_table", "train"]

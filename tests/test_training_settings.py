@@ -1,0 +1,151 @@
+"""Training settings: loop + task settings, flat names routed, presets, old checkpoints, corrupt files, provenance."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+
+from dsdviz.images import save_image
+from dsdviz.training import DeblurSettings, LoopSettings, RegressorSettings, SRSettings, TrainConfig, Trainer, preset
+from dsdviz.training.checkpoints import RESUMABLE_CHANGES
+from dsdviz.training.provenance import import_closure, source_digest
+
+
+def test_presets(tmp_path):
+    full = preset("sr", quick=False, stage="dsd", root=tmp_path)
+    assert isinstance(full.task, SRSettings) and isinstance(full.loop, LoopSettings)
+    assert (full.loop.batch_size, full.task.crop, full.loop.lr, full.loop.betas, full.task.feature_weight) == (
+        16, 40, 2e-4, (0.9, 0.99), 100.0)  # fmt: skip
+    assert (full.task.perceptual_layer, full.task.alpha, full.task.stage, full.loop.decay_every) == (
+        "conv5_4", 2.0, "dsd", 25_000)  # fmt: skip
+    assert full.task.data == str(tmp_path / "BSDS500_train") and full.task.val_lr.endswith("Set14/LR_bicubic/X4")
+    quick = preset("regressor", True, root=tmp_path, steps=7)
+    assert (quick.loop.steps, quick.loop.val_every, quick.loop.decay_every, quick.loop.workers) == (7, 7, 150, 0)
+    assert (quick.loop.monitor_every, quick.loop.monitor_batch, full.loop.monitor_every) == (1, 16, 1000)
+    assert (quick.task.calibration_batches, full.task.feature_loss, quick.loop.out) == (2, "dsd", "runs/regressor")
+    assert preset("sr", True, root=tmp_path, stage="dsd").loop.monitor_every == 6
+    deblur = preset("deblur", True, root=tmp_path, stage="dsd")
+    assert isinstance(deblur.task, DeblurSettings) and (deblur.task.kernel_size, deblur.task.scale) == (15, 1)
+    assert preset("regressor", False, root=tmp_path).task.val_per_image == 4
+    own = preset("sr", True, data="a", val_data="b")
+    assert own.task.val_lr is None  # the default LR folder belongs to the default validation set only
+    with pytest.raises(ValueError, match="task"):
+        preset("denoise")
+    with pytest.raises(ValueError, match="stage"):
+        preset("regressor", stage="dsd", root=tmp_path)
+    with pytest.raises(ValueError, match="stage"):
+        TrainConfig.from_flat("sr", data="x", stage="gan")
+    with pytest.raises(ValueError, match="steps"):
+        TrainConfig.from_flat("sr", data="x", steps=0)
+
+
+def test_flat_names_go_to_the_loop_or_the_task(tmp_path):
+    config = preset("regressor", True, root=tmp_path, alpha=4, calibration_batches=3, lr=1e-3, init="m.pt")
+    assert isinstance(config.task, RegressorSettings)
+    assert (config.task.alpha, config.task.calibration_batches) == (4, 3)
+    assert (config.loop.lr, config.loop.init) == (1e-3, "m.pt")
+    assert not hasattr(config.task, "lr_data") and not hasattr(config.task, "feature_weight")
+    with pytest.raises(ValueError, match=r"not settings of task 'regressor': lr_data \(a setting of sr\)"):
+        preset("regressor", root=tmp_path, lr_data="lr/")
+    with pytest.raises(ValueError, match=r"kernels \(a setting of deblur\); colour \(unknown\)"):
+        preset("sr", root=tmp_path, kernels="k/", colour="red")
+    with pytest.warns(DeprecationWarning, match="dsd_weight is now called feature_weight"):
+        renamed = preset("sr", root=tmp_path, stage="dsd", dsd_weight=10.0)
+    assert renamed.task.feature_weight == 10.0
+    flat = renamed.flat()
+    assert flat["task"] == "sr" and flat["feature_weight"] == 10.0 and flat["steps"] == 60
+    assert TrainConfig.from_flat(**flat) == renamed
+    assert set(flat) - {"task"} >= RESUMABLE_CHANGES
+
+
+def test_an_old_flat_checkpoint_still_loads_and_resumes(tmp_path):
+    images = tmp_path / "images"
+    generator = torch.Generator().manual_seed(0)
+    for index in range(2):
+        save_image(torch.rand(1, 3, 40, 40, generator=generator), images / f"im{index}.png")
+    config = TrainConfig.from_flat("sr", data=str(images), out=str(tmp_path / "run"), steps=4, batch_size=2, crop=8,
+                                   num_blocks=1, workers=0, checkpoint_every=2, progress=False)  # fmt: skip
+    Trainer(config).run(until=2)
+    path = tmp_path / "run" / "checkpoint.pt"
+    record = torch.load(path, weights_only=True)
+    # what the flat 43-field TrainConfig of earlier versions stored: every task's settings, dsd_weight
+    old = {**record["train_config"], "lr_data": None, "blur_data": None, "kernels": None, "val_blur": None,
+           "kernel_size": 31, "noise": 0.01, "calibration_batches": 8, "val_per_image": 1}  # fmt: skip
+    old["dsd_weight"] = old.pop("feature_weight")
+    torch.save({**record, "train_config": old}, path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # reading an old file is not the user's doing
+        resumed = Trainer(config, resume=True)
+    assert resumed.step == 2 and resumed.config == config
+    old["dsd_weight"] = 5.0
+    torch.save({**record, "train_config": old}, path)
+    with pytest.raises(ValueError, match=r"feature_weight: 5.0 -> 100.0"):
+        Trainer(config, resume=True)
+
+
+def test_corrupt_checkpoints_and_init_files_name_the_file(tmp_path):
+    images = tmp_path / "images"
+    save_image(torch.rand(1, 3, 40, 40, generator=torch.Generator().manual_seed(0)), images / "im.png")
+    config = TrainConfig.from_flat("sr", data=str(images), out=str(tmp_path / "run"), steps=2, batch_size=2, crop=8,
+                                   num_blocks=1, workers=0, progress=False)  # fmt: skip
+    Trainer(config).run()
+    checkpoint, model = tmp_path / "run" / "checkpoint.pt", tmp_path / "run" / "model.pt"
+    data = checkpoint.read_bytes()
+    checkpoint.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=rf"'{checkpoint}' is not a readable PyTorch file.*training checkpoint"):
+        Trainer(config, resume=True)
+    checkpoint.write_bytes(model.read_bytes())  # an exported model is not a checkpoint
+    with pytest.raises(ValueError, match=r"is not a dsdviz training checkpoint .*: it lacks history, notes, optimizer"):
+        Trainer(config, resume=True)
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(model.read_bytes()[:1000])
+    other = {"out": str(tmp_path / "other")}
+    with pytest.raises(ValueError, match=rf"'{broken}' is not a readable PyTorch file.*dsdviz model file"):
+        Trainer(TrainConfig.from_flat(**{**config.flat(), **other, "init": str(broken)}))
+    wide = TrainConfig.from_flat(**{**config.flat(), **other, "num_blocks": 2, "init": str(model)})
+    with pytest.raises(ValueError, match=r"init '.*model.pt' does not fit the xsrresnet network of this run"):
+        Trainer(wide)
+
+
+def test_source_digest_follows_the_modules_a_run_imports(tmp_path):
+    package = tmp_path / "pkg"
+    files = {
+        "__init__.py": "from .core import thing\n",
+        "core.py": "import math\n",
+        "training/__init__.py": "from .loop import run\n",
+        "training/loop.py": "from ..models import net\n\ndef run():\n    from ..data import stream\n",
+        "models/__init__.py": "from .xunit import net\n",
+        "models/xunit.py": "net = 1\n",
+        "data.py": "import pkg.images\n",
+        "images.py": "",
+        "viz/training.py": "from ..training import run\n",
+        "cli.py": "from .training import run\n",
+        "figures.py": "from .viz import training\n",
+        "notes.txt": "",
+    }
+    for name, text in files.items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(text)
+    closure = [path.relative_to(package).as_posix() for path in import_closure(package, "training")]
+    assert closure == ["__init__.py", "core.py", "data.py", "images.py", "models/__init__.py", "models/xunit.py",
+                       "training/__init__.py", "training/loop.py"]  # fmt: skip
+    before = source_digest(package)
+    assert len(before) == 16 and before == source_digest(package)
+    for name in ("viz/training.py", "cli.py", "figures.py", "notes.txt"):  # drawing, command line, not Python
+        (package / name).write_text("# edited\n")
+        assert source_digest(package) == before, name
+    for name in ("models/xunit.py", "images.py", "core.py"):  # a model, a lazily imported module's import, the root
+        (package / name).write_text(files[name] + "# edited\n")
+        assert source_digest(package) != before, name
+        before = source_digest(package)
+
+
+def test_the_real_training_code_leaves_out_drawing_experiments_and_the_command_line():
+    import dsdviz
+
+    root = dsdviz.__path__[0]
+    names = {path.relative_to(root).as_posix() for path in import_closure(root, "training")}
+    assert {"training/loop.py", "models/xsrresnet.py", "features.py", "data.py"} <= names
+    assert not [name for name in names if name.startswith(("viz/", "experiments/", "cli", "figures"))]
