@@ -1,15 +1,28 @@
-"""One xSRResNet stage-2 training step (L1 + perceptual + 100 x DSD), dsdviz's trainer vs a straightforward baseline.
+"""Training steps of SR stage 1 and 2 and the regressor: float32 vs bfloat16, contiguous vs channels-last.
 
-The baseline is the obvious way to write the step with the library's public losses:
-``l1 + perceptual_loss(out, hr) + 100 * dsd_loss(out, hr)``: six VGG19 passes per step
-(the perceptual loss and the DSD loss each run the output and the target), plus the input
-checks of every public call. The trainer's :func:`dsdviz.losses.restoration_loss` shares
-one VGG19 pass per image and scale (four passes) and skips the checks (its data are valid
-by construction); ``tests/test_training.py`` checks that both give the same loss and
-gradient. Each configuration runs in its own process so that its peak memory is its own.
+Each step is assembled from the models, losses and optimiser the trainer uses (same maths
+as :class:`dsdviz.training.Trainer`; Adam, betas (0.9, 0.99)):
 
-    python benchmarks/bench_training.py [--batch 16] [--crop 40] [--steps 5] [--device cpu]
+* ``sr1``: xSRResNet 4x, L1 (stage 1);
+* ``sr2``: xSRResNet 4x, L1 + perceptual + 100 x DSD through the trainer's
+  :func:`dsdviz.losses.restoration_loss` (one VGG19 pass per image and scale);
+* ``sr2-baseline``: the obvious way to write stage 2 with the library's public losses,
+  ``l1 + perceptual_loss(out, hr) + 100 * dsd_loss(out, hr)``: six VGG19 passes per step
+  plus the input checks of every public call (float32, contiguous network);
+  ``tests/test_training.py`` checks that both give the same loss and gradient;
+* ``regressor``: psi_2 on ``y|2``, normalised MSE to the true DSD norms of ``y``.
 
+``bf16`` runs the networks and VGG19 under bfloat16 autocast (:mod:`dsdviz.precision`),
+with the Gram matrices, L1 and MSE terms in float32 (:class:`dsdviz.precision.AutocastFeatures`);
+the regressor's targets are computed that way too. ``channels-last`` moves the trained
+network to channels-last (VGG19 always runs channels-last). Speed-up: against float32
+contiguous of the same task. Each configuration runs in its own process so that its peak
+memory (CPU: VmHWM minus the resident set before the timed steps) is its own.
+
+    python benchmarks/bench_training.py [--tasks sr1 sr2 regressor] [--batch 16] [--steps 5] [--device cpu]
+    python benchmarks/bench_training.py --quick     # the CPU quick-mode sizes, 2 timed steps
+
+Sizes: batch 16, LR crop 24 px (SR; ``--crop``), ``y|a`` 80 px (regressor; ``--regressor-crop``).
 Needs VGG19 weights (``DSDVIZ_VGG19_WEIGHTS``).
 """
 
@@ -21,31 +34,61 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from memory import rss_kib
 
+TASKS = ("sr1", "sr2", "sr2-baseline", "regressor")
+PRECISIONS = ("fp32", "bf16")
 
-def worker(method: str, batch: int, crop: int, steps: int, device: torch.device) -> dict[str, float]:
+
+def _regressor_step(net, optimizer, batch: int, crop: int, device: torch.device, plan) -> Callable[[], float]:
+    from dsdviz.features import LAYER_PRESETS, VGG19Features
+    from dsdviz.fingerprint import dsd_unchecked
+    from dsdviz.precision import AutocastFeatures, autocast
+    from dsdviz.resize import downscale
+
+    extractor = VGG19Features(LAYER_PRESETS["no_reference"]).to(device)
+    features = AutocastFeatures(extractor, plan) if plan.enabled else extractor
+    y = torch.rand(batch, 3, 2 * crop, 2 * crop, device=device)
+
+    def step() -> float:
+        optimizer.zero_grad(set_to_none=True)
+        with torch.no_grad():
+            norms = dsd_unchecked(y, 2, features).norms()
+        truth = torch.stack([norms[name] for name in extractor.layers], dim=1)
+        with autocast(plan):
+            predicted = net(downscale(y, 2))
+        loss = (((predicted.float() - truth) / net.target_scale) ** 2).mean()
+        loss.backward()
+        optimizer.step()
+        return float(loss)
+
+    return step
+
+
+def _sr_step(task: str, net, optimizer, batch: int, crop: int, device: torch.device, plan) -> Callable[[], float]:
     from dsdviz.features import VGG19Features
-    from dsdviz.losses import dsd_loss, perceptual_loss
-    from dsdviz.models import xsrresnet_sr
-    from dsdviz.losses import available_perceptual_layer, restoration_loss
+    from dsdviz.losses import available_perceptual_layer, dsd_loss, perceptual_loss, restoration_loss
+    from dsdviz.precision import AutocastFeatures, autocast
 
-    torch.manual_seed(0)
     layer, _ = available_perceptual_layer("conv5_4")
-    net = xsrresnet_sr().to(device)
-    optimizer = torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.9, 0.99))
     extractor = VGG19Features(["relu2_1", "relu2_2", "relu3_1", layer]).to(device)
+    features = AutocastFeatures(extractor, plan) if plan.enabled else extractor
     lr = torch.rand(batch, 3, crop, crop, device=device)
     hr = torch.rand(batch, 3, 4 * crop, 4 * crop, device=device)
 
     def step() -> float:
         optimizer.zero_grad(set_to_none=True)
-        out = net(lr)
-        if method == "dsdviz":
-            loss = restoration_loss(out, hr, extractor, perceptual_weight=1, dsd_weight=100, perceptual_layer=layer)["loss"]
+        with autocast(plan):
+            out = net(lr)
+        out = out.float()
+        if task == "sr1":
+            loss = (out - hr).abs().mean()
+        elif task == "sr2":
+            loss = restoration_loss(out, hr, features, perceptual_weight=1, dsd_weight=100, perceptual_layer=layer)["loss"]
         else:
             loss = (
                 F.l1_loss(out, hr)
@@ -56,13 +99,32 @@ def worker(method: str, batch: int, crop: int, steps: int, device: torch.device)
         optimizer.step()
         return float(loss)
 
+    return step
+
+
+def worker(args: argparse.Namespace, task: str, precision: str, channels_last: bool) -> dict[str, float]:
+    from dsdviz.models import DSDRegressor, xsrresnet_sr
+    from dsdviz.precision import channels_last as to_channels_last
+    from dsdviz.precision import resolve_precision
+
+    torch.manual_seed(0)
+    device = torch.device(args.device)
+    plan = resolve_precision(precision, device)
+    net = (DSDRegressor(alpha=2, crop=args.regressor_crop) if task == "regressor" else xsrresnet_sr()).to(device)
+    if channels_last:
+        net = to_channels_last(net)
+    optimizer = torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.9, 0.99))
+    if task == "regressor":
+        step = _regressor_step(net, optimizer, args.batch, args.regressor_crop, device, plan)
+    else:
+        step = _sr_step(task, net, optimizer, args.batch, args.crop, device, plan)
     step()  # warm-up
     if device.type == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     rss_before = rss_kib("VmRSS")
     times = []
-    for _ in range(steps):
+    for _ in range(args.steps):
         start = time.perf_counter()
         step()
         if device.type == "cuda":
@@ -72,30 +134,55 @@ def worker(method: str, batch: int, crop: int, steps: int, device: torch.device)
     return {"seconds": statistics.median(times), "peak_mib": peak}
 
 
+def configurations(tasks: list[str]) -> list[tuple[str, str, bool]]:
+    """(task, precision, channels_last) to run; the baseline only in float32, contiguous."""
+    rows = []
+    for task in tasks:
+        if task == "sr2-baseline":
+            rows.append((task, "fp32", False))
+        else:
+            rows.extend((task, precision, layout) for precision in PRECISIONS for layout in (False, True))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
     parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--crop", type=int, default=40, help="LR crop in px (HR = 4x)")
+    parser.add_argument("--crop", type=int, default=24, help="SR: LR crop in px (HR = 4x)")
+    parser.add_argument("--regressor-crop", type=int, default=80, help="regressor: side of y|a in px")
     parser.add_argument("--steps", type=int, default=5, help="timed steps (median reported)")
+    parser.add_argument("--quick", action="store_true", help="batch 8, crops 16 / 32 px, 2 timed steps")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=3, metavar=("TASK", "PRECISION", "CHANNELS_LAST"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    device = torch.device(args.device)
+    if args.quick:
+        args.batch, args.crop, args.regressor_crop, args.steps = 8, 16, 32, 2
     if args.worker:
-        print(json.dumps(worker(args.worker, args.batch, args.crop, args.steps, device)))
+        task, precision, layout = args.worker
+        print(json.dumps(worker(args, task, precision, layout == "1")))
         return
-    print(f"xSRResNet 4x stage-2 step, batch {args.batch}, LR crop {args.crop}, {device}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads")  # fmt: skip
-    results = {}
-    for method in ("baseline", "dsdviz"):
-        command = [sys.executable, __file__, "--worker", method, "--batch", str(args.batch), "--crop", str(args.crop),
-                   "--steps", str(args.steps), "--device", args.device]  # fmt: skip
+
+    from dsdviz.precision import probe_capability
+
+    device = torch.device(args.device)
+    print(f"training steps, batch {args.batch}, SR LR crop {args.crop} px, regressor y|a {args.regressor_crop} px, "
+          f"{device} ({probe_capability(device).detail}), torch {torch.__version__}, {torch.get_num_threads()} threads")  # fmt: skip
+    header = f"{'task':<13}{'precision':<10}{'layout':<15}{'s/step':>8}{'steps/s':>9}{'img/s':>8}{'peak MiB':>10}{'speed-up':>10}"
+    print(header)
+    print("-" * len(header))
+    reference: dict[str, float] = {}
+    for task, precision, layout in configurations(args.tasks):
+        command = [sys.executable, __file__, "--worker", task, precision, str(int(layout)), "--batch", str(args.batch),
+                   "--crop", str(args.crop), "--regressor-crop", str(args.regressor_crop), "--steps", str(args.steps),
+                   "--device", args.device]  # fmt: skip
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-        results[method] = json.loads(output.strip().splitlines()[-1])
-        r = results[method]
-        print(f"{method:<9} {r['seconds']:8.3f} s/step {args.batch / r['seconds']:8.2f} img/s {r['peak_mib']:9.0f} MiB peak")
-    ratio = results["baseline"]["seconds"] / results["dsdviz"]["seconds"]
-    print(f"speed-up of dsdviz over the baseline: {ratio:.2f}x")
+        r = json.loads(output.strip().splitlines()[-1])
+        base = reference.setdefault(task.removesuffix("-baseline"), r["seconds"])
+        print(f"{task:<13}{precision:<10}{'channels-last' if layout else 'contiguous':<15}{r['seconds']:>8.3f}"
+              f"{1 / r['seconds']:>9.2f}{args.batch / r['seconds']:>8.1f}{r['peak_mib']:>10.0f}"
+              f"{base / r['seconds']:>9.2f}x", flush=True)  # fmt: skip
+    print("\nspeed-up: float32 contiguous s/step of the same task (sr2-baseline: of sr2) divided by this row's")
 
 
 if __name__ == "__main__":
