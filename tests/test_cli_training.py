@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from dsdviz.cli import main
 from dsdviz.images import load_image, save_image
-from dsdviz.models import load_model
+from dsdviz.models import load_model, shipped_models
 
 
 @pytest.mark.parametrize(("command", "words"), [
@@ -32,13 +32,14 @@ def test_train_restore_score_end_to_end(vgg_weights, tmp_path, capsys):
         hr = F.interpolate(torch.rand(1, 3, 16, 20, generator=generator), size=(64, 80), mode="bicubic").clamp(0, 1)
         save_image(hr, tmp_path / "hr" / f"im{index}.png")
         save_image(F.avg_pool2d(hr, 4), tmp_path / "lr" / f"im{index}.png")
-    common = ["--data", str(tmp_path / "hr"), "--quick", "--steps", "2", "--blocks", "1", "--no-progress"]
-    assert (
-        main(["train", "sr", *common, "--crop", "8", "--val-data", str(tmp_path / "hr"), "--out", str(tmp_path / "sr")])
-        == 0
-    )
+    common = ["--data", str(tmp_path / "hr"), "--quick", "--steps", "2", "--no-progress"]
+    sr = ["--blocks", "1", "--crop", "8", "--val-data", str(tmp_path / "hr"), "--out", str(tmp_path / "sr")]
+    assert main(["train", "sr", *common, *sr]) == 0
     assert "validation at step 2: psnr" in capsys.readouterr().out
-    assert main(["train", "regressor", *common, "--crop", "16", "--alpha", "2", "--out", str(tmp_path / "psi")]) == 0
+    regressor = ["--crop", "16", "--alpha", "2", "--calibration-batches", "1", "--out", str(tmp_path / "psi")]
+    assert main(["train", "regressor", *common, "--blocks", "1", *regressor]) == 2
+    assert "not settings of task 'regressor': num_blocks (a setting of sr, deblur)" in capsys.readouterr().err
+    assert main(["train", "regressor", *common, *regressor]) == 0
     capsys.readouterr()
 
     lr_files = sorted(str(p) for p in (tmp_path / "lr").iterdir())
@@ -79,7 +80,8 @@ def test_train_stage_two_with_another_feature_loss(vgg_weights, tmp_path, capsys
     for index in range(2):
         hr = F.interpolate(torch.rand(1, 3, 16, 20, generator=generator), size=(64, 80), mode="bicubic").clamp(0, 1)
         save_image(hr, tmp_path / "hr" / f"im{index}.png")
-    common = ["--data", str(tmp_path / "hr"), "--quick", "--steps", "1", "--blocks", "1", "--crop", "8", "--no-progress"]
+    common = ["--data", str(tmp_path / "hr"), "--quick", "--steps", "1", "--blocks", "1", "--crop", "8"]
+    common.append("--no-progress")
     assert main(["train", "sr", *common, "--out", str(tmp_path / "psnr")]) == 0
     init = str(tmp_path / "psnr" / "model.pt")
     stage2 = ["--stage", "dsd", "--feature-loss", "multiscale_style", "--init", init, "--out", str(tmp_path / "ms")]
@@ -91,3 +93,45 @@ def test_train_stage_two_with_another_feature_loss(vgg_weights, tmp_path, capsys
     with pytest.raises(SystemExit):
         main(["train", "sr", *common, "--feature-loss", "gram"])
     capsys.readouterr()
+
+
+def test_corrupt_files_and_wrong_paths_are_one_line_errors(tmp_path, capsys, monkeypatch):
+    generator = torch.Generator().manual_seed(0)
+    save_image(torch.rand(1, 3, 32, 32, generator=generator), tmp_path / "a.png")
+    shipped = shipped_models()["dsd_regressor_a2_cpu"].read_bytes()
+    (tmp_path / "truncated.pt").write_bytes(shipped[: len(shipped) // 2])
+    random_bytes = torch.randint(0, 256, (999,), generator=generator, dtype=torch.uint8).numpy().tobytes()
+    (tmp_path / "random.pt").write_bytes(random_bytes)
+    image = str(tmp_path / "a.png")
+    train = ["train", "sr", "--quick", "--data", str(tmp_path), "--steps", "1", "--crop", "8", "--no-progress"]
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "checkpoint.pt").write_bytes(shipped)  # a model file where a checkpoint should be
+    cases = [
+        (["restore", str(tmp_path / "truncated.pt"), image, "--out", str(tmp_path / "out")],
+         "truncated.pt' is not a readable PyTorch file"),
+        (["score", image, "--regressor", str(tmp_path / "random.pt")], "random.pt' is not a readable PyTorch file"),
+        (["score", image, "--regressor", "dsd_regressor_a9"], "nor is it a shipped model (dsd_regressor_a2_cpu, "),
+        (["score", image, "--ref", image], "a.png' is a file; expected a folder of ground-truth images"),
+        ([*train, "--init", str(tmp_path / "truncated.pt"), "--out", str(tmp_path / "init")],
+         "truncated.pt' is not a readable PyTorch file"),
+        ([*train, "--resume", "--out", str(tmp_path / "run")], "checkpoint.pt' is not a dsdviz training checkpoint"),
+    ]  # fmt: skip
+    for args, message in cases:
+        assert main(args) == 2, args
+        err = capsys.readouterr().err
+        assert err.startswith(f"dsdviz {args[0]}: error: ") and message in err and err.count("\n") == 1, err
+    monkeypatch.setenv("DSDVIZ_VGG19_WEIGHTS", str(tmp_path / "random.pt"))
+    assert main(["fingerprint", image]) == 2
+    err = capsys.readouterr().err
+    assert "random.pt' is not a readable PyTorch file" in err and "VGG19" in err and err.count("\n") == 1
+
+
+def test_score_with_the_shipped_regressors_by_name(vgg_weights, tmp_path, capsys):
+    save_image(torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0)), tmp_path / "a.png")
+    assert main(["score", str(tmp_path / "a.png"), "--regressor"]) == 0  # alone: the shipped pair
+    pair = capsys.readouterr().out
+    assert "q_dsd_a2" in pair and "q_dsd_a4" in pair
+    assert main(["score", str(tmp_path / "a.png"), "--regressor", "dsd_regressor_a2_cpu"]) == 0
+    single = capsys.readouterr().out
+    assert "q_dsd_a2" in single and "q_dsd_a4" not in single
+    assert pair.splitlines()[1].split()[1] == single.splitlines()[1].split()[1]  # the same Q_2 either way

@@ -1,4 +1,4 @@
-"""The ``dsdviz minimize-dsd`` and ``dsdviz match-fingerprint`` commands (image optimisation).
+"""``dsdviz minimize-dsd`` and ``dsdviz match-fingerprint``: optimising an image's DSD fingerprint.
 
 Both write the trajectory to ``--out`` as they run (atomically, every
 ``--checkpoint-every`` steps and on Ctrl-C); ``--resume`` continues from that file. This
@@ -13,8 +13,8 @@ from pathlib import Path
 
 
 def _load(path: str, args: argparse.Namespace):
-    from .images import center_crop, load_image
-    from .viz.optimization import crop_box
+    from ..images import center_crop, load_image
+    from ..viz.optimization import crop_box
 
     image = load_image(path)
     if args.box:
@@ -39,7 +39,7 @@ def _common(parser: argparse.ArgumentParser, steps: int, lr: float) -> None:
 
 
 def _run_options(args: argparse.Namespace) -> dict:
-    from .features import resolve_layers
+    from ..features import resolve_layers
 
     options = {
         "layers": resolve_layers(args.layers if len(args.layers) > 1 else args.layers[0]),
@@ -64,10 +64,10 @@ def _report_end(trajectory, args: argparse.Namespace) -> None:
 
 
 def _minimize_dsd(args: argparse.Namespace) -> int:
-    from .optimize import minimize_dsd
-    from .sharpness import mean_gradient_magnitude
-    from .trajectory import log_steps, snapshot_table
-    from .viz.optimization import plot_dsd_minimization
+    from ..optimize import minimize_dsd
+    from ..sharpness import mean_gradient_magnitude
+    from ..trajectory import log_steps, snapshot_table
+    from ..viz.optimization import plot_dsd_minimization
 
     image = _load(args.image, args)
     shown = args.shown or [0, max(1, args.steps // 10), args.steps]
@@ -89,9 +89,9 @@ def _minimize_dsd(args: argparse.Namespace) -> int:
 
 
 def _match_fingerprint(args: argparse.Namespace) -> int:
-    from .fingerprint import dsd_distances
-    from .optimize import match_fingerprint
-    from .viz.optimization import plot_fingerprint_matching
+    from ..fingerprint import dsd_distances
+    from ..optimize import match_fingerprint
+    from ..viz.optimization import plot_fingerprint_matching
 
     content, reference = _load(args.content, args), _load(args.reference, args)
     trajectory = match_fingerprint(content, reference, args.kind, args.scales, **_run_options(args))

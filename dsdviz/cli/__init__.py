@@ -1,0 +1,46 @@
+"""Command line: ``dsdviz <command>``, one module per group of commands.
+
+* :mod:`~dsdviz.cli.fingerprints`: ``fingerprint``, ``figures``;
+* :mod:`~dsdviz.cli.optimise`: ``minimize-dsd``, ``match-fingerprint``;
+* :mod:`~dsdviz.cli.train`: ``train`` (options generated from the training settings);
+* :mod:`~dsdviz.cli.scoring`: ``restore``, ``score``.
+
+Run ``dsdviz <command> --help`` for the options of each command. Errors (bad input, missing
+or corrupt files) print one line ``dsdviz <command>: error: ...`` and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ..data import DATA_ENV
+from ..features import WEIGHTS_ENV, WeightsUnavailableError
+from . import fingerprints, optimise, scoring, train
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``dsdviz`` parser with every command."""
+    parser = argparse.ArgumentParser(
+        prog="dsdviz",
+        description="Deep self-dissimilarity (DSD) fingerprints of images.",
+        epilog=f"VGG19 weights: set {WEIGHTS_ENV} to a local state dict when offline. Data: {DATA_ENV}.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    for group in (fingerprints, optimise, train, scoring):
+        group.add_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dsdviz`` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (ValueError, WeightsUnavailableError) as error:
+        print(f"dsdviz {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+__all__ = ["build_parser", "main"]
