@@ -15,7 +15,7 @@ Example (your own methods' folders)::
     from dsdviz.evaluation import metrics_table, write_tables
     from dsdviz.models import load_model
 
-    psi = [load_model("checkpoints/dsd_regressor_a2_cpu.pt")]
+    psi = [load_model("dsd_regressor_a2_cpu")]  # shipped with the package
     table = metrics_table({"mine": "out/mine", "theirs": "out/theirs"}, "Set14/HR", test_set="Set14",
                           shave=4, regressors=psi, reference_row="ground truth")
     print(table.to_markdown())
@@ -237,7 +237,7 @@ def metrics_table(
         names: test image stems (default: every image of ``reference``, or without it of
             the first method folder that exists).
         shave: border removed for PSNR/SSIM (the SR scale; 0 for deblurring).
-        regressors: trained DSD regressors (e.g. ``checkpoints/dsd_regressor_a*_cpu.pt``),
+        regressors: trained DSD regressors (e.g. the shipped ``load_model("dsd_regressor_a2_cpu")``),
             one Q_DSD column each.
         params: ``{method: parameter count}`` (default: :data:`PUBLISHED_PARAMETERS`).
         y_channel: PSNR/SSIM on the luma (default) or on RGB.
