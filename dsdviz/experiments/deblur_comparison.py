@@ -108,14 +108,9 @@ def _crops_label(text: str, crop: int | None) -> str:
 
 
 def run_deblur_comparison(
-    setup: DeblurComparisonSetup,
-    runs: str | Path,
-    work: str | Path,
-    *,
-    models: Mapping[str, nn.Module] | None = None,
-    regressors: Sequence[nn.Module] | None = None,
-    progress: bool = True,
-) -> Comparison:
+    setup: DeblurComparisonSetup, runs: str | Path, work: str | Path, *, models: Mapping[str, nn.Module] | None = None,
+    regressors: Sequence[nn.Module] | None = None, progress: bool = True,
+) -> Comparison:  # fmt: skip
     """Train (or resume) our deblurring models, write every method's outputs under ``work`` and score them.
 
     Arguments as :func:`~dsdviz.experiments.sr_comparison.run_sr_comparison`; the result's ``rows``

@@ -66,11 +66,11 @@ class SRComparisonSetup:
     def quick(cls) -> SRComparisonSetup:
         """The quick training of :func:`dsdviz.training.preset` (100 + 60 CPU steps); the table on central
         128 px crops of Set5, Set14 and the first 10 BSD100 images. At the smoke size: 2 + 2 steps, one
-        32 px crop of Set5 ``baby`` in the table and the whole image in both figures."""
+        32 px crop of Set5 ``baby`` in the table and the whole ``bird`` in both figures."""
         schedule = TrainingSchedule(quick=True, monitor=False, validation=False)
         if smoke():
-            baby = (("Set5", "baby"),)
-            return cls(smoke_schedule("sr", schedule), (("Set5", 1),), SMOKE_SIZE, (), baby, baby, SMOKE_SIZE)
+            bird = (("Set5", "bird"),)  # the smallest Set5 image (288 px) for the whole-image rows
+            return cls(smoke_schedule("sr", schedule), (("Set5", 1),), SMOKE_SIZE, (), bird, bird, SMOKE_SIZE)
         return cls(schedule, (("Set5", None), ("Set14", None), ("BSD100", 10)), crop=128, zoom=64)
 
     @classmethod

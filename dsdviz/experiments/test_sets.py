@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from matplotlib.figure import Figure
@@ -132,21 +133,15 @@ def read_folders(folders: Mapping[str, str | os.PathLike | None], name: str) -> 
 
 
 def compare_folders(
-    folders: Mapping[str, str | os.PathLike],
-    name: str,
-    boxes: Sequence[Box] | None = None,
-    *,
-    params: Mapping[str, int] | None = None,
-    captions: Mapping[str, str] | None = None,
-    zoom: int = 64,
-    title: str | None = None,
+    folders: Mapping[str, str | os.PathLike], name: str, boxes: Sequence[Box] | None = None, **options: Any
 ) -> Figure:
     """Compare the image ``name`` across method folders (``{method: folder}``), in the given order.
 
-    Missing files show as "not available". Without ``boxes``, one ``zoom`` px box is
-    placed on the most detailed region of the largest image (:func:`dsdviz.viz.compare.compare_images`).
+    Missing files show as "not available". ``options`` as :func:`dsdviz.viz.compare.compare_images`
+    (``params``, ``captions``, ``zoom``: without ``boxes``, one ``zoom`` px box on the most detailed
+    region of the largest image; ``title``, default ``name``).
     """
     images = read_folders(folders, name)
     if all(image is None for image in images.values()):
         raise ValueError(f"no folder holds an image named {name!r}")
-    return compare_images(images, boxes, params=params, captions=captions, zoom=zoom, title=title or name)
+    return compare_images(images, boxes, **{"title": name, **options})

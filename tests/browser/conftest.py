@@ -122,6 +122,8 @@ def lab(offline_data, artifacts) -> Iterator[LabServer]:
             JUPYTER_RUNTIME_DIR=str(folders["runtime"]),
             IPYTHONDIR=str(folders["ipython"]),
             JUPYTER_PLATFORM_DIRS="1",
+            DSDVIZ_FIGURES=str(root / "figures"),  # the notebooks' figures_dir / runs_dir: this copy's folders
+            DSDVIZ_RUNS=str(root / "runs"),
         )
         token = secrets.token_hex(24)
         command = [
