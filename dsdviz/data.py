@@ -1,4 +1,4 @@
-"""Training and validation data for the networks: folders of images turned into random crops.
+"""Training data for the networks: folders of images turned into random crops.
 The data folder with the benchmark sets, method outputs and training images is :func:`data_root`.
 
 Every training dataset here is an *infinite, indexable stream*: item ``k`` (a global
@@ -33,19 +33,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Union
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import Dataset, Sampler
 
 from .degradations import bicubic_downsample, camera_shake_kernel, load_kernels, noisy_blur
-from .images import center_box, center_crop, list_images, quantize
+from .images import center_box, list_images, quantize
 from .validation import check_positive_int
 
 Folder = Union[str, os.PathLike]
@@ -104,7 +102,7 @@ def to_unit(x: torch.Tensor) -> torch.Tensor:
     return x.float() / 255
 
 
-def _randint(high: int, generator: torch.Generator) -> int:
+def random_index(high: int, generator: torch.Generator) -> int:
     """Uniform integer in ``[0, high]``."""
     return int(torch.randint(0, high + 1, (1,), generator=generator))
 
@@ -144,7 +142,7 @@ class _CropStream(Dataset):
     """Shared machinery: a folder of images, a per-pass permutation, per-item generators."""
 
     def __init__(self, folder: Folder | Sequence[Folder], seed: int) -> None:
-        self.paths = _image_paths(folder)
+        self.paths = image_paths(folder)
         self.seed = seed
 
     def __len__(self) -> int:
@@ -160,12 +158,13 @@ class _CropStream(Dataset):
         return int(order[position]), item_generator(self.seed, index)
 
 
-def _image_paths(folder: Folder | Sequence[Folder]) -> list[Path]:
+def image_paths(folder: Folder | Sequence[Folder]) -> list[Path]:
+    """The images of one folder or several, in name order per folder."""
     folders = [folder] if isinstance(folder, (str, os.PathLike)) else list(folder)
     return [path for item in folders for path in list_images(item)]
 
 
-def _partner(path: Path, folder: Folder, role: str) -> Path:
+def partner_path(path: Path, folder: Folder, role: str) -> Path:
     """The file in ``folder`` with the same stem as ``path`` (any image suffix)."""
     for candidate in list_images(folder):
         if candidate.stem == path.stem:
@@ -173,7 +172,8 @@ def _partner(path: Path, folder: Folder, role: str) -> Path:
     raise ValueError(f"no {role} image named {path.stem}.* in {str(folder)!r} for {path.name}")
 
 
-def _check_fits(path: Path, image: torch.Tensor, height: int, width: int, what: str) -> None:
+def check_fits(path: Path, image: torch.Tensor, height: int, width: int, what: str) -> None:
+    """Raise a ``ValueError`` naming ``path`` when ``image`` is smaller than ``height x width``."""
     if image.shape[-2] < height or image.shape[-1] < width:
         raise ValueError(
             f"{path.name} is {image.shape[-2]} x {image.shape[-1]} px, smaller than the {height} x {width} {what}; "
@@ -200,7 +200,7 @@ class SRPairs(_CropStream):
     ) -> None:  # fmt: skip
         super().__init__(hr, seed)
         self.scale, self.crop = check_positive_int(scale, "scale"), check_positive_int(crop, "crop")
-        self.lr_paths = [_partner(p, lr, "LR") for p in self.paths] if lr is not None else None
+        self.lr_paths = [partner_path(p, lr, "LR") for p in self.paths] if lr is not None else None
         self.noise = dequantize
 
     def lr_crop(self, hr: torch.Tensor, top: int, left: int) -> torch.Tensor:
@@ -224,9 +224,9 @@ class SRPairs(_CropStream):
                     f"LR image {self.lr_paths[which].name} is {tuple(lr_full.shape[-2:])}, expected the HR size "
                     f"{tuple(hr.shape[-2:])} / {s}"
                 )
-        _check_fits(path, hr, c * s, c * s, f"HR crop ({c} LR px x {s})")
-        top = _randint(hr.shape[-2] // s - c, generator)
-        left = _randint(hr.shape[-1] // s - c, generator)
+        check_fits(path, hr, c * s, c * s, f"HR crop ({c} LR px x {s})")
+        top = random_index(hr.shape[-2] // s - c, generator)
+        left = random_index(hr.shape[-1] // s - c, generator)
         if self.lr_paths is not None:
             lr = lr_full[:, top : top + c, left : left + c]
         else:
@@ -261,7 +261,7 @@ class DeblurPairs(_CropStream):
     ) -> None:  # fmt: skip
         super().__init__(sharp, seed)
         self.crop = check_positive_int(crop, "crop")
-        self.blur_paths = [_partner(p, blurred, "blurred") for p in self.paths] if blurred is not None else None
+        self.blur_paths = [partner_path(p, blurred, "blurred") for p in self.paths] if blurred is not None else None
         self.kernels = load_kernels(kernels) if kernels is not None else None
         self.kernel_size, self.noise_level, self.noise = kernel_size, noise, dequantize
 
@@ -269,7 +269,7 @@ class DeblurPairs(_CropStream):
         """A kernel for one item: random camera shake, or one of the loaded kernels."""
         if self.kernels is None:
             return camera_shake_kernel(self.kernel_size, generator)
-        return self.kernels[_randint(len(self.kernels) - 1, generator)]
+        return self.kernels[random_index(len(self.kernels) - 1, generator)]
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         which, generator = self.pick(index)
@@ -281,15 +281,15 @@ class DeblurPairs(_CropStream):
                 raise ValueError(
                     f"{path.name}: blurred image {tuple(blurred.shape)} and sharp {tuple(sharp.shape)} differ"
                 )
-            _check_fits(path, sharp, c, c, "crop")
-            top, left = _randint(sharp.shape[-2] - c, generator), _randint(sharp.shape[-1] - c, generator)
+            check_fits(path, sharp, c, c, "crop")
+            top, left = random_index(sharp.shape[-2] - c, generator), random_index(sharp.shape[-1] - c, generator)
             pair = [blurred[:, top : top + c, left : left + c], sharp[:, top : top + c, left : left + c]]
         else:
             kernel = self.kernel(generator)
             k = kernel.shape[-1]
-            _check_fits(path, sharp, c + k - 1, c + k - 1, f"crop plus the {k} px kernel")
-            top = _randint(sharp.shape[-2] - c - k + 1, generator)
-            left = _randint(sharp.shape[-1] - c - k + 1, generator)
+            check_fits(path, sharp, c + k - 1, c + k - 1, f"crop plus the {k} px kernel")
+            top = random_index(sharp.shape[-2] - c - k + 1, generator)
+            left = random_index(sharp.shape[-1] - c - k + 1, generator)
             region = sharp[:, top : top + c + k - 1, left : left + c + k - 1]
             r = (k - 1) // 2
             blurred = noisy_blur(region.double() / 255, kernel, self.noise_level, generator)
@@ -319,86 +319,7 @@ class NaturalCrops(_CropStream):
         which, generator = self.pick(index)
         path, c = self.paths[which], self.crop
         image = read_uint8(str(path))
-        _check_fits(path, image, c, c, "crop")
-        top, left = _randint(image.shape[-2] - c, generator), _randint(image.shape[-1] - c, generator)
+        check_fits(path, image, c, c, "crop")
+        top, left = random_index(image.shape[-2] - c, generator), random_index(image.shape[-1] - c, generator)
         (crop,) = _flip([image[:, top : top + c, left : left + c]], generator)
         return {"target": dequantize(crop, generator) if self.noise else to_unit(crop)}
-
-
-@dataclass(frozen=True)
-class Example:
-    """One validation example: ``input`` and ``target`` as ``(1, 3, H, W)`` in ``[0, 1]``."""
-
-    name: str
-    input: torch.Tensor
-    target: torch.Tensor
-
-
-def sr_examples(
-    hr: Folder, scale: int = 4, lr: Folder | None = None, crop: int | None = None, limit: int | None = None
-) -> list[Example]:
-    """SR validation pairs: LR from ``lr`` (same names) or the MATLAB-exact downscale rounded to 8 bits.
-
-    ``crop`` takes a central HR crop of at most that many pixels (a multiple of the scale);
-    ``limit`` keeps the first images by name.
-    """
-    examples = []
-    for path in _image_paths(hr)[:limit]:
-        target = read_uint8(str(path))
-        target = target[:, : target.shape[-2] // scale * scale, : target.shape[-1] // scale * scale]
-        if lr is not None:
-            low = read_uint8(str(_partner(path, lr, "LR")))
-            if tuple(low.shape[-2:]) != (target.shape[-2] // scale, target.shape[-1] // scale):
-                raise ValueError(f"LR image for {path.name} is {tuple(low.shape[-2:])}, expected HR / {scale}")
-        else:
-            low = bicubic_downsample(target, scale)
-        top, left, height, width = (v // scale for v in center_box(*target.shape[-2:], crop, multiple=scale))
-        target = target[:, top * scale : (top + height) * scale, left * scale : (left + width) * scale]
-        low = low[:, top : top + height, left : left + width]
-        examples.append(Example(path.stem, to_unit(low)[None], to_unit(target)[None]))
-    return examples
-
-
-def deblur_examples(
-    sharp: Folder, blurred: Folder | None = None, *, kernels: Folder | None = None, kernel_size: int = 31,
-    noise: float = 0.01, crop: int | None = None, limit: int | None = None, seed: int = 0,
-) -> list[Example]:  # fmt: skip
-    """Deblurring validation pairs: real blurred images when ``blurred`` is given, else a fixed
-    synthetic blur per image (kernel and noise drawn from ``(seed, image index)``, reflect-padded
-    borders so the pair keeps the full size)."""
-    examples = []
-    loaded = load_kernels(kernels) if kernels is not None else None
-    for index, path in enumerate(_image_paths(sharp)[:limit]):
-        target = center_crop(read_uint8(str(path)), crop)
-        if blurred is not None:
-            degraded = center_crop(read_uint8(str(_partner(path, blurred, "blurred"))), crop)
-        else:
-            generator = item_generator(seed, index)
-            kernel = camera_shake_kernel(kernel_size, generator) if loaded is None else loaded[index % len(loaded)]
-            r = (kernel.shape[-1] - 1) // 2
-            padded = F.pad(target[None].double() / 255, (r, r, r, r), mode="reflect")[0]
-            degraded = noisy_blur(padded, kernel, noise, generator)
-        examples.append(Example(path.stem, to_unit(degraded)[None], to_unit(target)[None]))
-    return examples
-
-
-def natural_examples(
-    folder: Folder, crop: int, per_image: int = 1, limit: int | None = None, seed: int = 0
-) -> list[Example]:
-    """Fixed crops of natural images for validating the regressor (``input`` is ``target``).
-
-    The first crop of each image is central, the others at positions drawn from ``(seed, image)``.
-    """
-    examples = []
-    for index, path in enumerate(_image_paths(folder)[:limit]):
-        image = read_uint8(str(path))
-        _check_fits(path, image, crop, crop, "crop")
-        generator = item_generator(seed, index)
-        for k in range(per_image):
-            if k == 0:
-                y = to_unit(center_crop(image, crop))[None]
-            else:
-                top, left = _randint(image.shape[-2] - crop, generator), _randint(image.shape[-1] - crop, generator)
-                y = to_unit(image[:, top : top + crop, left : left + crop])[None]
-            examples.append(Example(f"{path.stem}_{k}" if per_image > 1 else path.stem, y, y))
-    return examples

@@ -7,7 +7,7 @@
   (:func:`camera_shake_kernel`) or kernels from files (:func:`load_kernels`), e.g. Levin et al.'s;
 * isotropic Gaussian blur of a given width (:func:`gaussian_blur`).
 
-Every function works on tensors; :func:`dsdviz.data.degraded_versions` applies them to a
+Every function works on tensors; :func:`dsdviz.scoring.degraded_versions` applies them to a
 folder of natural images.
 """
 

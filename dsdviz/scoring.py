@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .data import deblur_examples, sr_examples
+from .examples import deblur_examples, sr_examples
 from .degradations import bicubic_upsample, gaussian_blur
 from .fingerprint import DSD
 from .metrics import dsd_distance_to, psnr, q_dsd, reference_dsd, ssim
@@ -116,7 +116,7 @@ def degraded_versions(
     lists of ``(name, (1, 3, H, W))`` in ``[0, 1]``: the ground truth (cropped to a multiple of
     ``scale``), its LR image (from ``lr`` or the MATLAB-exact downscale, 8-bit) up-sampled
     back with MATLAB bicubic, the ground truth blurred by a fixed random camera-shake kernel
-    of ``kernel_size`` px per image (:func:`dsdviz.data.deblur_examples`, no noise), and one
+    of ``kernel_size`` px per image (:func:`dsdviz.examples.deblur_examples`, no noise), and one
     version per ``gaussian_sigmas`` entry: an isotropic Gaussian blur of that standard
     deviation in pixels (:func:`dsdviz.degradations.gaussian_blur`), e.g. ``(1, 2, 4)`` to see
     which blur scales a score flags.

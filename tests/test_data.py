@@ -1,4 +1,4 @@
-"""Training data: the step-indexed stream, SR/deblurring pairs, camera-shake kernels, validation examples."""
+"""Training data (the step-indexed stream, SR/deblurring pairs) and whole-image validation examples."""
 
 from __future__ import annotations
 
@@ -12,12 +12,10 @@ from dsdviz.data import (
     SRPairs,
     StepSampler,
     data_root,
-    deblur_examples,
-    natural_examples,
     read_uint8,
-    sr_examples,
 )
 from dsdviz.degradations import bicubic_downsample
+from dsdviz.examples import deblur_examples, natural_examples, sr_examples
 from dsdviz.images import save_image
 from dsdviz.resize import downscale
 

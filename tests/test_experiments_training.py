@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from dsdviz.data import Example
+from dsdviz.examples import Example
 from dsdviz.experiments.noref import noref_versions, regressor_config
 from dsdviz.experiments.restoration_training import (
     loss_caption,

@@ -16,11 +16,11 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from ..data import deblur_examples
 from ..evaluation import metrics_table, write_tables
 from ..images import center_box, list_images, load_image
 from ..inference import restore
 from ..data import data_root
+from ..examples import deblur_examples
 from ..viz.compare import zoomed_rows
 from ..viz.layout import save_png
 from .methods import Q_DSD_NOTE, Comparison, compared_models, ours_note

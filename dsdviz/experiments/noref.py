@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..data import data_root, natural_examples
+from ..data import data_root
+from ..examples import natural_examples
 from ..scoring import degraded_versions, q_dsd_table
 from ..training import TrainConfig, train
 from ..viz.training import plot_q_dsd

@@ -14,7 +14,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 from torch import nn
 
-from ..data import Example
+from ..examples import Example
 from ..degradations import bicubic_upsample
 from ..inference import restore
 from ..losses import FEATURE_LOSS_LABELS

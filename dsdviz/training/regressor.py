@@ -4,7 +4,9 @@ The loss is the per-layer normalised MSE: ``mean_l mean_batch ((psi_l(y|a) -
 ||DSD_{l,a}(y)||_1) / s_l)^2`` with ``s_l`` the mean norm over ``calibration_batches``
 batches of a separate training stream (the regressor's ``target_scale`` buffer, see
 :mod:`dsdviz.models.regressor`). Validation: per layer, mean absolute error, relative error,
-Pearson r and the normalised MSE on fixed crops of natural images.
+Pearson r and the normalised MSE on fixed crops of natural images. The training targets
+come from VGG19 under the run's precision plan (Gram matrices in float32); the calibration
+and the validation targets are float32.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..data import Example, NaturalCrops, natural_examples
+from ..data import NaturalCrops
+from ..examples import Example, natural_examples
 from ..features import VGG19Features, resolve_layers
 from ..fingerprint import dsd_unchecked
 from ..models import DSDRegressor
+from ..precision import AutocastFeatures, PrecisionPlan, autocast
 from ..resize import downscale
 from ..validation import check_factor, check_positive_int
 from .settings import LoopSettings, TaskSettings, setting
-from .tasks import Batch, autocast, on_device
+from .tasks import Batch, on_device
 
 
 @dataclass
@@ -45,18 +49,21 @@ class RegressorSettings(TaskSettings):
         check_positive_int(self.calibration_batches, "calibration_batches")
         check_positive_int(self.val_per_image, "val_per_image")
 
-    def make_task(self, loop: LoopSettings, device: torch.device) -> RegressorTask:
-        return RegressorTask(self, loop, device)
+    def make_task(self, loop: LoopSettings, device: torch.device, plan: PrecisionPlan) -> RegressorTask:
+        return RegressorTask(self, loop, device, plan)
 
 
 class RegressorTask:
     """The DSD regressor psi_a on natural crops of side ``crop * alpha`` (it sees ``crop`` px)."""
 
-    def __init__(self, settings: RegressorSettings, loop: LoopSettings, device: torch.device) -> None:
-        self.settings, self.loop, self.device = settings, loop, device
+    def __init__(
+        self, settings: RegressorSettings, loop: LoopSettings, device: torch.device, plan: PrecisionPlan
+    ) -> None:
+        self.settings, self.loop, self.device, self.plan = settings, loop, device, plan
         self.alpha = float(settings.alpha)
         self.layers = resolve_layers("no_reference")
         self.extractor = VGG19Features(self.layers).to(device)
+        self.features = AutocastFeatures(self.extractor, plan)
         self.notes: list[str] = []
         self._examples: list[Example] | None = None
 
@@ -71,10 +78,10 @@ class RegressorTask:
     def dataset(self, seed: int | None = None) -> Dataset:
         return NaturalCrops(self.settings.data, crop=self.image_crop, seed=self.loop.seed if seed is None else seed)
 
-    def targets(self, y: torch.Tensor) -> torch.Tensor:
-        """True ``||DSD_{l,a}(y)||_1`` per layer, ``(B, 4)``, without gradient."""
+    def targets(self, y: torch.Tensor, extractor: nn.Module | None = None) -> torch.Tensor:
+        """True ``||DSD_{l,a}(y)||_1`` per layer, ``(B, 4)``, without gradient (default: float32 VGG19)."""
         with torch.no_grad():
-            norms = dsd_unchecked(y, self.alpha, self.extractor).norms()
+            norms = dsd_unchecked(y, self.alpha, extractor or self.extractor).norms()
         return torch.stack([norms[name] for name in self.layers], dim=1)
 
     def prepare(self, model: nn.Module, dataset: Dataset) -> None:
@@ -88,10 +95,10 @@ class RegressorTask:
             sums += self.targets(y.to(self.device)).double().sum(dim=0).cpu()
         model.target_scale.copy_((sums / count).float())
 
-    def losses(self, model: nn.Module, batch: Batch, amp_dtype: torch.dtype | None) -> dict[str, torch.Tensor]:
+    def losses(self, model: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
         y = on_device(batch, self.device)["target"]
-        truth = self.targets(y)
-        with autocast(self.device, amp_dtype):
+        truth = self.targets(y, self.features)
+        with autocast(self.plan):
             predicted = model(downscale(y, self.alpha))
         scale = model.module.target_scale if hasattr(model, "module") else model.target_scale
         per_layer = (((predicted.float() - truth) / scale) ** 2).mean(dim=0)

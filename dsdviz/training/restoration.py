@@ -7,7 +7,8 @@ is :func:`dsdviz.dsd_loss` with the ``"training"`` layers (relu2_1, relu2_2, rel
 factor 2. When the VGG19 weights do not reach ``conv5_4`` (the project's shared file stops at
 relu3_1), the perceptual loss uses the deepest convolution the weights cover and the run
 records a note saying so. Both VGG terms share one feature pass per image (output,
-output|2, target, target|2), computed in float32 (:func:`dsdviz.losses.restoration_loss`).
+output|2, target, target|2) (:func:`dsdviz.losses.restoration_loss`), run under the run's
+precision plan with the Gram matrices and L1 terms in float32.
 
 The feature-distribution term of stage 2 is chosen by ``feature_loss`` (supplementary
 Fig. 13 compares the three on the same network, settings and seed), weighted by
@@ -33,15 +34,17 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..data import DeblurPairs, Example, SRPairs, deblur_examples, sr_examples
+from ..data import DeblurPairs, SRPairs
+from ..examples import Example, deblur_examples, sr_examples
 from ..degradations import bicubic_upsample
 from ..features import VGG19Features
 from ..losses import FEATURE_LOSSES, available_perceptual_layer, feature_layers, restoration_loss
 from ..metrics import dsd_distance, psnr, ssim
 from ..models import XSRResNet
+from ..precision import AutocastFeatures, PrecisionPlan, autocast
 from ..validation import check_choice, check_positive_int
 from .settings import LoopSettings, TaskSettings, setting
-from .tasks import Batch, autocast, on_device
+from .tasks import Batch, on_device
 
 
 @dataclass
@@ -80,8 +83,8 @@ class RestorationSettings(TaskSettings):
         """The fixed validation pairs (``val_data`` is set)."""
         raise NotImplementedError
 
-    def make_task(self, loop: LoopSettings, device: torch.device) -> RestorationTask:
-        return RestorationTask(self, loop, device)
+    def make_task(self, loop: LoopSettings, device: torch.device, plan: PrecisionPlan) -> RestorationTask:
+        return RestorationTask(self, loop, device, plan)
 
 
 @dataclass
@@ -131,11 +134,13 @@ class DeblurSettings(RestorationSettings):
 class RestorationTask:
     """SR (``scale`` > 1) or deblurring (``scale`` = 1) with xSRResNet."""
 
-    def __init__(self, settings: RestorationSettings, loop: LoopSettings, device: torch.device) -> None:
-        self.settings, self.loop, self.device = settings, loop, device
+    def __init__(
+        self, settings: RestorationSettings, loop: LoopSettings, device: torch.device, plan: PrecisionPlan
+    ) -> None:
+        self.settings, self.loop, self.device, self.plan = settings, loop, device, plan
         self.scale = settings.scale
         self.notes: list[str] = []
-        self.extractor: VGG19Features | None = None
+        self.extractor: AutocastFeatures | None = None
         self.perceptual_layer = settings.perceptual_layer
         if settings.stage == "dsd":
             if settings.perceptual_weight:
@@ -146,7 +151,7 @@ class RestorationTask:
             layers = list(feature_layers(settings.feature_loss))
             if settings.perceptual_weight and self.perceptual_layer not in layers:
                 layers.append(self.perceptual_layer)
-            self.extractor = VGG19Features(layers).to(device)
+            self.extractor = AutocastFeatures(VGG19Features(layers).to(device), plan)
         self._baseline: dict[str, float] | None = None
         self._examples: list[Example] | None = None
 
@@ -159,9 +164,9 @@ class RestorationTask:
     def prepare(self, model: nn.Module, dataset: Dataset) -> None:
         """Nothing to calibrate for restoration networks."""
 
-    def losses(self, model: nn.Module, batch: Batch, amp_dtype: torch.dtype | None) -> dict[str, torch.Tensor]:
+    def losses(self, model: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
         batch = on_device(batch, self.device)
-        with autocast(self.device, amp_dtype):
+        with autocast(self.plan):
             output = model(batch["input"])
         s = self.settings
         dsd_stage = s.stage == "dsd"

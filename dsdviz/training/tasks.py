@@ -4,27 +4,23 @@ The tasks: :class:`~dsdviz.training.restoration.RestorationTask` (``"sr"``: 4x
 super-resolution with xSRResNet on :class:`~dsdviz.data.SRPairs`; ``"deblur"``: the scale-1
 xSRResNet on :class:`~dsdviz.data.DeblurPairs`) and
 :class:`~dsdviz.training.regressor.RegressorTask` (``"regressor"``: the DSD regressor psi_a
-on :class:`~dsdviz.data.NaturalCrops`). Each is built by its settings' ``make_task``.
+on :class:`~dsdviz.data.NaturalCrops`). Each is built by its settings' ``make_task`` with the
+run's :class:`~dsdviz.precision.PrecisionPlan`: its losses run the network and VGG19 under the
+plan's autocast (:class:`~dsdviz.precision.AutocastFeatures`) and return float32 terms.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from typing import Protocol
 
 import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..data import Example
+from ..examples import Example
 
 #: A batch of the data stream: ``{"input": (B, 3, h, w), "target": (B, 3, H, W)}`` (the regressor: target only).
 Batch = dict[str, torch.Tensor]
-
-
-def autocast(device: torch.device, dtype: torch.dtype | None) -> AbstractContextManager:
-    """Mixed precision in ``dtype`` on ``device``, or nothing for ``None``."""
-    return torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
 
 
 def on_device(batch: Batch, device: torch.device) -> Batch:
@@ -43,11 +39,11 @@ class Task(Protocol):
 
     def prepare(self, model: nn.Module, dataset: Dataset) -> None: ...
 
-    def losses(self, model: nn.Module, batch: Batch, amp_dtype: torch.dtype | None) -> dict[str, torch.Tensor]: ...
+    def losses(self, model: nn.Module, batch: Batch) -> dict[str, torch.Tensor]: ...
 
     def examples(self) -> list[Example]: ...
 
     def validate(self, model: nn.Module) -> tuple[dict[str, float], list[tuple[str, torch.Tensor]]]: ...
 
 
-__all__ = ["Batch", "Task", "autocast", "on_device"]
+__all__ = ["Batch", "Task", "on_device"]
