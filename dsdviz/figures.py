@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
+from .experiments.settings import figures_dir
+
 
 @dataclass(frozen=True)
 class FigureRecipe:
@@ -79,13 +81,16 @@ FIGURES: dict[str, FigureRecipe] = {
 }
 
 
-def regenerate(names: Sequence[str] | None = None, *, quick: bool = True, out_dir: str | Path = "figures") -> list[Path]:
-    """Run the named recipes (default: all) and return the files written."""
+def regenerate(
+    names: Sequence[str] | None = None, *, quick: bool = True, out_dir: str | Path | None = None
+) -> list[Path]:
+    """Run the named recipes (default: all) into ``out_dir`` (default ``$DSDVIZ_FIGURES`` or
+    ``figures/``) and return the files written."""
     chosen = list(FIGURES) if not names else list(names)
     unknown = [name for name in chosen if name not in FIGURES]
     if unknown:
         raise ValueError(f"unknown figure(s) {unknown}; available: {', '.join(FIGURES)}")
-    out = Path(out_dir)
+    out = figures_dir() if out_dir is None else Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for name in chosen:

@@ -1,8 +1,8 @@
 """Every snippet of README.md runs, so that the README cannot rot.
 
 The fenced blocks are taken from the README in order and run one after the other in one
-temporary folder (the README's commands are written for the repository root; the folder
-links the repository's ``checkpoints/``), as a reader typing them would:
+temporary folder (the shipped models are found by name, from the installed package, not from
+the repository's files), as a reader typing them would:
 
 * ``python`` blocks run in a new interpreter of the project's environment;
 * ``bash`` blocks run through ``bash -e -o pipefail`` with the project's environment first
@@ -91,7 +91,6 @@ def workdir(tmp_path_factory) -> Path:
     if not Path(os.environ.get("DSDVIZ_DATA") or "/nonexistent").is_dir():
         pytest.skip("no data folder: set DSDVIZ_DATA or provide ../shared/data")
     folder = tmp_path_factory.mktemp("readme")
-    (folder / "checkpoints").symlink_to(REPO / "checkpoints")
     return folder
 
 

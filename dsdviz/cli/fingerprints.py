@@ -66,6 +66,6 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     speed.add_argument("--quick", action="store_true", help="small sizes and few steps (the default; CPU, minutes)")
     speed.add_argument("--full", action="store_true", help="the paper's sizes and step counts (meant for a GPU)")
     figs.add_argument("--only", nargs="+", metavar="NAME", help="figure names (see --list)")
-    figs.add_argument("--out", type=Path, default=Path("figures"), help="output folder (default: figures)")
+    figs.add_argument("--out", type=Path, help="output folder (default: $DSDVIZ_FIGURES, else figures)")
     figs.add_argument("--list", action="store_true", help="list the figures and exit")
     figs.set_defaults(run=_figures)
