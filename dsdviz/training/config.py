@@ -4,7 +4,8 @@ Settings have unique names across the loop and the tasks, so a run can also be d
 by one flat dict (``TrainConfig.flat``: what checkpoints and model files store under
 ``"train_config"``, and what :func:`dsdviz.training.preset` and ``dsdviz train`` accept).
 ``dsd_weight``, the name of ``feature_weight`` before it also weighed the style losses, is
-still accepted (with a ``DeprecationWarning``) and read from older checkpoints.
+still accepted (with a ``DeprecationWarning``) and read from older checkpoints; so is
+``amp``, the switch that ``precision`` replaces (:data:`AMP_PRECISION`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ TASKS: tuple[str, ...] = tuple(TASK_SETTINGS)
 
 #: Former setting names -> current ones.
 RENAMED: dict[str, str] = {"dsd_weight": "feature_weight"}
+#: ``amp`` -> ``precision``: ``True`` (mixed precision on CUDA, float32 on CPU) is the default ``None``.
+AMP_PRECISION: dict[bool, str | None] = {True: None, False: "fp32"}
 
 
 def field_names(cls: type) -> tuple[str, ...]:
@@ -39,6 +42,15 @@ def _renamed(settings: dict[str, Any], warn: bool) -> dict[str, Any]:
             if warn:
                 warnings.warn(f"the setting {old} is now called {new}", DeprecationWarning, stacklevel=4)
             settings = {new if name == old else name: value for name, value in settings.items()}
+    if "amp" in settings:
+        if warn:
+            warnings.warn("the setting amp is replaced by precision (amp=False: precision='fp32')",
+                          DeprecationWarning, stacklevel=4)  # fmt: skip
+        if "precision" in settings:
+            raise ValueError("give precision or the former amp, not both")
+        amp = settings["amp"]
+        settings = {name: value for name, value in settings.items() if name != "amp"}
+        settings["precision"] = AMP_PRECISION[bool(amp)]
     return settings
 
 
@@ -94,4 +106,4 @@ class TrainConfig:
         return {"task": self.task.name, **asdict(self.task), **asdict(self.loop)}
 
 
-__all__ = ["RENAMED", "TASKS", "TASK_SETTINGS", "TrainConfig"]
+__all__ = ["AMP_PRECISION", "RENAMED", "TASKS", "TASK_SETTINGS", "TrainConfig"]
