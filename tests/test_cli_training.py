@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dsdviz.cli import main
+from dsdviz.cli import build_parser, main
 from dsdviz.images import load_image, save_image
 from dsdviz.models import load_model, shipped_models
 
@@ -24,6 +24,13 @@ def test_help(command, words, capsys):
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     assert all(word in text for word in words)
+
+
+@pytest.mark.parametrize(("options", "precision"), [
+    ([], None), (["--precision", "bf16"], "bf16"), (["--no-amp"], "fp32"), (["--precision", "auto"], "auto"),
+])  # fmt: skip
+def test_train_precision_options(options, precision):
+    assert build_parser().parse_args(["train", "sr", *options]).precision == precision
 
 
 def test_train_restore_score_end_to_end(vgg_weights, tmp_path, capsys):

@@ -28,6 +28,8 @@ from dsdviz.losses import (
     restoration_loss,
     style_loss,
 )
+from dsdviz.models import load_model
+from dsdviz.precision import Capability, probe_capability
 from dsdviz.training import TrainConfig, Trainer, code_version, history_table
 
 
@@ -342,3 +344,56 @@ def test_ddp_on_two_gloo_processes_matches_one_process(vgg_weights, folder, tmp_
         torch.testing.assert_close(
             ranks[0][name], parameter.grad, rtol=1e-4, atol=1e-4 * float(parameter.grad.abs().max())
         )
+
+
+def test_the_precision_is_resolved_once_and_recorded(folder, tmp_path):
+    trainer = Trainer(tiny("sr", tmp_path / "run", folder, steps=2))
+    plan = trainer.plan
+    assert (plan.precision, plan.requested, plan.reason) == ("fp32", "fp32", "float32 as requested")  # CPU default
+    assert not trainer.scaler.is_enabled()
+    trainer.run()
+    expected = {"precision": "fp32", "requested": "fp32", "grad_scaler": False, "reason": "float32 as requested"}
+    assert [e for e in trainer.history if e["split"] == "precision"] == [{"step": 0, "split": "precision", **expected}]
+    assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["precision"] == expected
+    assert torch.load(tmp_path / "run" / "model.pt", weights_only=True)["meta"]["precision"] == expected
+    logged = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert logged[0] == {"step": 0, "split": "precision", **expected}
+
+
+def test_unsupported_precisions_are_errors(folder, tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="'fp16' is for CUDA only"):
+        Trainer(tiny("sr", tmp_path / "a", folder, precision="fp16"))
+    monkeypatch.setattr("dsdviz.precision.probe_capability", lambda device: Capability("cpu", bf16=False,
+                                                                                         detail="CPU: no bf16"))
+    with pytest.raises(ValueError, match="'bf16' is not supported natively on CPU: no bf16"):
+        Trainer(tiny("sr", tmp_path / "b", folder, precision="bf16"))
+    assert Trainer(tiny("sr", tmp_path / "c", folder, precision="auto")).plan.precision == "fp32"
+
+
+def test_channels_last_trainer_equals_the_contiguous_one(folder, tmp_path, monkeypatch):
+    fast = Trainer(tiny("sr", tmp_path / "fast", folder, steps=3))
+    assert fast.network.head[0].weight.is_contiguous(memory_format=torch.channels_last)
+    fast.run()
+    monkeypatch.setattr("dsdviz.training.loop.channels_last", lambda module: module)
+    plain = Trainer(tiny("sr", tmp_path / "plain", folder, steps=3))
+    assert plain.network.head[0].weight.is_contiguous()
+    plain.run()
+    for name, value in plain.network.state_dict().items():
+        torch.testing.assert_close(fast.network.state_dict()[name], value, atol=1e-5, rtol=1e-4, msg=name)
+    exported = load_model(tmp_path / "fast" / "model.pt")  # the file is layout-free: a contiguous network
+    x = torch.rand(1, 3, 10, 12)
+    with torch.no_grad():
+        torch.testing.assert_close(exported(x), fast.network.eval()(x))
+
+
+@pytest.mark.skipif(not probe_capability("cpu").bf16, reason="this CPU has no native bfloat16 (avx512_bf16 or AMX)")
+def test_bf16_training_step_is_close_to_float32(vgg_weights, folder, tmp_path):
+    terms = {}
+    for precision in ("fp32", "bf16"):
+        trainer = Trainer(tiny("sr", tmp_path / precision, folder, stage="dsd", precision=precision))
+        assert trainer.plan.precision == precision and "native" in trainer.plan.reason or precision == "fp32"
+        batch = next(iter(trainer._loader()))
+        terms[precision] = trainer.train_step(batch)
+        assert all(value.dtype == torch.float32 for value in terms[precision].values())
+    for name, value in terms["fp32"].items():
+        assert abs(float(terms["bf16"][name]) - float(value)) <= 0.02 * abs(float(value)), name

@@ -74,11 +74,15 @@ def test_an_old_flat_checkpoint_still_loads_and_resumes(tmp_path):
     old = {**record["train_config"], "lr_data": None, "blur_data": None, "kernels": None, "val_blur": None,
            "kernel_size": 31, "noise": 0.01, "calibration_batches": 8, "val_per_image": 1}  # fmt: skip
     old["dsd_weight"] = old.pop("feature_weight")
+    old["amp"] = old.pop("precision") is None  # before precision: amp=True, mixed precision on CUDA only
+    record = {k: v for k, v in record.items() if k != "precision"}
+    record["history"] = [e for e in record["history"] if e["split"] != "precision"]
     torch.save({**record, "train_config": old}, path)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)  # reading an old file is not the user's doing
         resumed = Trainer(config, resume=True)
-    assert resumed.step == 2 and resumed.config == config
+    assert resumed.step == 2 and resumed.config == config and resumed.plan.precision == "fp32"
+    assert [e["split"] for e in resumed.history].count("precision") == 1  # recorded where the old file had none
     old["dsd_weight"] = 5.0
     torch.save({**record, "train_config": old}, path)
     with pytest.raises(ValueError, match=r"feature_weight: 5.0 -> 100.0"):
@@ -149,3 +153,21 @@ def test_the_real_training_code_leaves_out_drawing_experiments_and_the_command_l
     names = {path.relative_to(root).as_posix() for path in import_closure(root, "training")}
     assert {"training/loop.py", "models/xsrresnet.py", "features.py", "data.py"} <= names
     assert not [name for name in names if name.startswith(("viz/", "experiments/", "cli", "figures"))]
+
+
+def test_amp_is_read_as_precision():
+    base = {"data": "images/", "steps": 2}
+    with pytest.warns(DeprecationWarning, match="amp is replaced by precision"):
+        assert TrainConfig.from_flat("sr", amp=False, **base).loop.precision == "fp32"
+    with pytest.warns(DeprecationWarning):
+        assert TrainConfig.from_flat("sr", amp=True, **base).loop.precision is None  # the device's default
+    with pytest.raises(ValueError, match="not both"), pytest.warns(DeprecationWarning):
+        TrainConfig.from_flat("sr", amp=False, precision="bf16", **base)
+    record = {**TrainConfig.from_flat("sr", **base).flat(), "amp": False}
+    del record["precision"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        assert TrainConfig.from_record(record).loop.precision == "fp32"
+    with pytest.raises(ValueError, match="precision: expected one of 'fp32', 'bf16', 'fp16', 'auto', got 'half'"):
+        LoopSettings(precision="half")
+    assert LoopSettings().precision is None and LoopSettings(precision="bf16").precision == "bf16"
