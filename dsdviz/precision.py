@@ -19,9 +19,12 @@ replaced by a :class:`Capability` of one's own, which is how the CUDA paths are 
 a CPU.
 
 Autocast (:func:`autocast`) lowers convolutions and matrix products; reductions stay in
-float32. Losses built on features should accumulate their Gram matrices and L1 terms in
-float32: :class:`AutocastFeatures` runs a feature extractor under autocast and returns
-float32 maps, so that the Gram matrices computed from them are float32 products.
+float32. The Gram matrices and L1 terms of the losses are accumulated in float32 whatever
+the features' dtype (:func:`dsdviz.fingerprint.gram` and :mod:`dsdviz.distances` cast
+bfloat16/float16 inputs to float32 and keep autocast off around the Gram product), so the
+one thing a plan changes is where the convolutions run: :class:`AutocastFeatures` runs a
+feature extractor under the plan's autocast and can stand in for any ``extractor=`` of the
+losses, the optimiser and the trainer (the image resizing of the DSD stays float32).
 
 Accuracy of bfloat16 (``benchmarks/accuracy_bf16.py``: the 14 Set14 HR images, VGG19 up
 to relu3_1 under bf16 autocast on a CPU with ``avx512_bf16``, torch 2.14.1; relative
@@ -203,12 +206,13 @@ def grad_scaler(plan: PrecisionPlan) -> torch.amp.GradScaler:
 
 
 class AutocastFeatures(nn.Module):
-    """A feature extractor run under the plan's autocast, returning float32 feature maps.
+    """A feature extractor run under the plan's autocast.
 
     Wraps any module that maps ``(B, 3, H, W)`` images to ``{layer: (B, C, h, w)}`` (e.g.
     :class:`dsdviz.features.VGG19Features`) and exposes its ``layers``, so it can stand in
-    for the extractor of the losses: the convolutions run in the plan's dtype, and the
-    Gram matrices and L1 terms computed from its outputs are float32.
+    for the extractor of the losses: the convolutions run in the plan's dtype and the maps
+    come back in it (bfloat16 or float16; float32 for an fp32 plan, where this is the
+    extractor itself). The Gram matrices and L1 terms computed from them are float32.
     """
 
     def __init__(self, extractor: nn.Module, plan: PrecisionPlan) -> None:
@@ -218,8 +222,7 @@ class AutocastFeatures(nn.Module):
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         with autocast(self.plan):
-            features = self.extractor(x)
-        return {name: f.float() for name, f in features.items()}
+            return self.extractor(x)
 
 
 def channels_last(module: ModuleT) -> ModuleT:

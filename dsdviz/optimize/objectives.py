@@ -10,6 +10,12 @@ objectives from :mod:`dsdviz.distances`:
   super-resolution result. Run with a constant learning rate, the state at step ``k``
   does not depend on the planned number of steps, so one 5K-step run shows every
   shorter one.
+
+Both take ``precision`` (:mod:`dsdviz.precision`): ``"bf16"`` (or ``"auto"`` where the
+processor has native bfloat16) runs VGG19 under bfloat16 autocast, about twice as fast on
+such CPUs; the reference's fingerprint, the image, Adam's state, the Gram matrices and the
+objective stay float32. The resolved precision is recorded in the trajectory's settings,
+so a run is resumed only with the same one.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from ..distances import layer_distances
 from ..features import Layers, VGG19Features, default_extractor, resolve_layers
 from ..fingerprint import DSD, check_dsd_input, dsd_label, dsd_scales, dsd_unchecked, grams
 from ..losses import check_size, target_dsd, target_grams
+from ..precision import AutocastFeatures, Precision, resolve_precision
 from ..resize import downscale
 from ..trajectory import Trajectory
 from ..validation import check_choice, check_factor
@@ -54,6 +61,12 @@ def _match_scales(kind: MatchKind, scales: Sequence[float] | None) -> tuple[floa
             f"scales: style matching needs distinct downscaling factors, e.g. (1,) or (1, 2); got {scales!r}"
         )
     return factors
+
+
+def _under_plan(net: VGG19Features, precision: Precision, device: torch.device) -> tuple[AutocastFeatures, str]:
+    """``net`` run under the autocast of ``precision`` on ``device``, and the precision that runs."""
+    plan = resolve_precision(precision, device)
+    return AutocastFeatures(net, plan), plan.precision
 
 
 def dsd_matching(target: DSD, names: tuple[str, ...], net: VGG19Features) -> Objective:
@@ -120,6 +133,7 @@ def match_fingerprint(
     range_weight: float = 1.0,
     snapshots: Sequence[int] | None = None,
     device: torch.device | str | None = None,
+    precision: Precision = "fp32",
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: int = 500,
     resume: Trajectory | str | os.PathLike | None = None,
@@ -146,6 +160,8 @@ def match_fingerprint(
         checkpoint_every, resume, progress: as in :func:`optimize_image` (default: the
             DSD authors' 3000 steps at 5e-4, halved after each third).
         device: where to run (default: CUDA if available); the trajectory is on the CPU.
+        precision: ``"fp32"``, ``"bf16"``, ``"fp16"`` (CUDA) or ``"auto"``: the autocast of the
+            VGG19 passes of the image (see the module docstring); an unsupported one raises.
 
     Returns:
         A trajectory whose history has, per layer, ``"distance/<layer>"`` and
@@ -153,7 +169,7 @@ def match_fingerprint(
         for style matching.
 
     Raises:
-        ValueError: unknown ``kind`` or layer, bad scales (``< 1``, not two increasing
+        ValueError: unknown ``kind``, layer or precision, bad scales (``< 1``, not two increasing
             factors for DSD), bad images, an image too small for the deepest layer at the
             coarsest scale, or bad optimisation arguments.
 
@@ -179,10 +195,12 @@ def match_fingerprint(
     content = content.to(run_device)
     reference = reference.to(device=run_device, dtype=content.dtype)
     net = default_extractor(names, device=run_device, dtype=content.dtype)
+    features, numeric = _under_plan(net, precision, run_device)
     if kind == "dsd":
-        objective = dsd_matching(target_dsd(reference, names, alpha, base=base, extractor=net), names, net)
+        objective = dsd_matching(target_dsd(reference, names, alpha, base=base, extractor=net), names, features)
     else:
-        objective = style_matching([target_grams(reference, names, f, net) for f in factors], factors, names, net)
+        targets = [target_grams(reference, names, f, net) for f in factors]
+        objective = style_matching(targets, factors, names, features)
     settings = {
         "objective": description,
         "kind": kind,
@@ -190,6 +208,7 @@ def match_fingerprint(
         "layers": list(names),
         "reference_size": list(reference.shape[-2:]),
         "reference_digest": _digest(reference),
+        "precision": numeric,
     }
     return optimize_image(
         content,
@@ -222,6 +241,7 @@ def minimize_dsd(
     range_weight: float = 1.0,
     snapshots: Sequence[int] | None = None,
     device: torch.device | str | None = None,
+    precision: Precision = "fp32",
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: int = 500,
     resume: Trajectory | str | os.PathLike | None = None,
@@ -245,13 +265,14 @@ def minimize_dsd(
             constant rate, so that the snapshot at step ``k`` is the result of a
             ``k``-step run).
         device: where to run (default: CUDA if available); the trajectory is on the CPU.
+        precision: as in :func:`match_fingerprint`.
 
     Returns:
         A trajectory whose history has ``"dsd/<layer>"`` per layer (the objective is
         their mean).
 
     Raises:
-        ValueError: ``alpha < 1``, unknown layers, a bad image or one too small for the
+        ValueError: ``alpha < 1``, unknown layers or precision, a bad image or one too small for the
             deepest layer at scale ``1 / (base * alpha)``, or bad optimisation arguments.
     """
     names = resolve_layers(layers)
@@ -260,9 +281,12 @@ def minimize_dsd(
     check_dsd_input(image, alpha, names, base, "image")
     run_device = _resolve_device(device)
     image = image.to(run_device)
-    objective = dsd_norm(alpha, base, names, default_extractor(names, device=run_device, dtype=image.dtype))
+    net = default_extractor(names, device=run_device, dtype=image.dtype)
+    features, numeric = _under_plan(net, precision, run_device)
+    objective = dsd_norm(alpha, base, names, features)
     label = f"||{dsd_label(alpha, base)}||_1"
-    settings = {"objective": f"minimise {label}", "alpha": alpha, "base": base, "layers": list(names)}
+    settings = {"objective": f"minimise {label}", "alpha": alpha, "base": base, "layers": list(names),
+                "precision": numeric}  # fmt: skip
     return optimize_image(
         image,
         objective,

@@ -19,6 +19,8 @@ from ..trajectory import Trajectory
 
 #: settings that may differ when a run is resumed
 RESUMABLE_DIFFERENCES = ("steps", "snapshot_steps", "device")
+#: settings added since older trajectories were written, with the value those runs had
+SETTING_DEFAULTS = {"precision": "fp32"}
 
 
 class RunRecord:
@@ -120,9 +122,10 @@ def check_resume(previous: Trajectory, settings: dict[str, Any], start: torch.Te
     if previous.resume_state is None:
         raise ValueError("resume: the trajectory holds no optimiser state, so it cannot be continued")
     keys = (set(previous.settings) | set(settings)) - set(RESUMABLE_DIFFERENCES)
-    differing = sorted(k for k in keys if previous.settings.get(k) != settings.get(k))
+    before = {**SETTING_DEFAULTS, **previous.settings}
+    differing = sorted(k for k in keys if before.get(k) != settings.get(k))
     if differing:
-        details = "; ".join(f"{k}: {previous.settings.get(k)!r} vs {settings.get(k)!r}" for k in differing)
+        details = "; ".join(f"{k}: {before.get(k)!r} vs {settings.get(k)!r}" for k in differing)
         raise ValueError(f"resume: the run's settings differ from the trajectory's ({details})")
     if previous.settings["steps"] != settings["steps"] and settings["schedule"] != "constant":
         raise ValueError(
