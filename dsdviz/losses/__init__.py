@@ -13,6 +13,16 @@ terms are summed over layers. ``reduction="mean"`` averages over the batch; ``"n
 returns one value per item. A target may be given pre-computed (Gram matrices or a
 :class:`~dsdviz.fingerprint.DSD`) so that an optimisation loop with a fixed target does not
 recompute it at every step; the module forms cache it when constructed with ``target=``.
+
+Mixed precision: every loss may run under :func:`torch.autocast` (e.g.
+``with dsdviz.precision.autocast(plan): loss = dsd_loss(output, target)``, the plan from
+:func:`dsdviz.precision.resolve_precision`), or take ``extractor=AutocastFeatures(net, plan)``
+(:class:`dsdviz.precision.AutocastFeatures`, which keeps the resizing in float32 as well).
+Either way the VGG19 convolutions run in bfloat16 (or float16) while the Gram matrices and
+L1 terms are accumulated in float32: the loss and its gradient are float32. Measured on a
+CPU with native bfloat16 (128 px crops of skimage's chelsea against coffee, default layers):
+relative difference to float32 0.08% (DSD, alpha 2), 0.03% (style), 0.06% (multi-scale
+style), 0.02% (perceptual, conv3_1). Reported numbers stay float32 (:mod:`dsdviz.precision`).
 """
 
 from .functional import (
