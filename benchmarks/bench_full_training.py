@@ -1,8 +1,9 @@
 """Training throughput in the paper's settings, mixed precision vs float32, and where a short run gets to.
 
 The check to run on a GPU before committing hours to a full run: steps per second of the full
-setting and the validation PSNR/SSIM against bicubic, in a few minutes. For each precision (on
-CUDA: float32, the baseline, and the trainer's mixed precision; on CPU only float32) it runs
+setting and the validation PSNR/SSIM against bicubic, in a few minutes. For each precision (the
+trainer's ``precision``: ``fp32``, the baseline, and ``auto``: mixed precision on CUDA, bfloat16 on
+a CPU with native bfloat16; ``auto`` is left out where it resolves to float32) it runs
 :class:`dsdviz.training.Trainer` with ``preset(task, quick=False)`` for about ``--seconds`` of
 training, then validates (SR: Set14 whole images; deblurring: Set5 with synthetic camera shake;
 regressor: BSD100 crops) and prints steps/s, images/s, peak memory and the validation scores
@@ -26,13 +27,14 @@ from pathlib import Path
 import torch
 from memory import rss_kib
 
+from dsdviz.precision import resolve_precision
 from dsdviz.training import Trainer, preset
 
 
-def measure(args: argparse.Namespace, amp: bool, out: Path) -> dict[str, float]:
+def measure(args: argparse.Namespace, precision: str, out: Path) -> dict[str, float]:
     """Train one configuration for about ``args.seconds`` and validate it; throughput and scores."""
     config = preset(
-        args.task, args.quick, stage=args.stage, root=args.data, out=str(out), amp=amp, steps=10**7,
+        args.task, args.quick, stage=args.stage, root=args.data, out=str(out), precision=precision, steps=10**7,
         checkpoint_every=10**7, val_every=10**7, log_every=10, monitor_every=None, progress=False,
         device=args.device, **({} if args.workers is None else {"workers": args.workers}),
     )  # fmt: skip
@@ -57,7 +59,7 @@ def measure(args: argparse.Namespace, amp: bool, out: Path) -> dict[str, float]:
         scores = trainer.validate()
         peak = torch.cuda.max_memory_allocated() / 2**20 if cuda else (rss_kib("VmHWM") - rss_before) / 1024
         return {"step_seconds": statistics.median(seconds), "steps": trainer.step, "batch": config.loop.batch_size,
-                "peak_mib": peak, "amp": str(trainer.amp_dtype).removeprefix("torch.") if trainer.amp_dtype else "off",
+                "peak_mib": peak, "precision": trainer.plan.precision,
                 **scores}  # fmt: skip
     finally:
         trainer.close()
@@ -79,14 +81,16 @@ def main() -> None:
     print(f"{what}, {'quick' if args.quick else 'full'} settings, {name}, torch {torch.__version__}")
     results = {}
     with tempfile.TemporaryDirectory(prefix="dsdviz_bench_") as tmp:
-        for amp in (False, True) if device.type == "cuda" else (False,):
-            r = results[amp] = measure(args, amp, Path(tmp) / f"amp_{amp}")
+        mixed = resolve_precision("auto", device).enabled
+        for precision in ("fp32", "auto") if mixed else ("fp32",):
+            r = results[precision] = measure(args, precision, Path(tmp) / precision)
             scores = "  ".join(f"{k} {v:.4g}" for k, v in r.items() if k.startswith(("psnr", "ssim", "rel_")))
-            print(f"precision {r['amp'] if amp else 'float32':<9} {1 / r['step_seconds']:7.2f} steps/s "
+            print(f"precision {r['precision']:<9} {1 / r['step_seconds']:7.2f} steps/s "
                   f"{r['batch'] / r['step_seconds']:8.1f} img/s {r['peak_mib']:8.0f} MiB peak; "
                   f"after {r['steps']} steps: {scores}")  # fmt: skip
-    if True in results:
-        print(f"speed-up of mixed precision over float32: {results[False]['step_seconds'] / results[True]['step_seconds']:.2f}x")
+    if "auto" in results:
+        speed_up = results["fp32"]["step_seconds"] / results["auto"]["step_seconds"]
+        print(f"speed-up of {results['auto']['precision']} over float32: {speed_up:.2f}x")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Training steps of SR stage 1 and 2 and the regressor: float32 vs bfloat16, contiguous vs channels-last.
 
-Each step is assembled from the models, losses and optimiser the trainer uses (same maths
-as :class:`dsdviz.training.Trainer`; Adam, betas (0.9, 0.99)):
+Each step is the trainer's: the task's network and loss (``Task.losses`` of
+:mod:`dsdviz.training`, under the precision plan as :class:`dsdviz.training.Trainer` runs
+it; the trainer itself is always channels-last) on random batches, and Adam, betas (0.9, 0.99):
 
 * ``sr1``: xSRResNet 4x, L1 (stage 1);
 * ``sr2``: xSRResNet 4x, L1 + perceptual + 100 x DSD through the trainer's
@@ -13,8 +14,8 @@ as :class:`dsdviz.training.Trainer`; Adam, betas (0.9, 0.99)):
 * ``regressor``: psi_2 on ``y|2``, normalised MSE to the true DSD norms of ``y``.
 
 ``bf16`` runs the networks and VGG19 under bfloat16 autocast (:mod:`dsdviz.precision`),
-with the Gram matrices, L1 and MSE terms in float32 (:class:`dsdviz.precision.AutocastFeatures`);
-the regressor's targets are computed that way too. ``channels-last`` moves the trained
+with the Gram matrices, L1 and MSE terms in float32 (the trainer's ``precision="bf16"``);
+the regressor's training targets are computed that way too. ``channels-last`` moves the trained
 network to channels-last (VGG19 always runs channels-last). Speed-up: against float32
 contiguous of the same task. Each configuration runs in its own process so that its peak
 memory (CPU: VmHWM minus the resident set before the timed steps) is its own.
@@ -44,80 +45,68 @@ TASKS = ("sr1", "sr2", "sr2-baseline", "regressor")
 PRECISIONS = ("fp32", "bf16")
 
 
-def _regressor_step(net, optimizer, batch: int, crop: int, device: torch.device, plan) -> Callable[[], float]:
-    from dsdviz.features import LAYER_PRESETS, VGG19Features
-    from dsdviz.fingerprint import dsd_unchecked
-    from dsdviz.precision import AutocastFeatures, autocast
-    from dsdviz.resize import downscale
+def _trainer_step(task: str, batch: int, crop: int, device: torch.device, plan):
+    """The trainer's network and loss of ``task`` (:meth:`Task.losses`, as in ``Trainer.train_step``) on random data."""
+    from dsdviz.training import LoopSettings, RegressorSettings, SRSettings
 
-    extractor = VGG19Features(LAYER_PRESETS["no_reference"]).to(device)
-    features = AutocastFeatures(extractor, plan) if plan.enabled else extractor
-    y = torch.rand(batch, 3, 2 * crop, 2 * crop, device=device)
-
-    def step() -> float:
-        optimizer.zero_grad(set_to_none=True)
-        with torch.no_grad():
-            norms = dsd_unchecked(y, 2, features).norms()
-        truth = torch.stack([norms[name] for name in extractor.layers], dim=1)
-        with autocast(plan):
-            predicted = net(downscale(y, 2))
-        loss = (((predicted.float() - truth) / net.target_scale) ** 2).mean()
-        loss.backward()
-        optimizer.step()
-        return float(loss)
-
-    return step
+    loop = LoopSettings(batch_size=batch, device=str(device), precision=plan.requested)
+    if task == "regressor":
+        settings = RegressorSettings(data="(random)", crop=crop, alpha=2)
+        data = {"target": torch.rand(batch, 3, 2 * crop, 2 * crop)}
+    else:
+        settings = SRSettings(data="(random)", crop=crop, stage="psnr" if task == "sr1" else "dsd")
+        data = {"input": torch.rand(batch, 3, crop, crop), "target": torch.rand(batch, 3, 4 * crop, 4 * crop)}
+    trainer_task = settings.make_task(loop, device, plan)
+    net = trainer_task.build_model().to(device)
+    return net, lambda: trainer_task.losses(net, data)["loss"]
 
 
-def _sr_step(task: str, net, optimizer, batch: int, crop: int, device: torch.device, plan) -> Callable[[], float]:
+def _baseline_step(batch: int, crop: int, device: torch.device):
+    """Stage 2 written with the library's public losses: six VGG19 passes and the input checks of each call."""
     from dsdviz.features import VGG19Features
-    from dsdviz.losses import available_perceptual_layer, dsd_loss, perceptual_loss, restoration_loss
-    from dsdviz.precision import AutocastFeatures, autocast
+    from dsdviz.losses import available_perceptual_layer, dsd_loss, perceptual_loss
+    from dsdviz.models import xsrresnet_sr
 
     layer, _ = available_perceptual_layer("conv5_4")
     extractor = VGG19Features(["relu2_1", "relu2_2", "relu3_1", layer]).to(device)
-    features = AutocastFeatures(extractor, plan) if plan.enabled else extractor
     lr = torch.rand(batch, 3, crop, crop, device=device)
     hr = torch.rand(batch, 3, 4 * crop, 4 * crop, device=device)
+    net = xsrresnet_sr().to(device)
 
-    def step() -> float:
-        optimizer.zero_grad(set_to_none=True)
-        with autocast(plan):
-            out = net(lr)
-        out = out.float()
-        if task == "sr1":
-            loss = (out - hr).abs().mean()
-        elif task == "sr2":
-            loss = restoration_loss(out, hr, features, perceptual_weight=1, dsd_weight=100, perceptual_layer=layer)["loss"]
-        else:
-            loss = (
-                F.l1_loss(out, hr)
-                + perceptual_loss(out, hr, layer, extractor=extractor)
-                + 100 * dsd_loss(out, hr, "training", 2, extractor=extractor)
-            )
-        loss.backward()
-        optimizer.step()
-        return float(loss)
+    def loss() -> torch.Tensor:
+        out = net(lr)
+        return (F.l1_loss(out, hr) + perceptual_loss(out, hr, layer, extractor=extractor)
+                + 100 * dsd_loss(out, hr, "training", 2, extractor=extractor))  # fmt: skip
 
-    return step
+    return net, loss
 
 
 def worker(args: argparse.Namespace, task: str, precision: str, channels_last: bool) -> dict[str, float]:
-    from dsdviz.models import DSDRegressor, xsrresnet_sr
+    import warnings
+
     from dsdviz.precision import channels_last as to_channels_last
     from dsdviz.precision import resolve_precision
 
+    warnings.simplefilter("ignore")  # the perceptual-layer note of stage 2
     torch.manual_seed(0)
     device = torch.device(args.device)
     plan = resolve_precision(precision, device)
-    net = (DSDRegressor(alpha=2, crop=args.regressor_crop) if task == "regressor" else xsrresnet_sr()).to(device)
+    if task == "sr2-baseline":
+        net, loss = _baseline_step(args.batch, args.crop, device)
+    else:
+        crop = args.regressor_crop if task == "regressor" else args.crop
+        net, loss = _trainer_step(task, args.batch, crop, device, plan)
     if channels_last:
         net = to_channels_last(net)
     optimizer = torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.9, 0.99))
-    if task == "regressor":
-        step = _regressor_step(net, optimizer, args.batch, args.regressor_crop, device, plan)
-    else:
-        step = _sr_step(task, net, optimizer, args.batch, args.crop, device, plan)
+
+    def step() -> float:
+        optimizer.zero_grad(set_to_none=True)
+        value = loss()
+        value.backward()
+        optimizer.step()
+        return float(value)
+
     step()  # warm-up
     if device.type == "cuda":
         torch.cuda.synchronize()
