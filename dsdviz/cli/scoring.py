@@ -1,12 +1,18 @@
-"""``dsdviz restore`` (apply a trained network) and ``dsdviz score`` (PSNR, SSIM, DSD distance, Q_DSD)."""
+"""``dsdviz restore`` (apply a trained network) and ``dsdviz score`` (PSNR, SSIM, DSD distance, Q_DSD;
+``--map``: where in the image, as an overlay PNG of per-tile Q_DSD and excess)."""
 
 from __future__ import annotations
 
 import argparse
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..models.store import DEFAULT_REGRESSORS, shipped_models
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 
 def _restore(args: argparse.Namespace) -> int:
@@ -29,14 +35,38 @@ def _reference(folder: Path, image: Path) -> Path:
     return matches[0]
 
 
+def _write_map(args: argparse.Namespace, image: torch.Tensor, regressors: list[nn.Module]) -> None:
+    """``--map``: the overlay of :func:`dsdviz.viz.quality_map.plot_quality_maps` for the one image, a map
+    per regressor (:func:`dsdviz.quality_map.q_dsd_map` with ``--tile``, ``--stride``)."""
+    from ..quality_map import q_dsd_map
+    from ..viz.layout import save_png
+    from ..viz.quality_map import plot_quality_maps
+
+    name = Path(args.images[0]).name
+    maps = [q_dsd_map(image, regressor, args.tile, args.stride, progress=True) for regressor in regressors]
+    fig = plot_quality_maps({name: image}, {name: maps}, title=f"Where is {name} unnatural?")
+    print(f"wrote {save_png(fig, args.map)}")
+
+
 def _score(args: argparse.Namespace) -> int:
     from ..images import load_image
     from ..metrics import protocol_text
     from ..models import load_model
     from ..scoring import score_image
 
-    names = DEFAULT_REGRESSORS if args.regressor == [] else args.regressor or []
+    if args.map is None and (args.tile is not None or args.stride is not None):
+        raise ValueError("--tile and --stride set the tiles of --map FILE; give --map too")
+    if args.map is not None and len(args.images) != 1:
+        raise ValueError(f"--map draws one image; got {len(args.images)} images")
+    default = args.regressor == [] or (args.regressor is None and args.map is not None)
+    names = DEFAULT_REGRESSORS if default else args.regressor or []
     regressors = [load_model(name) for name in names]
+    mapped = None if args.map is None else load_image(args.images[0])
+    if mapped is not None:  # the tile errors before the table's work
+        from ..quality_map import check_tiling
+
+        for regressor in regressors:
+            check_tiling(regressor, args.tile, args.stride, tuple(mapped.shape[-2:]))
     rows = []
     for path in map(Path, args.images):
         x = load_image(path)
@@ -60,6 +90,8 @@ def _score(args: argparse.Namespace) -> int:
             for r in rows + [{"image": "mean", "height": "", "width": "", **means}]:
                 writer.writerow({**r, "protocol": protocol})
         print(f"wrote {args.csv}")
+    if mapped is not None:
+        _write_map(args, mapped, regressors)
     return 0
 
 
@@ -85,4 +117,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     sc.add_argument("--shave", type=int, default=4, help="border in px removed for PSNR/SSIM (default 4, the SR scale)")
     sc.add_argument("--rgb", action="store_true", help="PSNR/SSIM on RGB instead of the Y channel")
     sc.add_argument("--csv", type=Path, help="also write the table (with the protocol) as CSV")
+    sc.add_argument(
+        "--map", type=Path, metavar="FILE",
+        help="also write FILE (PNG): where the one IMAGE is unnatural, Q_DSD and its signed excess per tile as "
+        "overlays (with the shipped regressor pair unless --regressor names others)",
+    )  # fmt: skip
+    sc.add_argument("--tile", type=int, metavar="N",
+                    help="--map tile side in px (default: the regressor's training size, 64 for a = 2, 96 for a = 4)")
+    sc.add_argument("--stride", type=int, metavar="N", help="--map tile spacing in px (default: tile / 4)")
     sc.set_defaults(run=_score)
