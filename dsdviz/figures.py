@@ -63,6 +63,11 @@ FIGURES: dict[str, FigureRecipe] = {
             "dsdviz.experiments.noref:noref_figure",
         ),
         FigureRecipe(
+            "quality_maps",
+            "where Q_DSD finds Set14 baboon unnatural (ground truth, bicubic, ESRGAN): per-tile Eq. 5 and excess maps",
+            "dsdviz.experiments.quality_maps:quality_maps_figure",
+        ),
+        FigureRecipe(
             "fig13_loss_comparison",
             "supp. Fig. 13: 5-block xSRResNet trained with style, multi-scale style or DSD loss; grid-artifact scores",
             "dsdviz.experiments.loss_comparison:fig13_figure",

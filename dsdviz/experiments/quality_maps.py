@@ -1,0 +1,63 @@
+"""Where is an image unnatural? Q_DSD maps (:func:`dsdviz.quality_map.q_dsd_map`) of Set14's baboon.
+
+``figures/quality_maps.png`` (``dsdviz figures --only quality_maps``): the ground-truth baboon, its
+MATLAB-bicubic 4x up-sampling (from the x4 LR file) and the official ESRGAN result, each mapped by
+the shipped regressors psi_2 and psi_4 at their training tile sizes (64 and 96 px, stride a quarter
+tile). Quick mode maps the central 256 px (smoke size: one 96 px tile); full mode the whole
+480 x 500 image. Image paths are relative to the data folder (``$DSDVIZ_DATA``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..degradations import bicubic_upsample
+from ..images import center_crop
+from ..quality_map import QualityMap, q_dsd_map
+from ..viz.layout import save_png
+from ..viz.quality_map import plot_quality_maps
+from .settings import smoke
+from .stages import load_regressors
+from .test_sets import load_input
+
+#: The images mapped: ``{row name: path in the data folder}``; ``"bicubic"`` is made from the LR file.
+BABOON = {
+    "ground truth": "Set14/HR/baboon.png",
+    "bicubic": "Set14/LR_bicubic/X4/baboon.png",
+    "ESRGAN": "sr_results/ESRGAN/Set14/baboon.png",
+}
+#: Central crop (px) of quick mode, and of quick mode at the smoke size (the a = 4 tile).
+QUICK_CROP, SMOKE_CROP = 256, 96
+
+
+def baboon_images(crop: int | None = None) -> dict[str, torch.Tensor]:
+    """The ground-truth, bicubic (4x, MATLAB, from the LR file) and ESRGAN baboon, ``(1, 3, H, W)`` in
+    ``[0, 1]``, cropped to their central ``crop`` px after up-sampling (``None``: whole images)."""
+    images = {name: load_input(path) for name, path in BABOON.items()}
+    images["bicubic"] = bicubic_upsample(images["bicubic"], 4)
+    return {name: center_crop(image, crop) for name, image in images.items()}
+
+
+def quality_maps(
+    images: dict[str, torch.Tensor],
+    regressors: Sequence[nn.Module],
+    tile: int | None = None,
+    stride: int | None = None,
+) -> dict[str, list[QualityMap]]:
+    """``{name: [q_dsd_map(image, regressor, tile, stride) for each regressor]}`` (default tiles: each
+    regressor's training size, stride a quarter of it)."""
+    return {name: [q_dsd_map(image, r, tile, stride) for r in regressors] for name, image in images.items()}
+
+
+def quality_maps_figure(quick: bool, out_dir: Path) -> list[Path]:
+    """``figures/quality_maps.png``: the maps of :func:`baboon_images` by the shipped psi_2 and psi_4."""
+    tiny = quick and smoke()
+    images = baboon_images((SMOKE_CROP if tiny else QUICK_CROP) if quick else None)
+    maps = quality_maps(images, load_regressors(), *((SMOKE_CROP, SMOKE_CROP) if tiny else (None, None)))
+    height, width = next(iter(images.values())).shape[-2:]
+    fig = plot_quality_maps(images, maps, title=f"Where is the baboon unnatural? Set14 baboon, {height} x {width} px")
+    return [save_png(fig, Path(out_dir) / "quality_maps.png")]
