@@ -16,6 +16,7 @@ import torch
 
 from ..features import LAYER_PRESETS
 from ..optimize import minimize_dsd
+from ..precision import Precision
 from ..trajectory import Trajectory, log_steps
 from ..viz.layout import DETAIL_DPI, DPI
 from ..viz.optimization import Box, plot_dsd_minimization
@@ -61,11 +62,13 @@ def run_dsd_minimization(
     progress: bool = True,
     checkpoint: str | Path | None = None,
     resume: bool = False,
+    precision: Precision = "fp32",
 ) -> Trajectory:
     """Run Fig. 12's optimisation, with snapshots at :func:`~dsdviz.trajectory.log_steps` and at ``shown``.
 
     With ``checkpoint``, the trajectory is saved there as it runs; ``resume=True``
-    continues from that file when it exists.
+    continues from that file when it exists. ``precision``: the VGG19 passes' numeric path
+    (:func:`dsdviz.minimize_dsd`; fp32 by default, so the figure's numbers are float32's).
     """
     image = load_input(setup.image, setup.crop)
     snapshots = sorted(set(log_steps(setup.steps)) | {s for s in setup.shown if s <= setup.steps})
@@ -81,6 +84,7 @@ def run_dsd_minimization(
         progress=progress,
         checkpoint=checkpoint,
         resume=previous,
+        precision=precision,
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import torch
 from tqdm.auto import tqdm
@@ -31,6 +31,19 @@ from .record import RunRecord, check_resume
 Objective = Callable[[torch.Tensor], Mapping[str, torch.Tensor]]
 Schedule = Literal["constant", "step", "cosine"]
 RangeMode = Literal["clamp", "penalty"]
+
+
+class RunOptions(TypedDict, total=False):
+    """The keyword options of :func:`optimize_image` that the experiments pass through unchanged
+    (:func:`~dsdviz.optimize.match_fingerprint`, :func:`~dsdviz.optimize.minimize_dsd`)."""
+
+    keep_in_range: RangeMode
+    range_weight: float
+    snapshots: Sequence[int] | None
+    checkpoint: str | os.PathLike | None
+    checkpoint_every: int
+    resume: Trajectory | str | os.PathLike | None
+    progress: bool
 
 SCHEDULES = ("constant", "step", "cosine")
 RANGE_MODES = ("clamp", "penalty")

@@ -21,9 +21,8 @@ so a run is resumed only with the same one.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import torch
 
@@ -35,7 +34,10 @@ from ..precision import AutocastFeatures, Precision, resolve_precision
 from ..resize import downscale
 from ..trajectory import Trajectory
 from ..validation import check_choice, check_factor
-from .engine import Objective, RangeMode, Schedule, default_device, one_image, optimize_image
+from .engine import Objective, RunOptions, Schedule, default_device, one_image, optimize_image
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 MatchKind = Literal["dsd", "style"]
 
@@ -129,15 +131,9 @@ def match_fingerprint(
     steps: int = 3000,
     lr: float = 5e-4,
     schedule: Schedule = "step",
-    keep_in_range: RangeMode = "clamp",
-    range_weight: float = 1.0,
-    snapshots: Sequence[int] | None = None,
     device: torch.device | str | None = None,
     precision: Precision = "fp32",
-    checkpoint: str | os.PathLike | None = None,
-    checkpoint_every: int = 500,
-    resume: Trajectory | str | os.PathLike | None = None,
-    progress: bool = True,
+    **options: Unpack[RunOptions],
 ) -> Trajectory:
     """Optimise ``content`` so that its DSD fingerprint (or style) matches ``reference``'s.
 
@@ -156,12 +152,13 @@ def match_fingerprint(
             whose Gram matrices are matched (summed), default ``(1,)``; ``(2,)`` matches
             the style of the half-resolution copies.
         layers: VGG19 layers or a preset (default: the four DSD layers).
-        steps, lr, schedule, keep_in_range, range_weight, snapshots, checkpoint,
-        checkpoint_every, resume, progress: as in :func:`optimize_image` (default: the
-            DSD authors' 3000 steps at 5e-4, halved after each third).
+        steps, lr, schedule: as in :func:`optimize_image` (default: the DSD authors' 3000
+            steps at 5e-4, halved after each third).
         device: where to run (default: CUDA if available); the trajectory is on the CPU.
         precision: ``"fp32"``, ``"bf16"``, ``"fp16"`` (CUDA) or ``"auto"``: the autocast of the
             VGG19 passes of the image (see the module docstring); an unsupported one raises.
+        options: ``keep_in_range``, ``range_weight``, ``snapshots``, ``checkpoint``,
+            ``checkpoint_every``, ``resume``, ``progress``: as in :func:`optimize_image`.
 
     Returns:
         A trajectory whose history has, per layer, ``"distance/<layer>"`` and
@@ -216,14 +213,8 @@ def match_fingerprint(
         steps=steps,
         lr=lr,
         schedule=schedule,
-        keep_in_range=keep_in_range,
-        range_weight=range_weight,
-        snapshots=snapshots,
         settings=settings,
-        checkpoint=checkpoint,
-        checkpoint_every=checkpoint_every,
-        resume=resume,
-        progress=progress,
+        **options,
         description=description,
     )
 
@@ -237,15 +228,9 @@ def minimize_dsd(
     steps: int = 5000,
     lr: float = 2e-4,
     schedule: Schedule = "constant",
-    keep_in_range: RangeMode = "clamp",
-    range_weight: float = 1.0,
-    snapshots: Sequence[int] | None = None,
     device: torch.device | str | None = None,
     precision: Precision = "fp32",
-    checkpoint: str | os.PathLike | None = None,
-    checkpoint_every: int = 500,
-    resume: Trajectory | str | os.PathLike | None = None,
-    progress: bool = True,
+    **options: Unpack[RunOptions],
 ) -> Trajectory:
     """Gradient descent on ``||DSD_alpha(x)||_1`` from ``image`` (supplementary Fig. 12).
 
@@ -260,12 +245,10 @@ def minimize_dsd(
         layers: VGG19 layers or a preset (default: relu1_2, relu2_1, relu2_2, relu3_1).
         base: minimise ``||DSD_alpha(x|base)||_1`` instead (default 1: ``x`` itself).
         steps: number of updates (the paper shows 500 and 5000).
-        lr, schedule, keep_in_range, range_weight, snapshots, checkpoint,
-        checkpoint_every, resume, progress: as in :func:`optimize_image` (default: a
-            constant rate, so that the snapshot at step ``k`` is the result of a
-            ``k``-step run).
+        lr, schedule: as in :func:`optimize_image` (default: a constant rate, so that the
+            snapshot at step ``k`` is the result of a ``k``-step run).
         device: where to run (default: CUDA if available); the trajectory is on the CPU.
-        precision: as in :func:`match_fingerprint`.
+        precision, options: as in :func:`match_fingerprint`.
 
     Returns:
         A trajectory whose history has ``"dsd/<layer>"`` per layer (the objective is
@@ -293,13 +276,7 @@ def minimize_dsd(
         steps=steps,
         lr=lr,
         schedule=schedule,
-        keep_in_range=keep_in_range,
-        range_weight=range_weight,
-        snapshots=snapshots,
         settings=settings,
-        checkpoint=checkpoint,
-        checkpoint_every=checkpoint_every,
-        resume=resume,
-        progress=progress,
+        **options,
         description=f"minimise {label}",
     )
