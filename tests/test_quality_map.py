@@ -78,7 +78,7 @@ def test_pixel_map_leaves_nan_tiles_out():
 
 
 def test_stride_equal_to_tile_gives_q_dsd_of_each_tile(psi2, psi4, vgg_weights):
-    image = torch.rand(1, 3, 128, 200, generator=torch.Generator().manual_seed(1))
+    image = torch.rand(1, 3, 96, 160, generator=torch.Generator().manual_seed(1))  # a = 2: 2 x 3 tiles, a = 4: 1 x 2
     for psi, tile in ((psi2, 64), (psi4, 96)):
         qmap = q_dsd_map(image, psi, tile=tile, stride=tile, batch_size=4)
         for i, j in itertools.product(range(qmap.grid_shape[0]), range(qmap.grid_shape[1])):
@@ -171,3 +171,19 @@ def test_cli_score_map_writes_png_and_rejects_small_tiles(tmp_path, capsys, vgg_
     assert not (tmp_path / "x.png").exists()
     assert main(["score", str(path), "--regressor", "--tile", "64"]) == 2
     assert "give --map too" in capsys.readouterr().err
+
+
+def test_baboon_maps_recipe_at_the_smoke_size(shared_data, vgg_weights, tmp_path, monkeypatch):
+    from dsdviz.experiments.quality_maps import BABOON, baboon_images, quality_maps_figure
+    from dsdviz.figures import FIGURES
+
+    if not all((shared_data / path).is_file() for path in BABOON.values()):
+        pytest.skip("Set14 baboon (HR, LR x4) or the ESRGAN result missing from the data folder")
+    images = baboon_images(crop=128)
+    assert list(images) == ["ground truth", "bicubic", "ESRGAN"]
+    assert all(image.shape == (1, 3, 128, 128) for image in images.values())
+    assert (images["bicubic"] - images["ground truth"]).abs().mean() < 0.15  # aligned: the same crop of baboon
+    monkeypatch.setenv("DSDVIZ_SMOKE", "1")
+    assert FIGURES["quality_maps"].load() is quality_maps_figure
+    [path] = quality_maps_figure(True, tmp_path)
+    assert path.name == "quality_maps.png" and load_image(path).shape[-1] > 900
