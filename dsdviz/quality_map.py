@@ -207,7 +207,8 @@ def q_dsd_map(
     tops, lefts = tile_starts(height, tile, stride), tile_starts(width, tile, stride)
     corners = [(int(t), int(l)) for t in tops for l in lefts]
     chunks: list[dict[str, torch.Tensor]] = []
-    for first in tqdm(range(0, len(corners), batch_size), desc="Q_DSD map", unit="batch", disable=not progress):
+    batches = range(0, len(corners), batch_size)
+    for first in tqdm(batches, desc=f"Q_DSD map a={regressor.alpha:g}", unit="batch", disable=not progress):
         crops = [image[0, :, t : t + tile, l : l + tile] for t, l in corners[first : first + batch_size]]
         chunks.append(q_dsd(torch.stack(crops), regressor, per_layer=True))
     values = {key: torch.cat([c[key] for c in chunks]).double().cpu().view(len(tops), len(lefts)) for key in chunks[0]}

@@ -86,7 +86,7 @@ def plot_quality_maps(
     labels = [f"a = {m.alpha:g}" for m in per_row[0]] if labels is None else list(labels)
     height, width = images[names[0]].shape[-2:]
     columns = 1 + 2 * count
-    fig = Figure(figsize=(PANEL_INCHES * columns, PANEL_INCHES * len(names) * height / width + 1.3),
+    fig = Figure(figsize=(PANEL_INCHES * columns, PANEL_INCHES * len(names) * height / width + 1.7),
                  dpi=DPI, layout="constrained")  # fmt: skip
     axes = np.asarray(fig.subplots(len(names), columns, squeeze=False))
     for row, name in enumerate(names):
