@@ -175,7 +175,8 @@ def dsd_distance_to(output: torch.Tensor, reference: DSD) -> dict[str, torch.Ten
         return dsd_unchecked(output.clamp(0, 1), reference.alpha, net, reference.base).distance(reference)
 
 
-def _check_regressor(regressor: object, alpha: float | None) -> nn.Module:
+def check_regressor(regressor: object, alpha: float | None) -> nn.Module:
+    """``regressor`` if it is a trained DSD regressor (for factor ``alpha``, unless ``None``), else a ``ValueError``."""
     if (
         not isinstance(regressor, nn.Module)
         or not hasattr(regressor, "target_scale")
@@ -246,7 +247,7 @@ def q_dsd(
         ValueError: bad images (shape, dtype, range, too small), a regressor of the wrong
             type, or an ``alpha`` the regressor was not trained for.
     """
-    regressor = _check_regressor(regressor, alpha)
+    regressor = check_regressor(regressor, alpha)
     names = resolve_layers(list(regressor.layers))
     check_dsd_input(y, regressor.alpha, names, name="y")
     parameter = next(regressor.parameters())

@@ -23,7 +23,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .features import min_input_size, resolve_layers
-from .metrics import _check_regressor, q_dsd
+from .metrics import check_regressor, q_dsd
 from .models.regressor import REGRESSOR_BLOCKS
 from .resize import downscaled_size
 from .validation import check_image, check_positive_int
@@ -198,7 +198,7 @@ def q_dsd_map(
         >>> qmap.grid_shape, qmap.pixel_map("excess").shape
         ((5, 5), torch.Size([128, 128]))
     """
-    regressor = _check_regressor(regressor, None)
+    regressor = check_regressor(regressor, None)
     check_image(image, "image")
     if image.shape[0] != 1:
         raise ValueError(f"image: expected one image (1, 3, H, W), got a batch of {image.shape[0]}")
