@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
+from matplotlib.figure import Figure
 from torch import nn
 
 from ..degradations import bicubic_upsample
@@ -53,11 +54,16 @@ def quality_maps(
     return {name: [q_dsd_map(image, r, tile, stride) for r in regressors] for name, image in images.items()}
 
 
-def quality_maps_figure(quick: bool, out_dir: Path) -> list[Path]:
-    """``figures/quality_maps.png``: the maps of :func:`baboon_images` by the shipped psi_2 and psi_4."""
+def baboon_figure(quick: bool, regressors: Sequence[nn.Module]) -> Figure:
+    """The maps of :func:`baboon_images` by ``regressors``, drawn (quick: the central 256 px; at the
+    smoke size one 96 px tile; full: the whole image)."""
     tiny = quick and smoke()
     images = baboon_images((SMOKE_CROP if tiny else QUICK_CROP) if quick else None)
-    maps = quality_maps(images, load_regressors(), *((SMOKE_CROP, SMOKE_CROP) if tiny else (None, None)))
+    maps = quality_maps(images, regressors, *((SMOKE_CROP, SMOKE_CROP) if tiny else (None, None)))
     height, width = next(iter(images.values())).shape[-2:]
-    fig = plot_quality_maps(images, maps, title=f"Where is the baboon unnatural? Set14 baboon, {height} x {width} px")
-    return [save_png(fig, Path(out_dir) / "quality_maps.png")]
+    return plot_quality_maps(images, maps, title=f"Where is the baboon unnatural? Set14 baboon, {height} x {width} px")
+
+
+def quality_maps_figure(quick: bool, out_dir: Path) -> list[Path]:
+    """``figures/quality_maps.png``: :func:`baboon_figure` with the shipped psi_2 and psi_4."""
+    return [save_png(baboon_figure(quick, load_regressors()), Path(out_dir) / "quality_maps.png")]
