@@ -48,6 +48,11 @@ FIGURES: dict[str, FigureRecipe] = {
             "dsdviz.experiments.dsd_minimization:fig12_figure",
         ),
         FigureRecipe(
+            "fig12_lr_sweep",
+            "Fig. 12 at several learning rates: sharpness and ||DSD_4(x)||_1 against the step, ground truth's levels",
+            "dsdviz.experiments.dsd_minimization:fig12_lr_sweep",
+        ),
+        FigureRecipe(
             "train_sr",
             "xSRResNet 4x (supp. Table 4): loss curves of both stages, before/after on Set5",
             "dsdviz.experiments.restoration_training:sr_figure",

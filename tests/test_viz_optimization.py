@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 from matplotlib.figure import Figure
@@ -17,6 +19,7 @@ from dsdviz.viz.optimization import (
     plot_dsd_minimization,
     plot_fingerprint_matching,
 )
+from dsdviz.viz.sweep import plot_lr_sweep
 
 
 @pytest.fixture
@@ -112,3 +115,66 @@ def test_plot_fingerprint_matching(rng, tmp_path, trajectory):
     assert [ax.get_title() for ax in fig.axes[:4]] == ["content", "reference", "style x1", r"$\mathrm{DSD}_{2}(x)$"]
     assert "1.00e-02" in fig.axes[7].get_xlabel()
     fig.savefig(tmp_path / "fig11.png", dpi=50)
+
+
+@pytest.fixture
+def truth(trajectory, rng) -> SimpleNamespace:
+    """Ground-truth levels as ``versus_truth`` returns them (synthetic numbers), crossing at step 5."""
+    steps = trajectory.steps
+    return SimpleNamespace(
+        image=torch.rand(1, 3, 24, 20, generator=rng),
+        objective=trajectory.value("objective", 5),
+        sharpness=0.3,
+        crossing=5,
+        steps=steps,
+        snapshot_sharpness=[0.2 + 0.01 * i for i in range(len(steps))],
+        psnr=[20.0 - 0.5 * i for i in range(len(steps))],
+        ssim=[0.5] * len(steps),
+        dsd_distance=[0.01 * i for i in range(len(steps))],
+    )
+
+
+def test_plot_dsd_minimization_with_truth(trajectory, truth, tmp_path):
+    fig = plot_dsd_minimization(trajectory, steps=(0, 4, 30), zoom=(2, 2, 8), truth=truth)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert sum(t.startswith("ground truth\n") for t in titles) == 1
+    assert len(fig.axes) == 8 + 4  # four images and crops; the objective, sharpness, PSNR and its twin axis
+    history = fig.axes[8]
+    lines = {line.get_label(): line for line in history.get_lines()}
+    level = lines[f"ground truth ({truth.objective:.3e})"]
+    assert level.get_linestyle() == "--" and list(level.get_ydata()) == [truth.objective] * 2
+    crossing = lines["reaches it at step 5"]
+    assert crossing.get_linestyle() == ":" and list(crossing.get_xdata()) == [5, 5]
+    sharp = {line.get_label(): line for line in fig.axes[9].get_lines()}
+    assert sharp["ground truth (0.3000)"].get_linestyle() == "--"
+    assert list(sharp["snapshots"].get_ydata()) == truth.snapshot_sharpness
+    assert list(fig.axes[10].get_lines()[0].get_ydata()) == truth.psnr
+    assert list(fig.axes[11].get_lines()[0].get_ydata()) == truth.dsd_distance
+    fig.savefig(tmp_path / "fig12.png", dpi=50)
+
+
+def test_plot_dsd_minimization_without_truth_has_no_reference_lines(trajectory):
+    fig = plot_dsd_minimization(trajectory, steps=(0, 30))
+    assert not any("ground truth" in line.get_label() for ax in fig.axes for line in ax.get_lines())
+
+
+def test_viewer_with_truth(trajectory, truth):
+    viewer = TrajectoryViewer(trajectory, truth=truth)
+    assert bytes(viewer.truth_image.value).startswith(b"\x89PNG")
+    assert viewer.displayed["psnr"] == 20.0 and "sharpness 0.2000 (ground truth 0.3000)" in viewer.label.value
+    viewer.slider.value = 25
+    at = truth.steps.index(25)
+    assert viewer.displayed["psnr"] == truth.psnr[at] and viewer.displayed["dsd_distance"] == truth.dsd_distance[at]
+    assert len(viewer._figure.axes) == 4 and all(list(c.get_xdata()) == [25, 25] for c in viewer._cursors)
+    assert "ground truth" not in TrajectoryViewer(trajectory).label.value
+
+
+def test_plot_lr_sweep(trajectory, truth, tmp_path):
+    rows = [SimpleNamespace(lr=lr, trajectory=trajectory, truth=truth) for lr in (1e-3, 1e-2)]
+    fig = plot_lr_sweep(rows)
+    sharp, objective = fig.axes
+    labels = [line.get_label() for line in objective.get_lines()]
+    assert labels == ["lr 0.001", "lr 0.01", "ground truth"]
+    assert objective.get_lines()[-1].get_linestyle() == "--" and sharp.get_lines()[-1].get_linestyle() == "--"
+    assert list(sharp.get_lines()[-1].get_ydata()) == [0.3, 0.3]
+    fig.savefig(tmp_path / "sweep.png", dpi=50)

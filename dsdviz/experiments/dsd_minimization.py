@@ -5,23 +5,41 @@ under a minute on 2 CPU cores) and a ``full()`` one (the whole image and the pap
 steps: a GPU). Both run the same code; the notebook ``fig12_dsd_minimization.ipynb`` calls
 the same functions. Image paths are relative to the data folder (``$DSDVIZ_DATA``) unless
 absolute.
+
+When the start image is an SR result of the data folder (``sr_results/<method>/<set>/<name>.png``),
+its ground truth ``<set>/HR/<name>.png`` (:func:`truth_path`, cropped the same way) shows where
+a natural image sits: :func:`versus_truth` gives its own ``||DSD_alpha||_1`` and sharpness and,
+per snapshot, the distances to it; :func:`lr_sweep` runs the minimisation at several learning
+rates and reports, per rate, the sharpness peak and the step where ``||DSD||`` crosses the
+natural level.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
+from tqdm.auto import tqdm
 
+from ..data import data_root
 from ..features import LAYER_PRESETS
+from ..fingerprint import dsd
+from ..metrics import dsd_distance_to, psnr, reference_dsd, ssim
 from ..optimize import minimize_dsd
 from ..precision import Precision
+from ..sharpness import mean_gradient_magnitude
 from ..trajectory import Trajectory, log_steps
 from ..viz.layout import DETAIL_DPI, DPI
 from ..viz.optimization import Box, plot_dsd_minimization
+from ..viz.sweep import plot_lr_sweep
 from .settings import SMOKE_SIZE, SMOKE_STEPS, smoke
 from .test_sets import load_input
+
+#: Border (px) left out of the PSNR and SSIM to the ground truth: the SR scale of the start images.
+TRUTH_SHAVE = 4
 
 
 @dataclass(frozen=True)
@@ -63,15 +81,18 @@ def run_dsd_minimization(
     checkpoint: str | Path | None = None,
     resume: bool = False,
     precision: Precision = "fp32",
+    extra_snapshots: Sequence[int] = (),
 ) -> Trajectory:
-    """Run Fig. 12's optimisation, with snapshots at :func:`~dsdviz.trajectory.log_steps` and at ``shown``.
+    """Run Fig. 12's optimisation, with snapshots at :func:`~dsdviz.trajectory.log_steps`, at ``shown``
+    and at ``extra_snapshots`` (steps past ``setup.steps`` are ignored).
 
     With ``checkpoint``, the trajectory is saved there as it runs; ``resume=True``
     continues from that file when it exists. ``precision``: the VGG19 passes' numeric path
     (:func:`dsdviz.minimize_dsd`; fp32 by default, so the figure's numbers are float32's).
     """
     image = load_input(setup.image, setup.crop)
-    snapshots = sorted(set(log_steps(setup.steps)) | {s for s in setup.shown if s <= setup.steps})
+    kept = {s for s in (*setup.shown, *extra_snapshots) if s <= setup.steps}
+    snapshots = sorted(set(log_steps(setup.steps)) | kept)
     previous = checkpoint if resume and checkpoint is not None and Path(checkpoint).is_file() else None
     return minimize_dsd(
         image,
@@ -88,10 +109,169 @@ def run_dsd_minimization(
     )
 
 
+def truth_path(image: str | os.PathLike) -> Path | None:
+    """The ground truth of an SR result: ``.../sr_results/<method>/<set>/<name>.png`` -> ``.../<set>/HR/<name>.png``.
+
+    ``None`` for any other path. The file is not checked (see :func:`load_truth`).
+    """
+    parts = Path(image).parts
+    if "sr_results" not in parts[:-3]:
+        return None
+    at = len(parts) - 1 - parts[::-1].index("sr_results")
+    if len(parts) != at + 4:
+        return None
+    return Path(*parts[:at], parts[at + 2], "HR", parts[at + 3])
+
+
+def load_truth(setup: DSDMinimizationSetup) -> torch.Tensor | None:
+    """The ground truth of ``setup.image``, cropped as the start image ``(1, 3, h, w)``; ``None`` if it has none.
+
+    Raises:
+        ValueError: the ground truth's crop and the start image's differ in size.
+    """
+    path = truth_path(setup.image)
+    if path is None or not (path if path.is_absolute() else data_root() / path).is_file():
+        return None
+    truth, start = load_input(path, setup.crop), load_input(setup.image, setup.crop)
+    if truth.shape != start.shape:
+        shapes = f"{tuple(truth.shape)}, the start image to {tuple(start.shape)}"
+        raise ValueError(f"ground truth {str(path)!r} crops to {shapes}")
+    return truth
+
+
+@dataclass(frozen=True)
+class GroundTruthLevels:
+    """Where the ground truth sits beside a DSD-minimisation trajectory (what the figures draw).
+
+    Attributes:
+        image: the ground-truth crop ``(1, 3, h, w)`` in ``[0, 1]``.
+        objective: its own value of the trajectory's objective, ``||DSD_alpha(truth)||_1``.
+        sharpness: its mean gradient magnitude (:func:`dsdviz.sharpness.mean_gradient_magnitude`).
+        crossing: the first step where the objective curve reaches the truth's level from the start's
+            side (:func:`crossing_step`); ``None`` if it never does.
+        steps: the trajectory's snapshot steps; the lists below hold one value per step.
+        snapshot_sharpness: mean gradient magnitude of each snapshot.
+        psnr, ssim: of each snapshot against the truth (dB; Y channel, 8 bits, :data:`TRUTH_SHAVE` px shaved).
+        dsd_distance: of each snapshot to the truth (:func:`dsdviz.metrics.dsd_distance`, mean over layers).
+    """
+
+    image: torch.Tensor
+    objective: float
+    sharpness: float
+    crossing: int | None
+    steps: list[int]
+    snapshot_sharpness: list[float]
+    psnr: list[float]
+    ssim: list[float]
+    dsd_distance: list[float]
+
+
+def crossing_step(values: Sequence[float] | torch.Tensor, level: float) -> int | None:
+    """The first index ``k > 0`` where ``values[k]`` is on ``level``'s other side from ``values[0]`` or on it.
+
+    ``None`` when the curve never gets there (or starts on the level). E.g. ``[3, 2, 1, 0]`` and level
+    1.5 -> 2; ``[1, 2, 3]`` and level 2 -> 1.
+    """
+    series = [float(v) for v in values]
+    side = series[0] > level
+    if series[0] == level:
+        return None
+    return next((k for k, v in enumerate(series) if k and (v <= level if side else v >= level)), None)
+
+
+def versus_truth(trajectory: Trajectory, truth: torch.Tensor) -> GroundTruthLevels:
+    """The ground truth's levels, and each snapshot's distances to it.
+
+    Args:
+        trajectory: from :func:`dsdviz.minimize_dsd` (its settings give ``alpha``, ``base`` and the layers).
+        truth: the ground truth ``(1, 3, h, w)`` in ``[0, 1]``, the snapshots' size.
+    """
+    settings = trajectory.settings
+    level = dsd(truth, settings["alpha"], tuple(settings["layers"]), base=settings["base"]).norms()["mean"]
+    reference = reference_dsd(truth)
+    images = [trajectory.snapshots[step].float() for step in trajectory.steps]
+    return GroundTruthLevels(
+        image=truth,
+        objective=float(level[0]),
+        sharpness=float(mean_gradient_magnitude(truth)[0]),
+        crossing=crossing_step(trajectory.history["objective"], float(level[0])),
+        steps=trajectory.steps,
+        snapshot_sharpness=[float(mean_gradient_magnitude(x)[0]) for x in images],
+        psnr=[float(psnr(x, truth, shave=TRUTH_SHAVE)[0]) for x in images],
+        ssim=[float(ssim(x, truth, shave=TRUTH_SHAVE)[0]) for x in images],
+        dsd_distance=[float(dsd_distance_to(x, reference)["mean"][0]) for x in images],
+    )
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """One learning rate of :func:`lr_sweep`.
+
+    Attributes:
+        lr: the (constant) Adam learning rate.
+        peak_step: the snapshot step of the highest sharpness (mean gradient magnitude).
+        peak_sharpness, truth_sharpness: the sharpness there, and the ground truth's.
+        crossing: the first step where ``||DSD_alpha||_1`` reaches the ground truth's level (``None``: never).
+        final_psnr: PSNR of the last image to the ground truth (dB).
+        trajectory, truth: the run and its :func:`versus_truth` (for the sweep's figure).
+    """
+
+    lr: float
+    peak_step: int
+    peak_sharpness: float
+    truth_sharpness: float
+    crossing: int | None
+    final_psnr: float
+    trajectory: Trajectory
+    truth: GroundTruthLevels
+
+
+def lr_sweep(
+    setup: DSDMinimizationSetup,
+    lrs: Sequence[float] = (3e-4, 1e-3, 3e-3, 1e-2),
+    device: torch.device | str | None = None,
+    progress: bool = True,
+) -> list[SweepRow]:
+    """Fig. 12's minimisation at each learning rate of ``lrs`` (else ``setup``'s settings), against the ground truth.
+
+    Snapshots are kept at 1, 1.5, 2, 3, 5 and 7 times the powers of ten, so that the sharpness
+    peak is located to about a third of its step.
+
+    Raises:
+        ValueError: ``setup.image`` has no ground truth in the data folder (:func:`truth_path`).
+    """
+    truth = load_truth(setup)
+    if truth is None:
+        raise ValueError(f"{setup.image!r} has no ground truth in the data folder (not sr_results/<method>/<set>/...)")
+    dense = log_steps(setup.steps, (1, 1.5, 2, 3, 5, 7))
+    rows = []
+    for lr in tqdm(lrs, desc="learning rates", disable=not progress):
+        run = replace(setup, lr=lr)
+        trajectory = run_dsd_minimization(run, device=device, progress=False, extra_snapshots=dense)
+        levels = versus_truth(trajectory, truth)
+        peak = max(range(len(levels.steps)), key=lambda i: levels.snapshot_sharpness[i])
+        rows.append(
+            SweepRow(lr, levels.steps[peak], levels.snapshot_sharpness[peak], levels.sharpness, levels.crossing,
+                     levels.psnr[-1], trajectory, levels)  # fmt: skip
+        )
+    return rows
+
+
 def fig12_figure(quick: bool, out_dir: Path) -> list[Path]:
-    """``fig12_dsd_minimization.png`` (the ``dsdviz figures`` recipe)."""
+    """``fig12_dsd_minimization.png`` (the ``dsdviz figures`` recipe), beside the ground truth if there is one."""
     setup = DSDMinimizationSetup.quick() if quick else DSDMinimizationSetup.full()
     trajectory = run_dsd_minimization(setup)
+    truth = load_truth(setup)
+    levels = None if truth is None else versus_truth(trajectory, truth)
     path = Path(out_dir) / "fig12_dsd_minimization.png"
-    plot_dsd_minimization(trajectory, setup.shown).savefig(path, dpi=DPI if quick else DETAIL_DPI)
+    plot_dsd_minimization(trajectory, setup.shown, truth=levels).savefig(path, dpi=DPI if quick else DETAIL_DPI)
+    return [path]
+
+
+def fig12_lr_sweep(quick: bool, out_dir: Path) -> list[Path]:
+    """``fig12_lr_sweep.png``: :func:`lr_sweep` on the quick or the full setting (the ``dsdviz figures`` recipe)."""
+    setup = DSDMinimizationSetup.quick() if quick else DSDMinimizationSetup.full()
+    rows = lr_sweep(setup)
+    path = Path(out_dir) / "fig12_lr_sweep.png"
+    plot_lr_sweep(rows).savefig(path, dpi=DPI if quick else DETAIL_DPI)
     return [path]

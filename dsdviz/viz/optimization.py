@@ -30,8 +30,9 @@ from PIL import Image
 
 from ..images import to_numpy, to_uint8
 from ..sharpness import mean_gradient_magnitude
-from ..trajectory import Trajectory, log_steps
+from ..trajectory import Trajectory
 from .layout import DPI, suptitle
+from .sweep import TRUTH_LABEL, TruthLevels, draw_truth_level, plot_truth_curves, step_axis
 
 #: ``(top, left, size)`` of a square crop, in pixels.
 Box = tuple[int, int, int]
@@ -119,19 +120,11 @@ def plot_history(
         ax.plot(np.arange(len(values)), values, label=curve_label(name), **style)
     for step in marks:
         ax.axvline(step, color="grey", ls="--", lw=0.8)
-    ax.set_xscale("symlog", linthresh=10)
+    step_axis(ax, trajectory.final_step)
     if all((trajectory.history[n] > 0).all() for n in names):
         ax.set_yscale("log")
-    last = max(1, trajectory.final_step)
-    ticks = [t for t in log_steps(last, (1, 2, 5)) if t < 0.7 * last] + [last]  # 0, 1, 2, 5, 10, ..., last
-    ax.set_xticks(ticks, [str(t) for t in ticks])
-    ax.set_xticks([], minor=True)
-    ax.set_xlim(0, last)
-    ax.set_xlabel("step (linear up to 10, logarithmic above)", fontsize=8)
     ax.set_ylabel(value_label(names), fontsize=8)
-    ax.tick_params(labelsize=8)
     ax.legend(fontsize=7.5, ncols=2 if len(names) < 6 else 3)
-    ax.grid(alpha=0.3)
 
 
 def plot_fingerprint_matching(
@@ -180,8 +173,9 @@ def plot_fingerprint_matching(
 
 
 def plot_dsd_minimization(
-    trajectory: Trajectory, steps: Sequence[int] | None = None, zoom: Box | None = None
-) -> Figure:
+    trajectory: Trajectory, steps: Sequence[int] | None = None, zoom: Box | None = None,
+    truth: TruthLevels | None = None,
+) -> Figure:  # fmt: skip
     """Supplementary Fig. 12: the image at a few steps of DSD minimisation, crops and curves.
 
     Args:
@@ -189,6 +183,10 @@ def plot_dsd_minimization(
         steps: the steps to show (each replaced by the nearest snapshot); default: 0,
             about a tenth of the run (500 of 5000 in the paper) and the last.
         zoom: ``(top, left, size)`` of the enlarged crop; default: :func:`default_zoom`.
+        truth: the ground truth's levels (``dsdviz.experiments.dsd_minimization.versus_truth``):
+            adds its crop as a last column, its ``||DSD||_1`` (dashed) and the step the objective
+            reaches it (dotted) to the curves, and a row with the snapshots' sharpness (the
+            truth's dashed) and their PSNR and DSD distance to it. Without it, no such parts.
 
     Each column's title gives ``||DSD||_1`` (the recorded objective) and the mean gradient
     magnitude (:func:`dsdviz.sharpness.mean_gradient_magnitude`) of that image; the title
@@ -201,26 +199,36 @@ def plot_dsd_minimization(
     zoom = default_zoom(*start.shape[-2:]) if zoom is None else zoom
     height, width = start.shape[-2:]
     side = 2.1  # inches per column
-    fig = Figure(figsize=(side * len(shown), side * (height / width + 1) + 3.3), dpi=DPI, layout="constrained")
-    grid = fig.add_gridspec(3, len(shown), height_ratios=[height / width, 1, 1.1])
+    columns = len(shown) + (truth is not None)
+    ratios = [height / width, 1, 1.1] + ([0.9] if truth is not None else [])
+    extra = 1.6 if truth is not None else 0.0
+    fig = Figure(figsize=(side * columns, side * (height / width + 1) + 3.3 + extra), dpi=DPI, layout="constrained")
+    grid = fig.add_gridspec(len(ratios), columns, height_ratios=ratios)
     objective = trajectory.settings.get("objective", "objective").removeprefix("minimise ")
-    for col, step in enumerate(shown):
-        image = trajectory.snapshots[step]
-        value = trajectory.value("objective", step)
+    images = [(f"step {step}", trajectory.snapshots[step], trajectory.value("objective", step)) for step in shown]
+    if truth is not None:
+        images.append((TRUTH_LABEL, truth.image, truth.objective))
+    for col, (name, image, value) in enumerate(images):
         sharp = float(mean_gradient_magnitude(image.float())[0])
-        title = f"step {step}\n{math_label(objective)} = {value:.3e}\nsharpness {sharp:.4f}"
+        title = f"{name}\n{math_label(objective)} = {value:.3e}\nsharpness {sharp:.4f}"
         _show(fig.add_subplot(grid[0, col]), image, title, zoom)
         crop = fig.add_subplot(grid[1, col])
         _show(crop, crop_box(image, zoom))
         if col == 0:
             crop.set_ylabel("yellow box, enlarged", fontsize=8)
-    plot_history(fig.add_subplot(grid[2, :]), trajectory, marks=shown)
+    history = fig.add_subplot(grid[2, :])
+    plot_history(history, trajectory, marks=shown)
+    if truth is not None:
+        draw_truth_level(history, truth)
+        half = max(1, columns // 2)
+        plot_truth_curves(fig.add_subplot(grid[3, :half]), fig.add_subplot(grid[3, half:]), truth, last)
     lr = trajectory.settings.get("lr")
     run = f"{last} steps of Adam" + (f", lr {lr:g}" if lr is not None else "")
     suptitle(
         fig,
         f"Gradient descent on {math_label(objective)} from the start image ({run})\n"
-        "sharpness: mean gradient magnitude of the luminance; dashed lines: the steps shown",
+        "sharpness: mean gradient magnitude of the luminance; dashed lines: the steps shown"
+        + ("; green: the ground truth (dashed: its levels, dotted: where the objective reaches it)" if truth else ""),
         fontsize=8.5,
     )
     return fig
@@ -254,6 +262,10 @@ class TrajectoryViewer(widgets.VBox):
             is enlarged by the largest whole factor that fits (:attr:`scale`; each pixel
             becomes a ``scale x scale`` block, so that pixels stay sharp) and shown at
             that size; a wider one is shown ``width`` px wide.
+        truth: the ground truth's levels (as in :func:`plot_dsd_minimization`): its crop is
+            shown beside the snapshot, its levels on the curves, and a second row of curves
+            has the sharpness and the distances to it; :attr:`displayed` gains ``sharpness``,
+            ``psnr`` and ``dsd_distance`` at the step.
 
     Attributes:
         slider: ``ipywidgets.SelectionSlider`` over the snapshot steps; set ``value`` to move.
@@ -262,6 +274,7 @@ class TrajectoryViewer(widgets.VBox):
             ``|x_k - x_0|`` (one gain for every step, mapping the largest 99th percentile
             over the snapshots to the top of the colour map; given in the caption) and of
             the curves (drawn at their displayed size, ``2 * width + 20`` px wide).
+        truth_image: ``ipywidgets.Image`` of the ground truth (only with ``truth``).
         scale: the enlargement factor of the images' PNGs.
         displayed: what is shown now: ``{"step": k, <history name>: value at k}``.
     """
@@ -272,8 +285,10 @@ class TrajectoryViewer(widgets.VBox):
         names: Sequence[str] | None = None,
         zoom: Box | None = None,
         width: int = 320,
+        truth: TruthLevels | None = None,
     ) -> None:
         self.trajectory = trajectory
+        self.truth = truth
         self.names = curve_names(trajectory) if names is None else list(names)
         self.zoom = zoom
         steps = trajectory.steps
@@ -294,19 +309,31 @@ class TrajectoryViewer(widgets.VBox):
         self.image = widgets.Image(format="png", layout=widgets.Layout(**image_layout))
         self.difference = widgets.Image(format="png", layout=widgets.Layout(**image_layout))
         self.curves = widgets.Image(format="png", layout=widgets.Layout(width=f"{2 * width + 20}px"))
-        self._figure = Figure(figsize=((2 * width + 20) / DPI, 2.9), dpi=DPI, layout="constrained")
-        axes = self._figure.add_subplot()
+        size = ((2 * width + 20) / DPI, 2.9 + 2.4 * (truth is not None))
+        self._figure = Figure(figsize=size, dpi=DPI, layout="constrained")
+        axes = self._figure.add_subplot(2 if truth is not None else 1, 1, 1)
         plot_history(axes, trajectory, self.names)
         axes.set_title(math_label(str(trajectory.settings.get("objective", ""))), fontsize=9)
+        lower = []
+        if truth is not None:
+            draw_truth_level(axes, truth)
+            lower = [self._figure.add_subplot(2, 2, 3), self._figure.add_subplot(2, 2, 4)]
+            plot_truth_curves(*lower, truth, trajectory.final_step)
         # above the axes' spines, so that the marker shows at step 0 too
-        self._cursor = axes.axvline(0, color="crimson", lw=1.2, zorder=3, clip_on=False)
+        self._cursors = [ax.axvline(0, color="crimson", lw=1.2, zorder=3, clip_on=False) for ax in (axes, *lower)]
         self._dots = axes.plot([], [], "o", color="crimson", ms=4, zorder=4, clip_on=False)[0]
         self.displayed: dict[str, float] = {}
-        captions = (
+        captions = [
             widgets.HTML("<b>snapshot</b>"),
             widgets.HTML(f"<b>|x<sub>k</sub> - x<sub>0</sub>|</b> (x{self.gain:.3g}, magma)"),
-        )
-        images = widgets.HBox([widgets.VBox([captions[0], self.image]), widgets.VBox([captions[1], self.difference])])
+        ]
+        shown = [self.image, self.difference]
+        if truth is not None:
+            self.truth_image = widgets.Image(format="png", layout=widgets.Layout(**image_layout))
+            self.truth_image.value = _png(to_uint8(self._view(truth.image)), self.scale)
+            captions.append(widgets.HTML(f"<b>{TRUTH_LABEL}</b>"))
+            shown.append(self.truth_image)
+        images = widgets.HBox([widgets.VBox([caption, image]) for caption, image in zip(captions, shown)])
         super().__init__([self.slider, self.label, images, self.curves])
         self.slider.observe(self._on_step, names="value")
         self._render(steps[0])
@@ -332,11 +359,20 @@ class TrajectoryViewer(widgets.VBox):
         self.image.value = _png(to_uint8(snapshot), self.scale)
         self.difference.value = _png(difference_map(snapshot, self._view(trajectory.start), self.gain), self.scale)
         values = {name: trajectory.value(name, step) for name in trajectory.history}
-        self._cursor.set_xdata([step, step])
+        for cursor in self._cursors:
+            cursor.set_xdata([step, step])
         self._dots.set_data([step] * len(self.names), [values[n] for n in self.names])
         buffer = io.BytesIO()
         self._figure.savefig(buffer, format="png")
         self.curves.value = buffer.getvalue()
         shown = ", ".join(f"{name} {values[name]:.4g}" for name in self.names)
+        if self.truth is not None:
+            at = self.truth.steps.index(step)
+            values |= {"sharpness": self.truth.snapshot_sharpness[at], "psnr": self.truth.psnr[at],
+                       "dsd_distance": self.truth.dsd_distance[at]}  # fmt: skip
+            shown += (
+                f" &middot; sharpness {values['sharpness']:.4f} (ground truth {self.truth.sharpness:.4f}), "
+                f"PSNR to it {values['psnr']:.2f} dB, DSD distance {values['dsd_distance']:.3g}"
+            )
         self.label.value = f"<b>step {step}</b> of {trajectory.final_step} &middot; {shown}"
         self.displayed = {"step": step, **values}
