@@ -31,14 +31,14 @@ TRUTH_LABEL = "ground truth"
 class TruthLevels(Protocol):
     """The ground truth's levels beside a trajectory (``dsdviz.experiments.dsd_minimization.GroundTruthLevels``)."""
 
+    crossing: int | None
+    dsd_distance: list[float]
     image: torch.Tensor
     objective: float
-    sharpness: float
-    crossing: int | None
-    steps: list[int]
-    snapshot_sharpness: list[float]
     psnr: list[float]
-    dsd_distance: list[float]
+    sharpness: float
+    snapshot_sharpness: list[float]
+    steps: list[int]
 
 
 class SweepLine(Protocol):
