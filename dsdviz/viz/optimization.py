@@ -200,8 +200,8 @@ def plot_dsd_minimization(
     height, width = start.shape[-2:]
     side = 2.1  # inches per column
     columns = len(shown) + (truth is not None)
-    ratios = [height / width, 1, 1.1] + ([0.9] if truth is not None else [])
-    extra = 1.6 if truth is not None else 0.0
+    ratios = [height / width, 1, 1.1] + ([1.0] if truth is not None else [])
+    extra = 2.6 if truth is not None else 0.0
     fig = Figure(figsize=(side * columns, side * (height / width + 1) + 3.3 + extra), dpi=DPI, layout="constrained")
     grid = fig.add_gridspec(len(ratios), columns, height_ratios=ratios)
     objective = trajectory.settings.get("objective", "objective").removeprefix("minimise ")
@@ -220,8 +220,8 @@ def plot_dsd_minimization(
     plot_history(history, trajectory, marks=shown)
     if truth is not None:
         draw_truth_level(history, truth)
-        half = max(1, columns // 2)
-        plot_truth_curves(fig.add_subplot(grid[3, :half]), fig.add_subplot(grid[3, half:]), truth, last)
+        lower = grid[3, :].subgridspec(1, 2, wspace=0.1)  # its own margins: the image columns keep their width
+        plot_truth_curves(fig.add_subplot(lower[0]), fig.add_subplot(lower[1]), truth, last)
     lr = trajectory.settings.get("lr")
     run = f"{last} steps of Adam" + (f", lr {lr:g}" if lr is not None else "")
     suptitle(
