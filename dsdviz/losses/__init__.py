@@ -14,15 +14,17 @@ returns one value per item. A target may be given pre-computed (Gram matrices or
 :class:`~dsdviz.fingerprint.DSD`) so that an optimisation loop with a fixed target does not
 recompute it at every step; the module forms cache it when constructed with ``target=``.
 
-Mixed precision: every loss may run under :func:`torch.autocast` (e.g.
-``with dsdviz.precision.autocast(plan): loss = dsd_loss(output, target)``, the plan from
-:func:`dsdviz.precision.resolve_precision`), or take ``extractor=AutocastFeatures(net, plan)``
-(:class:`dsdviz.precision.AutocastFeatures`, which keeps the resizing in float32 as well).
-Either way the VGG19 convolutions run in bfloat16 (or float16) while the Gram matrices and
-L1 terms are accumulated in float32: the loss and its gradient are float32. Measured on a
-CPU with native bfloat16 (128 px crops of skimage's chelsea against coffee, default layers):
-relative difference to float32 0.08% (DSD, alpha 2), 0.03% (style), 0.06% (multi-scale
-style), 0.02% (perceptual, conv3_1). Reported numbers stay float32 (:mod:`dsdviz.precision`).
+Mixed precision: give a loss ``extractor=AutocastFeatures(net, plan)``
+(:class:`dsdviz.precision.AutocastFeatures`, the plan from
+:func:`dsdviz.precision.resolve_precision`): the VGG19 convolutions run in bfloat16 (or
+float16) while the MATLAB resize, the Gram matrices and the L1 terms stay float32, so the
+loss and its gradient are float32. Measured on a CPU with native bfloat16 (128 px crops of
+skimage's chelsea against coffee, default layers): relative difference to float32 0.08%
+(DSD, alpha 2), 0.03% (style), 0.06% (multi-scale style), 0.02% (perceptual, conv3_1).
+Wrapping the call in ``with dsdviz.precision.autocast(plan):`` instead also works, but then
+the downscaled copies are resized in bfloat16 too, which costs an order of magnitude in
+accuracy (``||DSD||`` 0.8% instead of 0.08% off on Set14, ``benchmarks/accuracy_bf16.py``).
+Reported numbers stay float32 (:mod:`dsdviz.precision`).
 """
 
 from .functional import (
