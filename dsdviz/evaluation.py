@@ -59,6 +59,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "psnr": ("PSNR (dB)", ".2f"),
     "ssim": ("SSIM", ".4f"),
     "dsd_distance": ("DSD distance", ".3g"),
+    "niqe": ("NIQE", ".3f"),
 }
 
 

@@ -68,6 +68,11 @@ FIGURES: dict[str, FigureRecipe] = {
             "dsdviz.experiments.noref:noref_figure",
         ),
         FigureRecipe(
+            "noref_agreement",
+            "Spearman agreement of Q_DSD, its excess and NIQE with DSD distance and PSNR over SR methods (table)",
+            "dsdviz.experiments.agreement:noref_agreement_figure",
+        ),
+        FigureRecipe(
             "quality_maps",
             "where Q_DSD finds Set14 baboon unnatural (ground truth, bicubic, ESRGAN): per-tile Eq. 5 and excess maps",
             "dsdviz.experiments.quality_maps:quality_maps_figure",

@@ -16,7 +16,7 @@ benchmark code of most SR work (and the published RCAN Set5 values, which
   Wang et al. (2004) and MATLAB's ``ssim``: Gaussian window sigma 1.5 (11 x 11), K1 0.01,
   K2 0.03, population covariance.
 
-:data:`HIGHER_IS_BETTER`: PSNR, SSIM yes; DSD distance and Q_DSD no (lower is more natural).
+:data:`HIGHER_IS_BETTER`: PSNR, SSIM yes; DSD distance, Q_DSD and NIQE no (lower is more natural).
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ PROTOCOL: dict[str, object] = {
 }
 
 #: Whether a higher value of each score is better (the table columns ``q_dsd_a<alpha>`` are ``"q_dsd"``).
-HIGHER_IS_BETTER: dict[str, bool] = {"psnr": True, "ssim": True, "dsd_distance": False, "q_dsd": False}
+HIGHER_IS_BETTER: dict[str, bool] = {
+    "psnr": True, "ssim": True, "dsd_distance": False, "q_dsd": False, "niqe": False,  # niqe: dsdviz.niqe
+}
 
 
 def protocol_text(shave: int, y_channel: bool = True, quantize: bool = True) -> str:

@@ -42,7 +42,7 @@ def test_scores_equal_the_metrics_and_missing_methods_say_so(vgg_weights, folder
     table = metrics_table(
         methods, folders / "gt", test_set="toy", shave=4, regressors=[regressor], params={"full": 1234}, progress=False
     )
-    assert table.names == ["a", "b"] and table.columns == ["psnr", "ssim", "dsd_distance", "q_dsd_a2"]
+    assert table.names == ["a", "b"] and table.columns == ["psnr", "ssim", "dsd_distance", "q_dsd_a2", "niqe"]
     outputs = torch.cat([load_image(folders / "full" / f"{n}.png") for n in "ab"])
     truths = torch.cat([load_image(folders / "gt" / f"{n}.png") for n in "ab"])
     full = table.row("full")
@@ -58,7 +58,7 @@ def test_scores_equal_the_metrics_and_missing_methods_say_so(vgg_weights, folder
     for name in ("empty", "absent", "none"):
         assert (table.row(name).scored, table.row(name).means, table.row(name).note) == (0, {}, MISSING)
     markdown = table.to_markdown()
-    assert "| full | 1.2K | 2/2 |" in markdown and "| none | ? | 0/2 | n/a | n/a | n/a | n/a | n/a (outputs" in markdown
+    assert "| full | 1.2K | 2/2 |" in markdown and "| none | ? | 0/2 | n/a | n/a | n/a | n/a | n/a | n/a (outputs" in markdown
     assert "PSNR (dB) ↑" in markdown and "DSD distance ↓" in markdown and "Q_DSD a=2 ↓" in markdown
     with pytest.raises(ValueError, match="no method 'other'"):
         table.row("other")
@@ -92,7 +92,7 @@ def test_reference_row_scores_the_ground_truth_with_q_dsd_only(vgg_weights, fold
     assert table.subset(["b"], "toy: b").row("ground truth").is_reference
     paths = write_tables([table], tmp_path / "metrics", title="Toy")
     per_image = list(csv.DictReader(open(paths[2])))
-    assert list(per_image[0]) == ["test_set", "method", "image", "psnr", "ssim", "dsd_distance", "q_dsd_a2"]
+    assert list(per_image[0]) == ["test_set", "method", "image", "psnr", "ssim", "dsd_distance", "q_dsd_a2", "niqe"]
     assert [(r["method"], r["psnr"] == "") for r in per_image[:3]] == [
         ("ground truth", True), ("full", False), ("partial", False)]  # fmt: skip
     with pytest.raises(ValueError, match="needs the reference folder and regressors"):
@@ -103,7 +103,7 @@ def test_reference_row_scores_the_ground_truth_with_q_dsd_only(vgg_weights, fold
 
 def test_no_reference_table_and_published_parameters(vgg_weights, folders, regressor):
     table = metrics_table({"SRGAN": folders / "full", "ESRGAN": None}, None, regressors=[regressor], progress=False)
-    assert table.columns == ["q_dsd_a2"] and table.names == ["a", "b"] and "no reference" in table.protocol
+    assert table.columns == ["q_dsd_a2", "niqe"] and table.names == ["a", "b"] and "no reference" in table.protocol
     assert table.row("SRGAN").params == PUBLISHED_PARAMETERS["SRGAN"] == 1_540_000
     assert table.row("ESRGAN").note == MISSING
 

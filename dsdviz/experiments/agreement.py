@@ -1,0 +1,133 @@
+"""How well the no-reference scores (Q_DSD, its signed excess, NIQE) agree with the full-reference ones.
+
+Every SR method with a ground truth in the data folder is scored per image: bicubic (MATLAB
+bicubic from the x4 LR files) and the published outputs under ``sr_results/<METHOD>/<set>/``
+(:data:`METHODS`, where present). Over all ``(image, method)`` pairs, each no-reference score's
+Spearman correlation with the DSD distance and with PSNR to the ground truth; and per score the
+fraction of images whose ground truth it ranks as more natural than bicubic.
+``figures/noref_agreement.md`` (recipe ``noref_agreement``): quick: Set5 and Set14; full: also BSD100.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import rankdata
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..data import data_root
+from ..degradations import bicubic_upsample
+from ..examples import sr_examples
+from ..scoring import Scorer
+from .settings import smoke
+from .stages import load_regressors
+from .test_sets import find_image, read_image
+
+#: Published methods scored where ``sr_results/<METHOD>/<set>/`` exists.
+METHODS = ("SRGAN", "ESRGAN", "RCAN")
+#: No-reference scores compared (all lower-is-better) and their labels.
+NO_REFERENCE = {"q_dsd_a2": "Q_DSD a=2", "q_dsd_a4": "Q_DSD a=4", "excess_a2": "excess a=2",
+                "excess_a4": "excess a=4", "niqe": "NIQE"}  # fmt: skip
+SCALE = 4
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+    """Spearman's rank correlation of two equal-length samples (ties get their average rank)."""
+    rx, ry = rankdata(np.asarray(x, dtype=np.float64)), rankdata(np.asarray(y, dtype=np.float64))
+    rx, ry = rx - rx.mean(), ry - ry.mean()
+    return float((rx * ry).sum() / np.sqrt((rx * rx).sum() * (ry * ry).sum()))
+
+
+def score_pairs(
+    sets: Sequence[str], regressors: Sequence[nn.Module], *, root: str | os.PathLike | None = None,
+    methods: Sequence[str] = METHODS, limit: int | None = None, progress: bool = True,
+) -> list[dict[str, float | str]]:  # fmt: skip
+    """Rows ``{"set", "image", "method", <scores>}`` for the ground truth (``method="ground truth"``,
+    no-reference scores only), bicubic and each of ``methods`` present in the data folder
+    (``limit``: the first images of each set). Outputs larger than the ground truth are cropped
+    to it (top left); smaller ones are skipped."""
+    scorer, rows = Scorer(regressors, shave=SCALE, excess=True), []
+    for set_name in sets:
+        folder = data_root(root) / set_name
+        pairs = sr_examples(folder / "HR", SCALE, folder / "LR_bicubic" / f"X{SCALE}", limit=limit)
+        outputs = {m: data_root(root) / "sr_results" / m / set_name for m in methods}
+        for pair in tqdm(pairs, desc=f"agreement {set_name}", unit="image", disable=not progress):
+            scorer.set_reference(pair.target)
+            height, width = pair.target.shape[-2:]
+            images = {"bicubic": bicubic_upsample(pair.input, SCALE)}
+            for method, method_folder in outputs.items():
+                path = find_image(method_folder, pair.name) if method_folder.is_dir() else None
+                image = None if path is None else read_image(path)
+                if image is not None and image.shape[-2] >= height and image.shape[-1] >= width:
+                    images[method] = image[..., :height, :width]
+            rows.append({"set": set_name, "image": pair.name, "method": "ground truth",
+                         **scorer(pair.target, full_reference=False)})  # fmt: skip
+            rows += [{"set": set_name, "image": pair.name, "method": m, **scorer(x)} for m, x in images.items()]
+    return rows
+
+
+def agreement(rows: Sequence[dict[str, float | str]]) -> dict[str, dict[str, float]]:
+    """Per no-reference score of :func:`score_pairs`' rows: ``rho_dsd`` and ``rho_psnr`` (Spearman over
+    the ``(image, method)`` pairs with a ground truth, rows with a NaN score left out), ``pairs``,
+    ``gt_above_bicubic`` (fraction of images where the ground truth scores lower than bicubic) and
+    ``images``."""
+    scored = [r for r in rows if r["method"] != "ground truth"]
+    truth = {(r["set"], r["image"]): r for r in rows if r["method"] == "ground truth"}
+    bicubic = [r for r in rows if r["method"] == "bicubic" and (r["set"], r["image"]) in truth]
+    table = {}
+    for column in NO_REFERENCE:
+        usable = [r for r in scored if np.isfinite(r[column])]
+        wins = [truth[(r["set"], r["image"])][column] < r[column] for r in bicubic]
+        table[column] = {
+            "rho_dsd": spearman([r[column] for r in usable], [r["dsd_distance"] for r in usable]),
+            "rho_psnr": spearman([r[column] for r in usable], [r["psnr"] for r in usable]),
+            "pairs": float(len(usable)),
+            "gt_above_bicubic": float(np.mean(wins)) if wins else float("nan"),
+            "images": float(len(wins)),
+        }
+    return table
+
+
+def agreement_markdown(rows: Sequence[dict[str, float | str]]) -> str:
+    """The markdown table of :func:`agreement`, with what was scored and how to read the signs."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        if r["method"] != "ground truth":
+            counts[f"{r['method']} on {r['set']}"] = counts.get(f"{r['method']} on {r['set']}", 0) + 1
+    lines = [
+        "| score (lower = more natural) | Spearman vs DSD distance | Spearman vs PSNR | pairs "
+        "| ground truth ranked above bicubic |",
+        "|---|---|---|---|---|",
+    ]
+    for column, entry in agreement(rows).items():
+        lines.append(f"| {NO_REFERENCE[column]} | {entry['rho_dsd']:+.3f} | {entry['rho_psnr']:+.3f} "
+                     f"| {entry['pairs']:.0f} | {entry['gt_above_bicubic']:.2f} ({entry['images']:.0f} images) |")  # fmt: skip
+    lines += [
+        "",
+        "Agreement with the full-reference scores reads as a positive correlation with the DSD distance "
+        "(lower is better for both) and a negative one with PSNR (higher is better). Pairs (image, method): "
+        + ", ".join(f"{k} ({v})" for k, v in counts.items())
+        + f". Bicubic is MATLAB bicubic from the x{SCALE} LR files; Q_DSD uses the package's CPU-trained "
+        "regressors (dsd_regressor_a2_cpu, dsd_regressor_a4_cpu); NIQE is dsdviz.niqe (MATLAB release's "
+        "pristine model); PSNR on Y, border shave 4.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def agreement_sets(quick: bool) -> list[str]:
+    """The test sets of the table: Set5 and Set14 (quick), also BSD100 (full)."""
+    return ["Set5", "Set14"] if quick else ["Set5", "Set14", "BSD100"]
+
+
+def noref_agreement_figure(quick: bool, out_dir: Path) -> list[Path]:
+    """``figures/noref_agreement.md``: the table of :func:`agreement_markdown` over :func:`agreement_sets`
+    (at the smoke size: the first image of Set5)."""
+    sets, limit = (["Set5"], 1) if smoke() else (agreement_sets(quick), None)
+    rows = score_pairs(sets, load_regressors(), limit=limit)
+    path = Path(out_dir) / "noref_agreement.md"
+    path.write_text(f"# No-reference vs full-reference scores ({', '.join(sets)})\n\n" + agreement_markdown(rows))
+    return [path]
