@@ -123,11 +123,16 @@ def agreement_sets(quick: bool) -> list[str]:
     return ["Set5", "Set14"] if quick else ["Set5", "Set14", "BSD100"]
 
 
-def noref_agreement_figure(quick: bool, out_dir: Path) -> list[Path]:
-    """``figures/noref_agreement.md``: the table of :func:`agreement_markdown` over :func:`agreement_sets`
-    (at the smoke size: the first image of Set5)."""
+def agreement_table(quick: bool, regressors: Sequence[nn.Module]) -> str:
+    """The markdown of ``figures/noref_agreement.md``: :func:`agreement_markdown` over
+    :func:`agreement_sets` with ``regressors`` (at the smoke size: the first image of Set5)."""
     sets, limit = (["Set5"], 1) if smoke() else (agreement_sets(quick), None)
-    rows = score_pairs(sets, load_regressors(), limit=limit)
+    rows = score_pairs(sets, regressors, limit=limit)
+    return f"# No-reference vs full-reference scores ({', '.join(sets)})\n\n" + agreement_markdown(rows)
+
+
+def noref_agreement_figure(quick: bool, out_dir: Path) -> list[Path]:
+    """``figures/noref_agreement.md``: :func:`agreement_table` with the shipped regressors."""
     path = Path(out_dir) / "noref_agreement.md"
-    path.write_text(f"# No-reference vs full-reference scores ({', '.join(sets)})\n\n" + agreement_markdown(rows))
+    path.write_text(agreement_table(quick, load_regressors()))
     return [path]
