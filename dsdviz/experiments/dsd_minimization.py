@@ -50,6 +50,7 @@ class DSDMinimizationSetup:
     example). ``shown`` are the steps drawn in the figure (the paper: 0, 500, 5000). The
     paper does not state its learning rate; at the default 2e-4 (constant), a 256 px crop
     of that image has its ``||DSD_4||_1`` lowered 4.8x after 500 steps and 9.2x after 1000.
+    ``sweep`` are the learning rates :func:`lr_sweep` compares.
     """
 
     image: str = "sr_results/ESRGAN/Set14/baboon.png"
@@ -59,14 +60,22 @@ class DSDMinimizationSetup:
     steps: int = 5000
     lr: float = 2e-4
     shown: tuple[int, ...] = (0, 500, 5000)
+    sweep: tuple[float, ...] = (3e-4, 1e-3, 3e-3, 1e-2)
 
     @classmethod
     def quick(cls) -> DSDMinimizationSetup:
-        """A 96 px crop around the right eye, 60 steps at a higher rate: well under a minute on 2 CPU cores
-        (smoke size: a 32 px crop, 2 steps)."""
+        """The central 192 px, 200 steps at lr 3e-3: about a minute on 2 CPU cores (smoke size: a 32 px
+        crop, 2 steps).
+
+        Chosen from :func:`lr_sweep` (the notebook gives the numbers): on this crop the ground truth's
+        ``||DSD_4||_1`` is just below ESRGAN's, and at 3e-3 the sharpness peaks near the ground truth's
+        level at about step 50 and falls after it, the shape the paper reports at 500 of 5000 steps. The
+        earlier quick crop (96 px around the right eye) cannot show it: there the ground truth's
+        ``||DSD_4||_1`` is *above* ESRGAN's, so minimising moves away from it at every rate.
+        """
         if smoke():
-            return cls(crop=(0, 300, SMOKE_SIZE), steps=SMOKE_STEPS, lr=1e-2, shown=(0, 1, SMOKE_STEPS))
-        return cls(crop=(0, 300, 96), steps=60, lr=1e-2, shown=(0, 6, 60))
+            return cls(crop=(0, 300, SMOKE_SIZE), steps=SMOKE_STEPS, lr=1e-2, shown=(0, 1, SMOKE_STEPS), sweep=(1e-2,))
+        return cls(crop=192, steps=200, lr=3e-3, shown=(0, 50, 200), sweep=(1e-3, 3e-3, 1e-2))
 
     @classmethod
     def full(cls) -> DSDMinimizationSetup:
@@ -228,11 +237,12 @@ class SweepRow:
 
 def lr_sweep(
     setup: DSDMinimizationSetup,
-    lrs: Sequence[float] = (3e-4, 1e-3, 3e-3, 1e-2),
+    lrs: Sequence[float] | None = None,
     device: torch.device | str | None = None,
     progress: bool = True,
 ) -> list[SweepRow]:
-    """Fig. 12's minimisation at each learning rate of ``lrs`` (else ``setup``'s settings), against the ground truth.
+    """Fig. 12's minimisation at each learning rate of ``lrs`` (default ``setup.sweep``; else ``setup``'s
+    settings), against the ground truth.
 
     Snapshots are kept at 1, 1.5, 2, 3, 5 and 7 times the powers of ten, so that the sharpness
     peak is located to about a third of its step.
@@ -245,7 +255,7 @@ def lr_sweep(
         raise ValueError(f"{setup.image!r} has no ground truth in the data folder (not sr_results/<method>/<set>/...)")
     dense = log_steps(setup.steps, (1, 1.5, 2, 3, 5, 7))
     rows = []
-    for lr in tqdm(lrs, desc="learning rates", disable=not progress):
+    for lr in tqdm(setup.sweep if lrs is None else lrs, desc="learning rates", disable=not progress):
         run = replace(setup, lr=lr)
         trajectory = run_dsd_minimization(run, device=device, progress=False, extra_snapshots=dense)
         levels = versus_truth(trajectory, truth)
