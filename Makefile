@@ -45,7 +45,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	DSDVIZ_SMOKE=1 $(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+	DSDVIZ_SMOKE=1 $(BIN)/python -m pytest -m "not slow and not browser" --nbval-sanitize-with tools/nbval_smoke.cfg $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done

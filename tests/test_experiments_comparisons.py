@@ -64,7 +64,7 @@ def test_deblur_comparison_of_given_models(vgg_weights, shared_data, tmp_path):
     gopro, levin, examples = result.tables
     assert gopro.row("DeepDeblur").note == "scored on 1 of 2 images"  # Flower has DeepDeblur's output and GT
     assert gopro.row("DeblurGAN-v2").note == MISSING and levin.row("DeepDeblur").note == MISSING
-    assert examples.columns == ["q_dsd_a2", "q_dsd_a4"] and examples.row("DeepDeblur").scored == 1
+    assert examples.columns == ["q_dsd_a2", "q_dsd_a4", "niqe"] and examples.row("DeepDeblur").scored == 1
     assert gopro.rows[0].is_reference and not any(r.is_reference for r in examples.rows)  # no ground truth there
     assert "Levin et al. kernels" in levin.test_set
     row = result.rows[f"{gopro.test_set}: Flower"]
