@@ -61,7 +61,8 @@ def protocol_text(shave: int, y_channel: bool = True, quantize: bool = True) -> 
         f"PSNR/SSIM on {channel}, {quant}, border shave {shave} px, data range 255, scikit-image "
         f"(SSIM: Gaussian sigma 1.5); DSD distance: mean |DSD_l,2(output) - DSD_l,2(ref)| over "
         f"{', '.join(LAYER_PRESETS['full_reference'])}; Q_DSD: Eq. 5 over {', '.join(LAYER_PRESETS['no_reference'])} "
-        "(lower is better)"
+        "(lower is better); NIQE: Mittal et al. 2013 on the grey image, 96 px blocks, the MATLAB release's "
+        "pristine model (lower is better)"
     )
 
 

@@ -115,6 +115,7 @@ def test_protocol_text_names_the_conventions():
     text = protocol_text(4)
     assert "Y (BT.601" in text and "shave 4 px" in text and "relu1_2, relu2_1, relu3_1" in text
     assert "RGB" in protocol_text(0, y_channel=False)
+    assert "NIQE" in text and "pristine model" in text
 
 
 def test_dsd_distance(vgg_weights, rng):
