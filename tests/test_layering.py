@@ -52,3 +52,18 @@ def test_viz_does_not_train_read_data_folders_or_run_experiments(path):
     package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
     bad = sorted({f"{module}:{name}" for module, name in imports(path.read_text(), package) if forbidden(module, name)})
     assert not bad, f"dsdviz/viz/{path.name} imports {bad}: move that to dsdviz.experiments"
+
+
+#: The layers above the library: no library module may import them.
+UPPER = ("dsdviz.viz", "dsdviz.experiments", "dsdviz.cli", "dsdviz.figures")
+LIBRARY = sorted(
+    path for path in PACKAGE.rglob("*.py")
+    if path.relative_to(PACKAGE).parts[0] not in ("viz", "experiments", "cli", "figures.py")
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("path", LIBRARY, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_library_modules_import_no_experiment_drawing_or_command_line_code(path):
+    package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
+    bad = sorted({module for module, _ in imports(path.read_text(), package) if module.startswith(UPPER)})
+    assert not bad, f"dsdviz/{path.relative_to(PACKAGE)} imports {bad}: the library must not depend on upper layers"
