@@ -6,6 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from dsdviz.degradations import bicubic_upsample
+from dsdviz.images import load_image
+from dsdviz.inference import restore
+from dsdviz.metrics import psnr
 from dsdviz.models import (
     DSDRegressor,
     XResBlock,
@@ -151,15 +155,26 @@ def test_bad_input_and_arguments(tmp_path):
 
 def test_shipped_models_load_by_name_or_path():
     shipped = shipped_models()
-    assert list(shipped) == ["dsd_regressor_a2_cpu", "dsd_regressor_a4_cpu"]
+    assert list(shipped) == ["dsd_regressor_a2_cpu", "dsd_regressor_a4_cpu", "xsrresnet_sr_x4_psnr_cpu"]
     assert all(path.is_file() and path.parent.name == "weights" for path in shipped.values())
     assert (next(iter(shipped.values())).parent / "README.md").is_file()  # the model card beside them
     by_name, by_path = load_model("dsd_regressor_a4_cpu"), load_model(shipped["dsd_regressor_a4_cpu"])
     assert isinstance(by_name, DSDRegressor) and (by_name.alpha, by_name.crop) == (4.0, 24)
     assert all(torch.equal(a, b) for a, b in zip(by_name.state_dict().values(), by_path.state_dict().values()))
     assert load_model("dsd_regressor_a2_cpu.pt").alpha == 2.0
-    with pytest.raises(ValueError, match="nor is it a shipped model .dsd_regressor_a2_cpu, dsd_regressor_a4_cpu"):
+    with pytest.raises(ValueError, match="nor is it a shipped model .dsd_regressor_a2_cpu, dsd_regressor_a4_cpu, xsr"):
         load_model("dsd_regressor_a3_cpu")
+
+
+def test_shipped_sr_model_beats_bicubic(shared_data):
+    """The CPU-trained x4 stage-1 xSRResNet (model card: dsdviz/models/weights/README.md) on Set5 baby."""
+    net = load_model("xsrresnet_sr_x4_psnr_cpu")
+    assert isinstance(net, XSRResNet) and count_parameters(net) == 1_111_299
+    assert next(net.parameters()).dtype == torch.float32  # stored in float16, loaded as float32
+    low = load_image(shared_data / "Set5" / "LR_bicubic" / "X4" / "baby.png")
+    truth = load_image(shared_data / "Set5" / "HR" / "baby.png")
+    ours, bicubic = psnr(restore(net, low), truth, shave=4), psnr(bicubic_upsample(low, 4), truth, shave=4)
+    assert float(ours) > float(bicubic) + 0.5, (float(ours), float(bicubic))
 
 
 def corrupt_copies(source, folder):

@@ -5,7 +5,8 @@ never to a source checkout), each described in ``weights/README.md`` (data, step
 the command that made it). :func:`dsdviz.models.load_model` takes a name or a path.
 
 Shipped today: ``dsd_regressor_a2_cpu`` and ``dsd_regressor_a4_cpu``, small CPU-trained DSD
-regressors psi_2 and psi_4 for demonstrations of Q_DSD (not the paper's networks).
+regressors psi_2 and psi_4 for demonstrations of Q_DSD, and ``xsrresnet_sr_x4_psnr_cpu``, the x4
+xSRResNet after stage 1 (L1) trained for 31 minutes on a CPU (not the paper's networks).
 """
 
 from __future__ import annotations
