@@ -43,7 +43,7 @@ from PIL import Image
 from torch.utils.data import Dataset, Sampler
 
 from .degradations import bicubic_downsample, camera_shake_kernel, load_kernels, noisy_blur
-from .images import center_box, list_images, quantize
+from .images import center_box, find_image, list_images, quantize
 from .validation import check_positive_int
 
 Folder = Union[str, os.PathLike]
@@ -166,9 +166,11 @@ def image_paths(folder: Folder | Sequence[Folder]) -> list[Path]:
 
 def partner_path(path: Path, folder: Folder, role: str) -> Path:
     """The file in ``folder`` with the same stem as ``path`` (any image suffix)."""
-    for candidate in list_images(folder):
-        if candidate.stem == path.stem:
-            return candidate
+    if not Path(folder).is_dir():
+        raise ValueError(f"{role} image folder {str(folder)!r} does not exist")
+    found = find_image(folder, path.stem)
+    if found is not None:
+        return found
     raise ValueError(f"no {role} image named {path.stem}.* in {str(folder)!r} for {path.name}")
 
 

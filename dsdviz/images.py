@@ -141,6 +141,17 @@ def save_image(x: torch.Tensor, path: str | os.PathLike) -> Path:
     return path
 
 
+def find_image(folder: str | os.PathLike, name: str) -> Path | None:
+    """``folder/<name><suffix>`` for the first of :data:`IMAGE_SUFFIXES` (lower or upper case) that is
+    a file, else ``None``: the image of a folder with a given name, without listing the folder."""
+    for suffix in IMAGE_SUFFIXES:
+        for spelling in (suffix, suffix.upper()):
+            path = Path(folder) / f"{name}{spelling}"
+            if path.is_file():
+                return path
+    return None
+
+
 def list_images(folder: str | os.PathLike) -> list[Path]:
     """Image files (by suffix) directly in ``folder``, sorted by name.
 

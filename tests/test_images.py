@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from dsdviz.images import center_box, center_crop, list_images, load_image, quantize, save_image, to_uint8
+from dsdviz.images import center_box, center_crop, find_image, list_images, load_image, quantize, save_image, to_uint8
 
 
 def test_rgb_uint8_round_trip(tmp_path, rng):
@@ -79,3 +79,11 @@ def test_errors(tmp_path):
         list_images(tmp_path / "nowhere")
     with pytest.raises(ValueError, match="one image"):
         load_image(torch.rand(2, 3, 4, 4))
+
+
+def test_find_image_by_name_in_either_suffix_case(tmp_path, rng):
+    save_image(torch.rand(1, 3, 8, 8, generator=rng), tmp_path / "a.png")
+    (tmp_path / "b.PNG").write_bytes((tmp_path / "a.png").read_bytes())
+    assert find_image(tmp_path, "a") == tmp_path / "a.png"
+    assert find_image(tmp_path, "b") == tmp_path / "b.PNG"
+    assert find_image(tmp_path, "c") is None and find_image(tmp_path / "missing", "a") is None

@@ -25,14 +25,16 @@ def _restore(args: argparse.Namespace) -> int:
 
 def _reference(folder: Path, image: Path) -> Path:
     """The image of ``folder`` with the stem of ``image``."""
-    from ..images import list_images
+    from ..images import find_image
 
     if folder.is_file():
         raise ValueError(f"--ref {str(folder)!r} is a file; expected a folder of ground-truth images with those names")
-    matches = [p for p in list_images(folder) if p.stem == image.stem]
-    if not matches:
+    if not folder.is_dir():
+        raise ValueError(f"--ref folder {str(folder)!r} does not exist")
+    found = find_image(folder, image.stem)
+    if found is None:
         raise ValueError(f"no reference image named {image.stem}.* in {str(folder)!r}")
-    return matches[0]
+    return found
 
 
 def _write_map(args: argparse.Namespace, image: torch.Tensor, regressors: list[nn.Module]) -> None:

@@ -22,10 +22,11 @@ from tqdm.auto import tqdm
 from ..data import data_root
 from ..degradations import bicubic_upsample
 from ..examples import sr_examples
+from ..images import find_image
 from ..scoring import Scorer
 from .settings import smoke
 from .stages import load_regressors
-from .test_sets import find_image, read_image
+from .test_sets import read_image
 
 #: Published methods scored where ``sr_results/<METHOD>/<set>/`` exists.
 METHODS = ("SRGAN", "ESRGAN", "RCAN")

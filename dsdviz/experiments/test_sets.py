@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from ..data import data_root, read_uint8, to_unit
-from ..images import IMAGE_SUFFIXES, center_box, center_crop, list_images, load_image, save_image
+from ..images import center_box, center_crop, find_image, list_images, load_image, save_image
 from ..scoring import score_image
 from ..viz.compare import Box, Panel, compare_images
 from ..viz.optimization import Box as SquareBox
@@ -112,15 +112,6 @@ def scored_panels(
     if reference is not None:
         panels.append(Panel(reference_label, reference))
     return panels
-
-
-def find_image(folder: str | os.PathLike, name: str) -> Path | None:
-    """``folder/name.<suffix>`` for the first image suffix that exists, else ``None``."""
-    for suffix in IMAGE_SUFFIXES:
-        path = Path(folder) / f"{name}{suffix}"
-        if path.is_file():
-            return path
-    return None
 
 
 def read_folders(folders: Mapping[str, str | os.PathLike | None], name: str) -> dict[str, torch.Tensor | None]:
