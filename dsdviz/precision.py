@@ -245,8 +245,3 @@ def channels_last(module: ModuleT) -> ModuleT:
     those of the contiguous network (float32: within 1e-5).
     """
     return module.to(memory_format=torch.channels_last)
-
-
-def channels_last_input(x: torch.Tensor) -> torch.Tensor:
-    """``x`` in channels-last layout (a copy unless it already is)."""
-    return x.contiguous(memory_format=torch.channels_last)
