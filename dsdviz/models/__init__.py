@@ -12,9 +12,10 @@ from .serialization import (
     build_model,
     count_parameters,
     load_model,
+    model_meta,
     save_model,
 )
-from .store import DEFAULT_REGRESSORS, shipped_models
+from .store import DEFAULT_REGRESSORS, SHIPPED_RESTORATION, shipped_log, shipped_models, training_budget
 from .xsrresnet import XSRResNet, xsrresnet_deblur, xsrresnet_sr
 from .xunit import XResBlock, XUnit, xunit
 
@@ -24,6 +25,7 @@ __all__ = [
     "MODEL_KINDS",
     "REGRESSOR_BLOCKS",
     "SEResBlock",
+    "SHIPPED_RESTORATION",
     "SqueezeExcitation",
     "XResBlock",
     "XSRResNet",
@@ -32,8 +34,11 @@ __all__ = [
     "count_parameters",
     "dsd_regressor",
     "load_model",
+    "model_meta",
     "save_model",
+    "shipped_log",
     "shipped_models",
+    "training_budget",
     "xsrresnet_deblur",
     "xsrresnet_sr",
     "xunit",

@@ -77,6 +77,20 @@ def save_model(
     return atomic_save(model_record(model, half, meta), path)
 
 
+def model_meta(model: str | os.PathLike) -> dict[str, Any]:
+    """The metadata stored with a model file or shipped model (training settings, step, validation scores,
+    code version, precision; shipped models also ``train_seconds`` and ``hardware``); ``{}`` if none.
+
+    Raises:
+        ValueError: as :func:`load_model`, for a missing or unreadable file.
+    """
+    path = model_path(model)
+    record = read_torch_file(path, "a dsdviz model file or training checkpoint", "cpu")
+    if not isinstance(record, dict):
+        raise ValueError(f"{str(path)!r} is not a dsdviz model file or checkpoint")
+    return dict(record.get("meta") or {})
+
+
 def load_model(model: str | os.PathLike, map_location: str | torch.device = "cpu") -> nn.Module:
     """Rebuild a network from a model file, a training checkpoint or a shipped model's name, in eval mode and float32.
 

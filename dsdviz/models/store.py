@@ -11,14 +11,22 @@ xSRResNet after stage 1 (L1) trained for 31 minutes on a CPU (not the paper's ne
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 #: Folder of the shipped model files (``<name>.pt``) and their model card (``README.md``).
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 #: The regressor pair Q_DSD uses when no other regressors are named (alpha 2 and 4).
 DEFAULT_REGRESSORS: tuple[str, ...] = ("dsd_regressor_a2_cpu", "dsd_regressor_a4_cpu")
+#: The shipped CPU-trained xSRResNets per task (``"sr"``, ``"deblur"``): stage 1 (L1 only) and stage 2
+#: (L1 + perceptual + 100 x DSD, from stage 1), the "ours" of the restoration figures' quick mode.
+SHIPPED_RESTORATION: dict[str, tuple[str, str]] = {
+    "sr": ("xsrresnet_sr_x4_psnr_cpu", "xsrresnet_sr_x4_dsd_cpu"),
+    "deblur": ("xsrresnet_deblur_psnr_cpu", "xsrresnet_deblur_dsd_cpu"),
+}
 
 
 def shipped_models() -> dict[str, Path]:
@@ -44,4 +52,29 @@ def model_path(model: str | os.PathLike) -> Path:
     )
 
 
-__all__ = ["DEFAULT_REGRESSORS", "WEIGHTS_DIR", "model_path", "shipped_models"]
+def shipped_log(name: str) -> list[dict[str, Any]]:
+    """The training log of a shipped model (``weights/<name>.log.jsonl``, the entries of
+    :attr:`dsdviz.training.Trainer.history`: ``split`` "train", "val" or "monitor"), for plotting its curves.
+
+    Raises:
+        ValueError: ``name`` is not a shipped model, or no log was shipped with it.
+    """
+    path = model_path(name).with_suffix(".log.jsonl")
+    if path.parent != WEIGHTS_DIR or not path.is_file():
+        logged = sorted(p.name.removesuffix(".log.jsonl") for p in WEIGHTS_DIR.glob("*.log.jsonl"))
+        raise ValueError(f"no training log is shipped for {name!r} (shipped logs: {', '.join(logged) or 'none'})")
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def training_budget(meta: dict[str, Any]) -> str:
+    """A model's training budget from its metadata (:func:`dsdviz.models.model_meta`), e.g.
+    ``"7,000 steps, 31 min on 2 CPU cores (bf16)"``; without a recorded time, the steps alone."""
+    text = f"{meta.get('step', 0):,} steps"
+    seconds, hardware = meta.get("train_seconds"), meta.get("hardware")
+    if seconds is not None:
+        text += f", {seconds / 60:.0f} min" + (f" on {hardware}" if hardware else "")
+    precision = (meta.get("precision") or {}).get("precision")
+    return text + (f" ({precision})" if precision else "")
+
+
+__all__ = ["DEFAULT_REGRESSORS", "SHIPPED_RESTORATION", "WEIGHTS_DIR", "model_path", "shipped_log", "shipped_models", "training_budget"]
