@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from dsdviz.images import save_image
+from dsdviz.models import SHIPPED_RESTORATION, model_meta, shipped_models
 from dsdviz.training import DeblurSettings, LoopSettings, RegressorSettings, SRSettings, TrainConfig, Trainer, preset
 from dsdviz.training.checkpoints import RESUMABLE_CHANGES
 from dsdviz.training.provenance import import_closure, source_digest
@@ -39,6 +40,31 @@ def test_presets(tmp_path):
         TrainConfig.from_flat("sr", data="x", stage="gan")
     with pytest.raises(ValueError, match="steps"):
         TrainConfig.from_flat("sr", data="x", steps=0)
+
+
+def test_the_cpu_setting(tmp_path):
+    sr2 = preset("sr", setting="cpu", stage="dsd", root=tmp_path)
+    assert (sr2.loop.precision, sr2.loop.init, sr2.loop.steps, sr2.task.crop, sr2.loop.out) == (
+        "bf16", "xsrresnet_sr_x4_psnr_cpu", 2500, 24, "runs/sr_dsd_cpu")  # fmt: skip
+    assert sr2.task.val_lr.endswith("Set14/LR_bicubic/X4") and sr2.task.val_crop is None  # as full: whole Set14
+    assert preset("sr", False, setting="cpu", root=tmp_path).loop.init is None  # setting wins over quick
+    psi_2, psi_4 = (preset("regressor", setting="cpu", root=tmp_path, alpha=a) for a in (2, 4))
+    assert (psi_2.loop.out, psi_2.task.crop, psi_4.task.crop, psi_4.loop.steps) == ("runs/regressor_a2_cpu", 48, 32, 1500)
+    with pytest.raises(ValueError, match="setting"):
+        preset("sr", setting="gpu", root=tmp_path)
+    with pytest.raises(ValueError, match="alpha 2 and 4"):
+        preset("regressor", setting="cpu", root=tmp_path, alpha=3)
+
+
+@pytest.mark.parametrize("task", sorted(SHIPPED_RESTORATION))
+def test_the_shipped_restoration_models_were_trained_with_the_cpu_setting(task, shared_data):
+    for stage, name in zip(("psnr", "dsd"), SHIPPED_RESTORATION[task]):
+        assert name in shipped_models()
+        recorded = model_meta(name)["train_config"]
+        expected = preset(task, setting="cpu", stage=stage, root=shared_data).flat()
+        machine = {"data", "val_data", "val_lr", "out", "progress"}  # paths and the progress bar
+        assert {k: v for k, v in recorded.items() if k not in machine} == {
+            k: v for k, v in expected.items() if k not in machine}  # fmt: skip
 
 
 def test_flat_names_go_to_the_loop_or_the_task(tmp_path):

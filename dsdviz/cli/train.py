@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from ..training.config import TASK_SETTINGS, TASKS
-from ..training.presets import preset_fields
+from ..training.presets import SETTINGS, preset_fields
 from ..training.settings import LoopSettings
 
 #: Settings that ``dsdviz train`` takes from elsewhere: ``stage`` is the preset's argument (it sets the step count).
@@ -87,7 +87,7 @@ def _train(args: argparse.Namespace) -> int:
 
     names = [name for name in _setting_fields() if name not in NOT_OPTIONS]
     overrides = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
-    config = preset(args.task, args.quick, stage=args.stage, root=args.root, **overrides)
+    config = preset(args.task, setting=args.setting, stage=args.stage, root=args.root, **overrides)
     try:
         trainer = train(config, resume=args.resume)
     except KeyboardInterrupt as stop:
@@ -109,12 +109,16 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "train",
         help="train xSRResNet (sr, deblur) or the DSD regressor",
         description="Train a network of the DSD paper. Default: the paper's settings (meant for a GPU); "
-        "--quick: a CPU run of minutes. Data default to $DSDVIZ_DATA (BSDS500_train, Set5/Set14/BSD100). "
+        "--setting cpu: the shipped CPU models' (about an hour a run on 2 cores, bf16); --setting quick "
+        "(--quick): a CPU run of minutes. Data default to $DSDVIZ_DATA (BSDS500_train, Set5/Set14/BSD100). "
         "Options override the preset; those marked sr, deblur or regressor belong to that task only. "
         "Several GPUs: torchrun --nproc_per_node=N -m dsdviz.cli train ...",
     )
     parser.add_argument("task", choices=TASKS)
-    parser.add_argument("--quick", action="store_true", help="CPU quick mode: small crops, batches and step counts")
+    parser.add_argument("--setting", choices=SETTINGS, default="full",
+                        help="full: the paper's (a GPU); cpu: the shipped *_cpu models' (hours on a CPU); quick: "
+                        "minutes (default full)")  # fmt: skip
+    parser.add_argument("--quick", dest="setting", action="store_const", const="quick", help="--setting quick")
     parser.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.pt if it exists")
     parser.add_argument("--root", type=Path, help="data folder for the defaults (default: $DSDVIZ_DATA)")
     settings = _setting_fields()

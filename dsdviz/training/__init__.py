@@ -4,7 +4,7 @@
 * :mod:`~dsdviz.training.restoration`: SR and deblurring with xSRResNet (:class:`SRSettings`,
   :class:`DeblurSettings`); :mod:`~dsdviz.training.regressor`: the DSD regressor (:class:`RegressorSettings`);
 * :mod:`~dsdviz.training.config`: :class:`TrainConfig` (loop + task settings);
-  :mod:`~dsdviz.training.presets`: :func:`preset` (the paper's settings, the CPU quick mode);
+  :mod:`~dsdviz.training.presets`: :func:`preset` (the quick, cpu and full settings);
 * :mod:`~dsdviz.training.loop`: :class:`Trainer`, :func:`train`, :func:`history_table`;
   :mod:`~dsdviz.training.checkpoints`, :mod:`~dsdviz.training.distributed`,
   :mod:`~dsdviz.training.provenance` (:func:`code_version`).

@@ -1,10 +1,11 @@
-"""The paper's training settings and the CPU quick mode: :func:`preset`."""
+"""The three training settings, one code path: quick (CI, minutes), cpu (hours; the shipped models) and
+full (the paper's, a GPU): :func:`preset`."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..data import data_root
 from ..validation import check_choice
@@ -22,6 +23,26 @@ FULL: dict[str, dict[str, Any]] = {
     "deblur": {"crop": 160, "steps": (200_000, 100_000)},
     "regressor": {"crop": 80, "steps": (100_000, 100_000), "val_per_image": 4},
 }
+#: The CPU setting (2 cores, bf16 autocast, about an hour per run): what the shipped ``*_cpu`` models were
+#: trained with. A pair is ``(stage 1, stage 2)``; stage 2 starts from the shipped stage-1 model. The
+#: regressor's sizes depend on its factor: ``{alpha: value}``.
+CPU: dict[str, dict[str, Any]] = {
+    "sr": {
+        "crop": 24, "steps": (7000, 2500), "decay_every": (5000, 2000), "val_every": (1000, 500),
+        "checkpoint_every": (500, 250), "workers": (1, 0), "init": (None, "xsrresnet_sr_x4_psnr_cpu"),
+    },
+    "deblur": {
+        "crop": 48, "steps": (2500, 1200), "decay_every": (2000, 900), "val_every": (500, 400),
+        "checkpoint_every": (250, 200), "workers": (0, 0), "init": (None, "xsrresnet_deblur_psnr_cpu"),
+    },
+    "regressor": {
+        "crop": {2: 48, 4: 32}, "steps": {2: 3000, 4: 1500}, "decay_every": {2: 2000, 4: 1000}, "val_every": 500,
+        "checkpoint_every": 250, "workers": 0, "val_per_image": 1,
+    },
+}  # fmt: skip
+#: The settings: ``"quick"``, ``"cpu"``, ``"full"``.
+SETTINGS = ("quick", "cpu", "full")
+Setting = Literal["quick", "cpu", "full"]
 
 
 def _data(task: str, quick: bool, base: Path) -> dict[str, str]:
@@ -35,19 +56,35 @@ def _data(task: str, quick: bool, base: Path) -> dict[str, str]:
     return settings
 
 
-def _sizes(task: str, quick: bool, stage: str) -> dict[str, Any]:
+def _pick(value: Any, stage: str, alpha: float) -> Any:
+    """A setting's value for this stage (``(stage 1, stage 2)`` pairs) and regressor factor (``{alpha: value}``)."""
+    if isinstance(value, tuple):
+        return value[0 if stage == "psnr" else 1]
+    if isinstance(value, dict):
+        if alpha not in value:
+            raise ValueError(f"the cpu setting of the regressor has sizes for alpha {' and '.join(map(str, value))}")
+        return value[alpha]
+    return value
+
+
+def _sizes(task: str, setting: str, stage: str, alpha: float = 2.0) -> dict[str, Any]:
     """Crops, batches, step counts, schedule and cadence of a preset, and its output folder."""
-    sizes = dict((QUICK if quick else FULL)[task])
-    sizes["steps"] = sizes["steps"][0 if stage == "psnr" else 1]
-    if quick:
+    table = {"quick": QUICK, "cpu": CPU, "full": FULL}[setting]
+    sizes = {k: _pick(v, stage, alpha) for k, v in table[task].items()}
+    if setting == "quick":
         sizes.update(decay_every=sizes["steps"] * 3 // 4, workers=0, checkpoint_every=20, log_every=1, samples=2)
+    elif setting == "cpu":
+        sizes.update(batch_size=16, precision="bf16", monitor_every=500, log_every=50)
     else:
         sizes.update(batch_size=16, val_every=5000, checkpoint_every=1000, log_every=20, monitor_every=1000,
                      decay_every=sizes["steps"] // 4)  # fmt: skip
     if task != "regressor":
         sizes["stage"] = stage
-    sizes["out"] = f"runs/{task}" + ("" if task == "regressor" else f"_{stage}")
-    return sizes
+    if setting == "cpu":
+        sizes["out"] = f"runs/{task}_" + (f"a{alpha:g}" if task == "regressor" else stage) + "_cpu"
+    else:
+        sizes["out"] = f"runs/{task}" + ("" if task == "regressor" else f"_{stage}")
+    return {k: v for k, v in sizes.items() if v is not None}
 
 
 def _follow_steps(steps: int) -> dict[str, int]:
@@ -59,16 +96,24 @@ def preset_fields() -> frozenset[str]:
     """The settings some preset sets (the others keep their dataclass defaults)."""
     found = set(_follow_steps(1))
     for task in TASKS:
-        for quick in (True, False):
+        for setting in SETTINGS:
             for stage in ("psnr",) if task == "regressor" else ("psnr", "dsd"):
-                found |= set(_sizes(task, quick, stage)) | set(_data(task, quick, Path(".")))
+                found |= set(_sizes(task, setting, stage)) | set(_data(task, setting == "quick", Path(".")))
     return frozenset(found)
 
 
 def preset(
-    task: str, quick: bool = True, *, stage: str = "psnr", root: str | os.PathLike | None = None, **overrides: Any
+    task: str,
+    quick: bool = True,
+    *,
+    setting: Setting | None = None,
+    stage: str = "psnr",
+    root: str | os.PathLike | None = None,
+    **overrides: Any,
 ) -> TrainConfig:
-    """The paper's settings (``quick=False``) or the CPU quick mode, on the data folder ``root``.
+    """The settings of a training run: quick, cpu or full (the paper's), on the data folder ``root``.
+
+    ``setting`` chooses; without it ``quick`` does (``True``: quick, ``False``: full).
 
     Data (``root`` defaults to ``$DSDVIZ_DATA``): training on ``BSDS500_train``; SR
     validation on Set5 (quick: 3 central 128 px crops) or Set14 with their MATLAB-bicubic
@@ -76,33 +121,54 @@ def preset(
     kernels (quick: 2 crops of 128 px); regressor validation on BSD100 (quick: the first
     24 images, one central crop each; full: all 100, 4 crops each).
 
-    Full settings: batch 16, LR crop 40 (SR), 160 px (deblurring), ``y|a`` 80 px (regressor,
+    **full** (a GPU): batch 16, LR crop 40 (SR), 160 px (deblurring), ``y|a`` 80 px (regressor,
     as in the authors' code); SR/deblurring stage 1 for 200k steps and stage 2 for 100k
     (lr halved every 50k / 25k); regressor 100k steps (halved every 25k). The paper trains
-    per epoch on DIV2K-sized data; these step counts are our equivalent, stated here. Quick
-    mode halves the rate after 3/4 of its steps. ``decay_every`` follows the preset's step
-    count, not an overridden ``steps`` (so that a resumed, extended run keeps its schedule).
-    The loss on a fixed batch is logged every 1000 steps (full; 32 pairs) or about 10 times
-    per run (quick; 16 pairs).
+    per epoch on DIV2K-sized data; these step counts are our equivalent, stated here. The
+    loss on a fixed batch of 32 is logged every 1000 steps.
 
-    ``overrides`` replace any setting of the loop or the task by name (see
-    :meth:`TrainConfig.from_flat`), e.g. ``preset("sr", steps=10, out="runs/x")``. The regressor
-    has one stage (``"psnr"``).
+    **cpu** (2 cores, about an hour a run; the shipped ``*_cpu`` models, see
+    ``dsdviz/models/weights/README.md``): the full setting's losses, optimiser, data and
+    validation, in bf16 autocast (2 to 3 times faster on an AVX512-BF16 CPU, within 0.1 dB of
+    float32 after 500 SR steps), batch 16, and sizes cut to the hour:
+
+    * SR: LR crop 24 px (HR 96, the smallest at which relu3_1 Gram matrices of the DSD term still
+      average over 24 x 24 positions), stage 1 7000 steps (about 0.25 s each; the lr halved at
+      5000), stage 2 2500 steps from the shipped ``xsrresnet_sr_x4_psnr_cpu`` (about 1 s each with
+      VGG19 on the HR crops; halved at 2000).
+    * deblurring: 48 px crops (the network works at full resolution, so a step costs 4 times an
+      SR step at 24 px; 48 px still spans the 31 px camera-shake kernels), stage 1 2500 steps,
+      stage 2 1200 from the shipped ``xsrresnet_deblur_psnr_cpu``.
+    * regressor: psi_2 sees 48 px (``y`` 96 px) for 3000 steps, psi_4 32 px (``y`` 128 px; at 48 px the
+      DSD targets of 192 px crops make a step 7 times dearer) for 1500 steps: larger crops than the first
+      shipped pair (32 and 24 px), since the target ``||DSD_l||`` of a small crop is a noisy label.
+
+    Validation is sparse (every 400 to 1000 steps) because it scores whole test images.
+
+    **quick** (CI, minutes): the sizes of :data:`QUICK`; the rate halves after 3/4 of the steps;
+    the loss on a fixed batch of 16 is logged about 10 times per run.
+
+    ``decay_every`` follows the setting's step count, not an overridden ``steps`` (so that a
+    resumed, extended run keeps its schedule). ``overrides`` replace any setting of the loop or the
+    task by name (see :meth:`TrainConfig.from_flat`), e.g. ``preset("sr", steps=10, out="runs/x")``.
+    The regressor has one stage (``"psnr"``).
 
     Raises:
-        ValueError: on an unknown task or stage, or a setting that is not the task's.
+        ValueError: on an unknown task, setting or stage, or a setting that is not the task's.
     """
     check_choice(task, TASKS, "task")
+    setting = setting or ("quick" if quick else "full")
+    check_choice(setting, SETTINGS, "setting")
     check_choice(stage, ("psnr",) if task == "regressor" else ("psnr", "dsd"), "stage")
     base = data_root(root, required="data" not in overrides)
-    settings: dict[str, Any] = {} if base is None else _data(task, quick, base)
+    settings: dict[str, Any] = {} if base is None else _data(task, setting == "quick", base)
     if "val_data" in overrides:  # the default LR / blurred folders belong to the default validation set
         settings.pop("val_lr", None)
-    settings.update(_sizes(task, quick, stage))
+    settings.update(_sizes(task, setting, stage, float(overrides.get("alpha", 2.0))))
     settings.update(overrides)
-    if quick:  # these follow the step count, overridden or not
+    if setting == "quick":  # these follow the step count, overridden or not
         settings = {**_follow_steps(settings["steps"]), **settings}
     return TrainConfig.from_flat(task, **settings)
 
 
-__all__ = ["FULL", "QUICK", "preset", "preset_fields"]
+__all__ = ["CPU", "FULL", "QUICK", "SETTINGS", "Setting", "preset", "preset_fields"]
