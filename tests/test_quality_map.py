@@ -173,17 +173,35 @@ def test_cli_score_map_writes_png_and_rejects_small_tiles(tmp_path, capsys, vgg_
     assert "give --map too" in capsys.readouterr().err
 
 
-def test_baboon_maps_recipe_at_the_smoke_size(shared_data, vgg_weights, tmp_path, monkeypatch):
-    from dsdviz.experiments.quality_maps import BABOON, baboon_images, quality_maps_figure
+def test_baboon_maps_recipe_at_the_smoke_size(shared_data, vgg_weights, tmp_path, monkeypatch, psi2, psi4):
+    from dsdviz.experiments.agreement import shipped_ours
+    from dsdviz.experiments.quality_maps import (
+        BABOON,
+        baboon_figure,
+        baboon_images,
+        quality_maps_figure,
+        shipped_sr_model,
+    )
     from dsdviz.figures import FIGURES
 
     if not all((shared_data / path).is_file() for path in BABOON.values()):
         pytest.skip("Set14 baboon (HR, LR x4) or the ESRGAN result missing from the data folder")
-    images = baboon_images(crop=128)
-    assert list(images) == ["ground truth", "bicubic", "ESRGAN"]
+    ours = {"ours (L1 only)": load_model("xsrresnet_sr_x4_psnr_cpu")}
+    images = baboon_images(crop=128, ours=ours)
+    assert list(images) == ["ground truth", "bicubic", "ESRGAN", "ours (L1 only)"]
     assert all(image.shape == (1, 3, 128, 128) for image in images.values())
-    assert (images["bicubic"] - images["ground truth"]).abs().mean() < 0.15  # aligned: the same crop of baboon
+    for name in ("bicubic", "ours (L1 only)"):  # aligned: the same crop of baboon
+        assert (images[name] - images["ground truth"]).abs().mean() < 0.15
+    shipped = shipped_ours()
+    expected = "ours (DSD)" if "ours (DSD)" in shipped else "ours (L1 only)"
+    assert shipped_sr_model() == {expected: shipped[expected]}
     monkeypatch.setenv("DSDVIZ_SMOKE", "1")
+    fig = baboon_figure(True, [psi2, psi4], {"ours (L1 only)": "xsrresnet_sr_x4_psnr_cpu"})
+    image_axes = [ax for ax in fig.axes if ax.images]
+    assert len(image_axes) == 4 * 5  # four rows: image, then excess and Eq. 5 per regressor
+    assert [ax.get_ylabel() for ax in image_axes[::5]] == ["ground truth", "bicubic", "ESRGAN", "ours (L1 only)"]
+    assert "ours (L1 only) = shipped xsrresnet_sr_x4_psnr_cpu" in fig.get_suptitle().replace("\n", " ")
+    plt.close(fig)
     assert FIGURES["quality_maps"].load() is quality_maps_figure
     [path] = quality_maps_figure(True, tmp_path)
     assert path.name == "quality_maps.png" and load_image(path).shape[-1] > 900

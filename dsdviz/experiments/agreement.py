@@ -1,17 +1,20 @@
 """How well the no-reference scores (Q_DSD, its signed excess, NIQE) agree with the full-reference ones.
 
 Every SR method with a ground truth in the data folder is scored per image: bicubic (MATLAB
-bicubic from the x4 LR files) and the published outputs under ``sr_results/<METHOD>/<set>/``
-(:data:`METHODS`, where present). Over all ``(image, method)`` pairs, each no-reference score's
-Spearman correlation with the DSD distance and with PSNR to the ground truth; and per score the
-fraction of images whose ground truth it ranks as more natural than bicubic.
-``figures/noref_agreement.md`` (recipe ``noref_agreement``): quick: Set5 and Set14; full: also BSD100.
+bicubic from the x4 LR files), our shipped CPU-trained xSRResNets run on the same LR files
+(:data:`OURS`, those shipped now: :func:`shipped_ours`) and the published outputs under
+``sr_results/<METHOD>/<set>/`` (:data:`METHODS`, where present). Over all ``(image, method)``
+pairs, each no-reference score's Spearman correlation with the DSD distance and with PSNR to the
+ground truth; per score the fraction of images whose ground truth it ranks as more natural than
+bicubic; and each method's mean scores. ``figures/noref_agreement.md`` (recipe
+``noref_agreement``): quick: Set5 and Set14; full: also BSD100 (bicubic and ours only: no
+published outputs there). Nothing is trained: the shipped regressors and SR models are loaded.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,13 +26,18 @@ from ..data import data_root
 from ..degradations import bicubic_upsample
 from ..examples import sr_examples
 from ..images import find_image
+from ..inference import restore
+from ..models import SHIPPED_RESTORATION, load_model, shipped_models
 from ..scoring import Scorer
+from .methods import OURS_DSD, OURS_L1
 from .settings import smoke
 from .stages import load_regressors
 from .test_sets import read_image
 
 #: Published methods scored where ``sr_results/<METHOD>/<set>/`` exists.
 METHODS = ("SRGAN", "ESRGAN", "RCAN")
+#: Our SR models, ``{label: shipped model name}``: stage 1 (L1 only) and stage 2 from it (L1 + perceptual + DSD).
+OURS: dict[str, str] = dict(zip((OURS_L1, OURS_DSD), SHIPPED_RESTORATION["sr"]))
 #: No-reference scores compared (all lower-is-better) and their labels.
 NO_REFERENCE = {"q_dsd_a2": "Q_DSD a=2", "q_dsd_a4": "Q_DSD a=4", "excess_a2": "excess a=2",
                 "excess_a4": "excess a=4", "niqe": "NIQE"}  # fmt: skip
@@ -43,14 +51,23 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     return float((rx * ry).sum() / np.sqrt((rx * rx).sum() * (ry * ry).sum()))
 
 
+def shipped_ours() -> dict[str, str]:
+    """The entries of :data:`OURS` whose model is shipped with the package now
+    (:func:`dsdviz.models.shipped_models`)."""
+    shipped = shipped_models()
+    return {label: name for label, name in OURS.items() if name in shipped}
+
+
 def score_pairs(
     sets: Sequence[str], regressors: Sequence[nn.Module], *, root: str | os.PathLike | None = None,
-    methods: Sequence[str] = METHODS, limit: int | None = None, progress: bool = True,
+    methods: Sequence[str] = METHODS, networks: Mapping[str, nn.Module] | None = None, limit: int | None = None,
+    progress: bool = True,
 ) -> list[dict[str, float | str]]:  # fmt: skip
     """Rows ``{"set", "image", "method", <scores>}`` for the ground truth (``method="ground truth"``,
-    no-reference scores only), bicubic and each of ``methods`` present in the data folder
-    (``limit``: the first images of each set). Outputs larger than the ground truth are cropped
-    to it (top left); smaller ones are skipped."""
+    no-reference scores only), bicubic, each of ``networks`` (``{label: SR network}``, 4x, run on
+    the LR file with :func:`dsdviz.inference.restore`) and each of ``methods`` present in the data
+    folder (``limit``: the first images of each set). Outputs larger than the ground truth are
+    cropped to it (top left); smaller ones are skipped."""
     scorer, rows = Scorer(regressors, shave=SCALE, excess=True), []
     for set_name in sets:
         folder = data_root(root) / set_name
@@ -60,6 +77,7 @@ def score_pairs(
             scorer.set_reference(pair.target)
             height, width = pair.target.shape[-2:]
             images = {"bicubic": bicubic_upsample(pair.input, SCALE)}
+            images.update({label: restore(net, pair.input) for label, net in (networks or {}).items()})
             for method, method_folder in outputs.items():
                 path = find_image(method_folder, pair.name) if method_folder.is_dir() else None
                 image = None if path is None else read_image(path)
@@ -93,8 +111,32 @@ def agreement(rows: Sequence[dict[str, float | str]]) -> dict[str, dict[str, flo
     return table
 
 
-def agreement_markdown(rows: Sequence[dict[str, float | str]]) -> str:
-    """The markdown table of :func:`agreement`, with what was scored and how to read the signs."""
+def method_means(rows: Sequence[dict[str, float | str]]) -> dict[str, dict[str, float]]:
+    """Per method of :func:`score_pairs`' rows (in order of appearance, the ground truth first): the
+    mean of every score over its finite values (PSNR and DSD distance: NaN for the ground truth) and
+    ``images``, the number of images it was scored on."""
+    methods: dict[str, list[dict[str, float | str]]] = {}
+    for r in rows:
+        methods.setdefault(str(r["method"]), []).append(r)
+    means = {}
+    for method, scored in methods.items():
+        entry = {"images": float(len(scored))}
+        for column in ("psnr", "dsd_distance", *NO_REFERENCE):
+            values = [float(r[column]) for r in scored if column in r and np.isfinite(r[column])]
+            entry[column] = float(np.mean(values)) if values else float("nan")
+        means[method] = entry
+    return means
+
+
+def _cell(value: float, spec: str) -> str:
+    return "-" if not np.isfinite(value) else format(value, spec)
+
+
+def agreement_markdown(rows: Sequence[dict[str, float | str]], ours: Mapping[str, str] | None = None) -> str:
+    """The markdown tables of :func:`agreement` and :func:`method_means`, with what was scored and how
+    to read the signs; ``ours``: ``{label: shipped model name}`` of our models among the rows (the
+    note names them, and the models of :data:`OURS` that are not among them)."""
+    ours = dict(ours or {})
     counts: dict[str, int] = {}
     for r in rows:
         if r["method"] != "ground truth":
@@ -105,8 +147,19 @@ def agreement_markdown(rows: Sequence[dict[str, float | str]]) -> str:
         "|---|---|---|---|---|",
     ]
     for column, entry in agreement(rows).items():
+        ranked = f"{entry['gt_above_bicubic']:.2f} ({entry['images']:.0f} images)"
         lines.append(f"| {NO_REFERENCE[column]} | {entry['rho_dsd']:+.3f} | {entry['rho_psnr']:+.3f} "
-                     f"| {entry['pairs']:.0f} | {entry['gt_above_bicubic']:.2f} ({entry['images']:.0f} images) |")  # fmt: skip
+                     f"| {entry['pairs']:.0f} | {ranked} |")  # fmt: skip
+    if ours:
+        named = ", ".join(f'"{label}" = {name}' for label, name in ours.items())
+        ours_text = f" Ours: the shipped CPU-trained xSRResNets {named} (model card: dsdviz/models/weights/README.md)."
+    else:
+        ours_text = " None of our SR models is scored."
+    shipped = shipped_models()
+    missing = [f"{name} ({'left out' if name in shipped else 'not shipped yet'})"
+               for label, name in OURS.items() if label not in ours]  # fmt: skip
+    if missing:
+        ours_text += f" Not scored: {', '.join(missing)}."
     lines += [
         "",
         "Agreement with the full-reference scores reads as a positive correlation with the DSD distance "
@@ -114,8 +167,18 @@ def agreement_markdown(rows: Sequence[dict[str, float | str]]) -> str:
         + ", ".join(f"{k} ({v})" for k, v in counts.items())
         + f". Bicubic is MATLAB bicubic from the x{SCALE} LR files; Q_DSD uses the package's CPU-trained "
         "regressors (dsd_regressor_a2_cpu, dsd_regressor_a4_cpu); NIQE is dsdviz.niqe (MATLAB release's "
-        "pristine model); PSNR on Y, border shave 4.",
+        "pristine model); PSNR on Y, border shave 4." + ours_text,
+        "",
+        "Mean scores per method, over the images it has (the published methods only on a few: compare "
+        "them with the others on those images only):",
+        "",
+        "| method | images | PSNR (dB) | DSD distance | " + " | ".join(NO_REFERENCE.values()) + " |",
+        "|---|---|---|---|" + "---|" * len(NO_REFERENCE),
     ]
+    for method, entry in method_means(rows).items():
+        scores = " | ".join(_cell(entry[c], ".3g" if c.startswith("q_dsd") else ".3f") for c in NO_REFERENCE)
+        lines.append(f"| {method} | {entry['images']:.0f} | {_cell(entry['psnr'], '.2f')} "
+                     f"| {_cell(entry['dsd_distance'], '.3g')} | {scores} |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -124,16 +187,19 @@ def agreement_sets(quick: bool) -> list[str]:
     return ["Set5", "Set14"] if quick else ["Set5", "Set14", "BSD100"]
 
 
-def agreement_table(quick: bool, regressors: Sequence[nn.Module]) -> str:
+def agreement_table(quick: bool, regressors: Sequence[nn.Module], ours: Mapping[str, str] | None = None) -> str:
     """The markdown of ``figures/noref_agreement.md``: :func:`agreement_markdown` over
-    :func:`agreement_sets` with ``regressors`` (at the smoke size: the first image of Set5)."""
+    :func:`agreement_sets` with ``regressors`` and our SR models ``ours`` (``{label: shipped model
+    name}``; default :func:`shipped_ours`), at the smoke size on the first image of Set5."""
+    ours = shipped_ours() if ours is None else dict(ours)
+    networks = {label: load_model(name) for label, name in ours.items()}
     sets, limit = (["Set5"], 1) if smoke() else (agreement_sets(quick), None)
-    rows = score_pairs(sets, regressors, limit=limit)
-    return f"# No-reference vs full-reference scores ({', '.join(sets)})\n\n" + agreement_markdown(rows)
+    rows = score_pairs(sets, regressors, networks=networks, limit=limit)
+    return f"# No-reference vs full-reference scores ({', '.join(sets)})\n\n" + agreement_markdown(rows, ours)
 
 
 def noref_agreement_figure(quick: bool, out_dir: Path) -> list[Path]:
-    """``figures/noref_agreement.md``: :func:`agreement_table` with the shipped regressors."""
+    """``figures/noref_agreement.md``: :func:`agreement_table` with the shipped regressors and SR models."""
     path = Path(out_dir) / "noref_agreement.md"
     path.write_text(agreement_table(quick, load_regressors()))
     return [path]

@@ -1,15 +1,17 @@
 """Where is an image unnatural? Q_DSD maps (:func:`dsdviz.quality_map.q_dsd_map`) of Set14's baboon.
 
 ``figures/quality_maps.png`` (``dsdviz figures --only quality_maps``): the ground-truth baboon, its
-MATLAB-bicubic 4x up-sampling (from the x4 LR file) and the official ESRGAN result, each mapped by
-the shipped regressors psi_2 and psi_4 at their training tile sizes (64 and 96 px, stride a quarter
-tile). Quick mode maps the central 256 px (smoke size: one 96 px tile); full mode the whole
-480 x 500 image. Image paths are relative to the data folder (``$DSDVIZ_DATA``).
+MATLAB-bicubic 4x up-sampling (from the x4 LR file), the official ESRGAN result and our shipped
+CPU-trained xSRResNet's result on the LR file (:func:`shipped_sr_model`: "ours (DSD)", or "ours (L1
+only)" while the DSD model is not shipped), each mapped by the shipped regressors psi_2 and psi_4 at
+their training tile sizes (64 and 96 px, stride a quarter tile). Quick mode maps the central 256 px
+(smoke size: one 96 px tile); full mode the whole 480 x 500 image. Image paths are relative to the
+data folder (``$DSDVIZ_DATA``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import torch
@@ -18,9 +20,13 @@ from torch import nn
 
 from ..degradations import bicubic_upsample
 from ..images import center_crop
+from ..inference import restore
+from ..models import load_model
 from ..quality_map import QualityMap, q_dsd_map
 from ..viz.layout import save_png
 from ..viz.quality_map import plot_quality_maps
+from .agreement import shipped_ours
+from .methods import OURS_DSD
 from .settings import smoke
 from .stages import load_regressors
 from .test_sets import load_input
@@ -35,11 +41,21 @@ BABOON = {
 QUICK_CROP, SMOKE_CROP = 256, 96
 
 
-def baboon_images(crop: int | None = None) -> dict[str, torch.Tensor]:
-    """The ground-truth, bicubic (4x, MATLAB, from the LR file) and ESRGAN baboon, ``(1, 3, H, W)`` in
-    ``[0, 1]``, cropped to their central ``crop`` px after up-sampling (``None``: whole images)."""
+def shipped_sr_model() -> dict[str, str]:
+    """``{label: shipped model name}`` of the SR model whose baboon is mapped: "ours (DSD)" when
+    shipped, else "ours (L1 only)" (:func:`dsdviz.experiments.agreement.shipped_ours`); ``{}`` if neither is."""
+    ours = shipped_ours()
+    return {OURS_DSD: ours[OURS_DSD]} if OURS_DSD in ours else dict(list(ours.items())[:1])
+
+
+def baboon_images(crop: int | None = None, ours: Mapping[str, nn.Module] | None = None) -> dict[str, torch.Tensor]:
+    """The ground-truth, bicubic (4x, MATLAB, from the LR file) and ESRGAN baboon, then each of ``ours``
+    (``{label: 4x SR network}``, run on the LR file), ``(1, 3, H, W)`` in ``[0, 1]``, cropped to their
+    central ``crop`` px after up-sampling (``None``: whole images)."""
     images = {name: load_input(path) for name, path in BABOON.items()}
-    images["bicubic"] = bicubic_upsample(images["bicubic"], 4)
+    low = images["bicubic"]
+    images["bicubic"] = bicubic_upsample(low, 4)
+    images.update({label: restore(net, low) for label, net in (ours or {}).items()})
     return {name: center_crop(image, crop) for name, image in images.items()}
 
 
@@ -54,16 +70,22 @@ def quality_maps(
     return {name: [q_dsd_map(image, r, tile, stride) for r in regressors] for name, image in images.items()}
 
 
-def baboon_figure(quick: bool, regressors: Sequence[nn.Module]) -> Figure:
+def baboon_figure(quick: bool, regressors: Sequence[nn.Module], ours: Mapping[str, str] | None = None) -> Figure:
     """The maps of :func:`baboon_images` by ``regressors``, drawn (quick: the central 256 px; at the
-    smoke size one 96 px tile; full: the whole image)."""
+    smoke size one 96 px tile; full: the whole image), with our shipped SR models ``ours`` (``{label:
+    shipped model name}``; default :func:`shipped_sr_model`), named in the title."""
+    ours = shipped_sr_model() if ours is None else dict(ours)
     tiny = quick and smoke()
-    images = baboon_images((SMOKE_CROP if tiny else QUICK_CROP) if quick else None)
+    networks = {label: load_model(name) for label, name in ours.items()}
+    images = baboon_images((SMOKE_CROP if tiny else QUICK_CROP) if quick else None, networks)
     maps = quality_maps(images, regressors, *((SMOKE_CROP, SMOKE_CROP) if tiny else (None, None)))
     height, width = next(iter(images.values())).shape[-2:]
-    return plot_quality_maps(images, maps, title=f"Where is the baboon unnatural? Set14 baboon, {height} x {width} px")
+    title = f"Where is the baboon unnatural? Set14 baboon, {height} x {width} px"
+    if ours:
+        title += "; " + ", ".join(f"{label} = shipped {name} (CPU-trained)" for label, name in ours.items())
+    return plot_quality_maps(images, maps, title=title)
 
 
 def quality_maps_figure(quick: bool, out_dir: Path) -> list[Path]:
-    """``figures/quality_maps.png``: :func:`baboon_figure` with the shipped psi_2 and psi_4."""
+    """``figures/quality_maps.png``: :func:`baboon_figure` with the shipped psi_2 and psi_4 and SR model."""
     return [save_png(baboon_figure(quick, load_regressors()), Path(out_dir) / "quality_maps.png")]
