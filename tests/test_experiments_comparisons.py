@@ -9,7 +9,7 @@ from dsdviz.evaluation import MISSING
 from dsdviz.experiments.deblur_comparison import DeblurComparisonSetup, run_deblur_comparison
 from dsdviz.experiments.loss_comparison import LossComparison, LossComparisonSetup, plot_loss_comparison
 from dsdviz.experiments.methods import OURS_DSD
-from dsdviz.experiments.settings import SMOKE_ENV, SMOKE_SIZE, SMOKE_STEPS
+from dsdviz.experiments.settings import SMOKE_ENV
 from dsdviz.experiments.sr_comparison import SRComparisonSetup, run_sr_comparison, stage_sr_set
 from dsdviz.experiments.stages import TrainingSchedule
 from dsdviz.experiments.test_sets import compare_folders
@@ -98,12 +98,11 @@ def test_compare_folders_reads_each_method_and_marks_missing_files(tmp_path, rng
 
 
 @pytest.mark.parametrize("setup", [LossComparisonSetup, SRComparisonSetup, DeblurComparisonSetup])
-def test_quick_setups_shrink_to_the_smoke_size_only_when_asked(setup, monkeypatch):
+def test_quick_setups_use_the_shipped_models_and_shrink_only_when_asked(setup, monkeypatch):
     monkeypatch.delenv(SMOKE_ENV, raising=False)
     quick = setup.quick()
-    assert quick.schedule.psnr_steps in (None, 80) and quick.schedule.batch_size is None  # the preset's sizes
+    assert quick.schedule is None  # the shipped CPU-trained models, no training
     monkeypatch.setenv(SMOKE_ENV, "1")
     small = setup.quick()
-    assert small.schedule.psnr_steps == small.schedule.feature_steps == SMOKE_STEPS
-    assert small.schedule.crop in (SMOKE_SIZE, SMOKE_SIZE // 4) and small.schedule.batch_size == 2
-    assert setup.full() == setup()  # full settings never shrink
+    assert small.schedule is None and small != quick
+    assert setup.full() == setup() and setup().schedule == TrainingSchedule(quick=False)  # full settings never shrink

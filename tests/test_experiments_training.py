@@ -7,6 +7,7 @@ import torch
 from dsdviz.examples import Example
 from dsdviz.experiments.noref import noref_versions, regressor_config
 from dsdviz.experiments.restoration_training import (
+    TwoStages,
     loss_caption,
     restoration_figures,
     restoration_rows,
@@ -74,7 +75,7 @@ def test_restoration_figures_show_both_stages_labelled_by_their_losses(vgg_weigh
     first.run()
     second = Trainer(TrainConfig.from_flat(out=str(tmp_path / "style"), stage="dsd", feature_loss="style", **common))
     second.run()
-    losses, restorations = restoration_figures(first, second)
+    losses, restorations = restoration_figures(TwoStages.trained(first, second))
     assert suptitle(losses).startswith(f"Training {network_caption(first.network)}")
     assert [ax.get_title() for ax in losses.axes] == ["stage 1 (L1)", "stage 2 (L1 + perceptual + 100 style)"]
     assert [ax.get_title().split("\n")[0] for ax in restorations.axes] == [
@@ -83,3 +84,18 @@ def test_restoration_figures_show_both_stages_labelled_by_their_losses(vgg_weigh
     ]  # fmt: skip
     assert_legible(losses)
     assert_legible(restorations)
+
+
+def test_the_shipped_sr_stages_have_their_logs_settings_and_a_budget_note(shared_data):
+    stages = TwoStages.shipped("sr")
+    first, second = stages.configs
+    assert (first.task.stage, second.task.stage, second.task.feature_loss) == ("psnr", "dsd", "dsd")
+    assert second.loop.init == "xsrresnet_sr_x4_psnr_cpu"  # stage 2 continued the shipped stage 1
+    for config, history in zip(stages.configs, stages.histories):
+        steps = [e["step"] for e in history if e["split"] == "train"]
+        assert steps == sorted(steps) and steps[-1] == config.loop.steps  # the whole run was logged
+        assert [e["step"] for e in history if e["split"] == "val"][0] == 0
+    assert stages.note.startswith("CPU-trained models shipped with dsdviz, not the paper's: xsrresnet_sr_x4_psnr_cpu 7,000")
+    assert " min)" in stages.note and [e.name for e in stages.examples] == ["baby", "bird"]
+    losses, _ = restoration_figures(stages)
+    assert stages.note in suptitle(losses)

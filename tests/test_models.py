@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from dsdviz.degradations import bicubic_upsample
 from dsdviz.images import load_image
 from dsdviz.inference import restore
-from dsdviz.metrics import psnr
+from dsdviz.metrics import dsd_distance, psnr
 from dsdviz.models import (
     DSDRegressor,
     XResBlock,
@@ -18,8 +18,11 @@ from dsdviz.models import (
     count_parameters,
     dsd_regressor,
     load_model,
+    model_meta,
     save_model,
+    shipped_log,
     shipped_models,
+    training_budget,
     xsrresnet_deblur,
     xsrresnet_sr,
     xunit,
@@ -153,9 +156,17 @@ def test_bad_input_and_arguments(tmp_path):
         save_model(torch.nn.Linear(2, 2), tmp_path / "linear.pt")
 
 
+#: Every model the package ships (dsdviz/models/weights/README.md), sorted by name.
+SHIPPED = [
+    "dsd_regressor_a2_cpu", "dsd_regressor_a4_cpu", "xsrresnet5_sr_x4_dsd_cpu", "xsrresnet5_sr_x4_multiscale_style_cpu",
+    "xsrresnet5_sr_x4_psnr_cpu", "xsrresnet5_sr_x4_style_cpu", "xsrresnet_deblur_dsd_cpu", "xsrresnet_deblur_psnr_cpu",
+    "xsrresnet_sr_x4_dsd_cpu", "xsrresnet_sr_x4_psnr_cpu",
+]  # fmt: skip
+
+
 def test_shipped_models_load_by_name_or_path():
     shipped = shipped_models()
-    assert list(shipped) == ["dsd_regressor_a2_cpu", "dsd_regressor_a4_cpu", "xsrresnet_sr_x4_psnr_cpu"]
+    assert list(shipped) == SHIPPED
     assert all(path.is_file() and path.parent.name == "weights" for path in shipped.values())
     assert (next(iter(shipped.values())).parent / "README.md").is_file()  # the model card beside them
     by_name, by_path = load_model("dsd_regressor_a4_cpu"), load_model(shipped["dsd_regressor_a4_cpu"])
@@ -164,6 +175,32 @@ def test_shipped_models_load_by_name_or_path():
     assert load_model("dsd_regressor_a2_cpu.pt").alpha == 2.0
     with pytest.raises(ValueError, match="nor is it a shipped model .dsd_regressor_a2_cpu, dsd_regressor_a4_cpu, xsr"):
         load_model("dsd_regressor_a3_cpu")
+
+
+def test_shipped_files_are_small_float16_and_record_how_they_were_trained():
+    for name, path in shipped_models().items():
+        record = torch.load(path, weights_only=True)
+        assert path.stat().st_size <= 5_000_000, name
+        assert {v.dtype for v in record["state_dict"].values() if v.is_floating_point()} == {torch.float16}, name
+        meta = model_meta(name)
+        assert meta["train_config"]["steps"] == meta["step"], name  # each run finished
+        if name.startswith("xsrresnet"):  # the restoration campaign: wall time, bf16 and the logged curves
+            assert meta["train_seconds"] > 60 and meta["precision"]["precision"] == "bf16", name
+            assert training_budget(meta).startswith(f"{meta['step']:,} steps, ") and shipped_log(name), name
+    card = (next(iter(shipped_models().values())).parent / "README.md").read_text()
+    assert all(f"`{name}`" in card for name in shipped_models())  # the model card covers every file
+    with pytest.raises(ValueError, match="no training log is shipped for 'dsd_regressor_a2_cpu'"):
+        shipped_log("dsd_regressor_a2_cpu")
+
+
+def test_shipped_sr_stage_2_is_closer_to_the_truth_in_dsd_and_stage_1_in_psnr(shared_data):
+    """Stage 2 (L1 + perceptual + DSD) trades PSNR for a lower DSD distance (Set14 baboon, whole image)."""
+    low = load_image(shared_data / "Set14" / "LR_bicubic" / "X4" / "baboon.png")
+    truth = load_image(shared_data / "Set14" / "HR" / "baboon.png")
+    first, second = (restore(load_model(name), low) for name in ("xsrresnet_sr_x4_psnr_cpu", "xsrresnet_sr_x4_dsd_cpu"))
+    distance = [float(torch.stack(list(dsd_distance(out, truth).values())).mean()) for out in (first, second)]
+    assert distance[1] < 0.9 * distance[0], distance
+    assert float(psnr(second, truth, shave=4)) < float(psnr(first, truth, shave=4))
 
 
 def test_shipped_sr_model_beats_bicubic(shared_data):

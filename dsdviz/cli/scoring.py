@@ -8,7 +8,7 @@ import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..models.store import DEFAULT_REGRESSORS, shipped_models
+from ..models.store import DEFAULT_REGRESSORS
 
 if TYPE_CHECKING:
     import torch
@@ -113,8 +113,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     sc.add_argument("--ref", type=Path, help="folder of ground-truth images with the same names")
     sc.add_argument(
         "--regressor", nargs="*", metavar="MODEL",
-        help="trained DSD regressors for Q_DSD: model files or names of shipped ones "
-        f"({', '.join(shipped_models())}); --regressor alone: the shipped pair {' and '.join(DEFAULT_REGRESSORS)}",
+        help="trained DSD regressors for Q_DSD: model files or names of shipped ones (dsdviz.models.shipped_models()); "
+        f"--regressor alone: the shipped pair {' and '.join(DEFAULT_REGRESSORS)}",
     )  # fmt: skip
     sc.add_argument("--shave", type=int, default=4, help="border in px removed for PSNR/SSIM (default 4, the SR scale)")
     sc.add_argument("--rgb", action="store_true", help="PSNR/SSIM on RGB instead of the Y channel")

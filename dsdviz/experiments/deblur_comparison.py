@@ -2,8 +2,8 @@
 
 Real GoPro blur and images blurred with the Levin et al. (2009) kernels: our L1-only and
 DSD models beside the official DeepDeblur outputs; DeblurGAN-v2's outputs are not
-available and say so. :class:`DeblurComparisonSetup` has ``quick()`` (CPU, minutes) and
-``full()`` (the paper's training settings and whole images: a GPU); both run the same code.
+available and say so. :class:`DeblurComparisonSetup` has ``quick()`` (the shipped CPU-trained models on
+crops; CPU, minutes) and ``full()`` (trained with the paper's settings, whole images: a GPU); both run the same code.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ..viz.compare import zoomed_rows
 from ..viz.layout import save_png
 from .methods import Q_DSD_NOTE, Comparison, compared_models, ours_note
 from .settings import SMOKE_SIZE, smoke
-from .stages import TrainingSchedule, recipe_folders, smoke_schedule
+from .stages import TrainingSchedule, recipe_folders
 from .test_sets import cut, image_names, read_image, save_all, scored_panels, set_label, slug, truth_row
 
 BLURRED = "blurred input"
@@ -49,10 +49,12 @@ class DeblurComparisonSetup:
     exists for ``Flower``), ``levin_set`` blurred with the 8 Levin et al. (2009) kernels
     (image ``i`` with kernel ``i mod 8``, plus Gaussian noise of a standard deviation drawn
     in ``[0, noise]``, rounded to 8 bits), and the DeepDeblur example frames (real blur, no
-    ground truth: Q_DSD only). ``*_crop``: central crops (px); ``None``: whole images.
+    ground truth: Q_DSD only). ``*_crop``: central crops (px); ``None``: whole images. ``schedule``:
+    the training of our two models; ``None``: the shipped CPU-trained pair
+    (:data:`dsdviz.models.SHIPPED_RESTORATION`).
     """
 
-    schedule: TrainingSchedule = TrainingSchedule(quick=False)
+    schedule: TrainingSchedule | None = TrainingSchedule(quick=False)
     gopro_crop: int | None = None
     levin_set: str = "Set14"
     levin_limit: int | None = None
@@ -64,15 +66,13 @@ class DeblurComparisonSetup:
 
     @classmethod
     def quick(cls) -> DeblurComparisonSetup:
-        """The quick training of :func:`dsdviz.training.preset` (80 + 40 CPU steps); central crops:
-        256 px of the GoPro frames, 128 px of 4 Set14 images, 256 px of 3 DeepDeblur examples.
-        At the smoke size: 2 + 2 steps, 32 px crops, one image per set."""
-        schedule = TrainingSchedule(quick=True, monitor=False, validation=False)
+        """The shipped CPU-trained models (``xsrresnet_deblur_psnr_cpu``, ``xsrresnet_deblur_dsd_cpu``); central
+        crops: 256 px of the GoPro frames, 128 px of 4 Set14 images, 256 px of 3 DeepDeblur examples.
+        At the smoke size: 32 px crops, one image per set."""
         if smoke():
             size = SMOKE_SIZE
-            return cls(smoke_schedule("deblur", schedule), size, levin_limit=1, levin_crop=size, examples_limit=1,
-                       examples_crop=size, zoom=size)  # fmt: skip
-        return cls(schedule, gopro_crop=256, levin_limit=4, levin_crop=128, examples_limit=3, examples_crop=256,
+            return cls(None, size, levin_limit=1, levin_crop=size, examples_limit=1, examples_crop=size, zoom=size)
+        return cls(None, gopro_crop=256, levin_limit=4, levin_crop=128, examples_limit=3, examples_crop=256,
                    zoom=64)  # fmt: skip
 
     @classmethod
@@ -111,7 +111,7 @@ def run_deblur_comparison(
     setup: DeblurComparisonSetup, runs: str | Path, work: str | Path, *, models: Mapping[str, nn.Module] | None = None,
     regressors: Sequence[nn.Module] | None = None, progress: bool = True,
 ) -> Comparison:  # fmt: skip
-    """Train (or resume) our deblurring models, write every method's outputs under ``work`` and score them.
+    """Our deblurring models (shipped, given, or trained or resumed), every method's outputs under ``work``, scored.
 
     Arguments as :func:`~dsdviz.experiments.sr_comparison.run_sr_comparison`; the result's ``rows``
     are keyed by the row titles.

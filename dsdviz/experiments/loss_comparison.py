@@ -5,11 +5,11 @@ L1 reconstruction term; identical settings, seed and stage-1 initialisation), an
 beside the LR input and the ground truth with the grid-artifact score
 (:func:`dsdviz.artifacts.grid_artifact_score`) of each output.
 
-:class:`LossComparisonSetup` has ``quick()`` (CPU, minutes: small models trained for tens
-of steps and a few test images; what CI and ``dsdviz figures --quick`` run, and what the
-figure then says in its title) and ``full()`` (the paper's training settings via
-:func:`dsdviz.training.preset` and the whole test set: meant for a GPU, not run here).
-Both run the same code. Training runs resume from their checkpoints.
+:class:`LossComparisonSetup` has ``quick()`` (CPU, minutes: the four 5-block networks shipped with the
+package (:data:`SHIPPED_FIG13`), CPU-trained, on crops of a few test images; what CI and ``dsdviz figures
+--quick`` run, and what the figure then says in its title) and ``full()`` (trained with the paper's
+settings via :func:`dsdviz.training.preset`, the whole test set: meant for a GPU, not run here). Both run
+the same code. Training runs resume from their checkpoints.
 """
 
 from __future__ import annotations
@@ -30,12 +30,17 @@ from ..losses import FEATURE_LOSS_LABELS
 from ..viz.compare import Panel, zoomed_rows
 from ..viz.layout import save_png
 from .settings import SMOKE_SIZE, smoke
-from .stages import TrainingSchedule, recipe_folders, smoke_schedule, train_stages, training_note
+from .stages import TrainingSchedule, load_shipped, recipe_folders, train_stages, training_note
 from .test_sets import image_names, sr_examples
 
 LR_INPUT, GROUND_TRUTH = "LR input", "ground truth"
 #: HR crop (px) scored at the smoke size: the smallest multiple of 4 the period-4 grid-artifact score accepts (44).
 SMOKE_CROP = 48
+#: The shipped CPU-trained 5-block networks of Fig. 13: stage 1 (L1) and one stage 2 per feature loss, from it.
+SHIPPED_FIG13: dict[str, str] = {
+    "psnr": "xsrresnet5_sr_x4_psnr_cpu", "style": "xsrresnet5_sr_x4_style_cpu",
+    "multiscale_style": "xsrresnet5_sr_x4_multiscale_style_cpu", "dsd": "xsrresnet5_sr_x4_dsd_cpu",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -48,10 +53,10 @@ class LossComparisonSetup:
     The grid-artifact score (:func:`dsdviz.artifacts.grid_artifact_score`, period 4, error
     against the ground truth) is computed on every image of ``test_set`` (the first ``limit``;
     whole images, or central ``crop`` px HR crops with the matching LR crops); ``shown`` are
-    the images drawn.
+    the images drawn. ``schedule=None``: the shipped networks (:data:`SHIPPED_FIG13`) instead of training.
     """
 
-    schedule: TrainingSchedule = TrainingSchedule(quick=False)
+    schedule: TrainingSchedule | None = TrainingSchedule(quick=False)
     num_blocks: int = 5
     losses: tuple[str, ...] = ("style", "multiscale_style", "dsd")
     weight: float = 100.0
@@ -64,13 +69,11 @@ class LossComparisonSetup:
 
     @classmethod
     def quick(cls) -> LossComparisonSetup:
-        """80 L1 steps, then 40 steps per loss on 16 px LR crops (CPU, about 2 minutes); scored on
-        central 128 px crops of Set5. At the smoke size: 2 steps each, one 48 px crop of Set5 ``baby``."""
-        schedule = TrainingSchedule(quick=True, psnr_steps=80, feature_steps=40, monitor=False, validation=False)
+        """The shipped networks (:data:`SHIPPED_FIG13`), scored on central 128 px crops of Set5 and Set14
+        (``comic`` and ``zebra`` shown). At the smoke size: one 48 px crop of Set5 ``baby``."""
         if smoke():
-            return cls(smoke_schedule("sr", schedule), test_set="Set5", limit=1, crop=SMOKE_CROP, shown=("baby",),
-                       zoom=SMOKE_SIZE)  # fmt: skip
-        return cls(schedule, test_set="Set5", crop=128, shown=("butterfly",), zoom=48)
+            return cls(None, test_set="Set5", limit=1, crop=SMOKE_CROP, shown=("baby",), zoom=SMOKE_SIZE)
+        return cls(None, crop=128, zoom=48)
 
     @classmethod
     def full(cls) -> LossComparisonSetup:
@@ -117,13 +120,19 @@ class LossComparison:
 
 
 def run_loss_comparison(setup: LossComparisonSetup, runs: str | Path, *, progress: bool = True) -> LossComparison:
-    """Train (or resume) Fig. 13's runs under ``runs`` and score every test image."""
-    first, second = train_stages(
-        "sr", setup.schedule, runs, feature_losses=setup.losses, progress=progress, num_blocks=setup.num_blocks,
-        perceptual_weight=setup.perceptual_weight, feature_weight=setup.weight,
-    )  # fmt: skip
+    """Fig. 13's networks (shipped, or trained or resumed under ``runs``), scored on every test image."""
     labels = FEATURE_LOSS_LABELS
-    models = {"L1 only (stage 1)": first.network, **{labels[k]: t.network for k, t in second.items()}}
+    if setup.schedule is None:
+        networks, note = load_shipped({k: SHIPPED_FIG13[k] for k in ("psnr", *setup.losses)})
+        first, second = networks.pop("psnr"), networks
+    else:
+        runs_1, runs_2 = train_stages(
+            "sr", setup.schedule, runs, feature_losses=setup.losses, progress=progress, num_blocks=setup.num_blocks,
+            perceptual_weight=setup.perceptual_weight, feature_weight=setup.weight,
+        )  # fmt: skip
+        first, second = runs_1.network, {k: t.network for k, t in runs_2.items()}
+        note = training_note(setup.schedule, runs_1, runs_2)
+    models = {"L1 only (stage 1)": first, **{labels[k]: net for k, net in second.items()}}
     scores: dict[str, dict[str, float]] = {"bicubic": {}, **{m: {} for m in models}}
     psnr_values: dict[str, dict[str, float]] = {m: {} for m in scores}
     shown: dict[str, dict[str, torch.Tensor]] = {}
@@ -134,10 +143,7 @@ def run_loss_comparison(setup: LossComparisonSetup, runs: str | Path, *, progres
             psnr_values[method][name] = float(psnr(output, hr, shave=4)[0])
         if name in setup.shown:
             shown[name] = {LR_INPUT: lr, **{labels[k]: outputs[labels[k]] for k in setup.losses}, GROUND_TRUTH: hr}
-    return LossComparison(
-        setup.test_set, scores, psnr_values, shown, count_parameters(first.network),
-        training_note(setup.schedule, first, second), setup.zoom,
-    )  # fmt: skip
+    return LossComparison(setup.test_set, scores, psnr_values, shown, count_parameters(first), note, setup.zoom)
 
 
 def plot_loss_comparison(result: LossComparison) -> Figure:

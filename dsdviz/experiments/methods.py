@@ -11,9 +11,9 @@ from typing import Any
 from torch import nn
 
 from ..evaluation import PUBLISHED_PARAMETERS, MetricsTable
-from ..models import count_parameters
+from ..models import SHIPPED_RESTORATION, count_parameters, model_meta
 from ..viz.compare import Panel
-from .stages import TrainingSchedule, load_regressors, train_stages, training_note
+from .stages import TrainingSchedule, load_regressors, load_shipped, train_stages, training_note
 
 OURS_L1, OURS_DSD = "ours (L1 only)", "ours (DSD)"
 
@@ -31,7 +31,8 @@ class Comparison:
         rows: the panels of each figure row (the baseline, ours, published, the reference), keyed by
             ``(set, image)`` (SR) or by the row's title (deblurring).
         params: parameter count per method.
-        note: the quick-mode note, or ``None``.
+        note: what the figures say about our models when they are not the paper's (shipped CPU-trained
+            models, or a quick training run), or ``None``.
         notes: remarks for the table (models, data, fallbacks).
         folders: ``{set: (reference folder, {method: folder or None})}``: the scored images, to
             pass to :func:`dsdviz.evaluation.metrics_table` or
@@ -47,14 +48,18 @@ class Comparison:
 
 
 def compared_models(
-    task: str, schedule: TrainingSchedule, runs: str | Path, models: Mapping[str, nn.Module] | None,
+    task: str, schedule: TrainingSchedule | None, runs: str | Path, models: Mapping[str, nn.Module] | None,
     regressors: Sequence[nn.Module] | None, baseline: str, progress: bool,
 ) -> tuple[Mapping[str, nn.Module], Sequence[nn.Module], dict[str, int | None], str | None, list[str]]:  # fmt: skip
-    """Our two models (trained or resumed under ``runs`` unless ``models`` is given), the
-    regressors for Q_DSD, every method's parameter count (``baseline``, the input: 0), and
-    the training note and the stage-2 run's notes."""
+    """Our two models (given as ``models``; else the shipped CPU-trained pair of
+    :data:`dsdviz.models.SHIPPED_RESTORATION` when ``schedule`` is ``None``; else trained or resumed
+    under ``runs``), the regressors for Q_DSD, every method's parameter count (``baseline``, the
+    input: 0), and the note on our models and the stage-2 run's notes."""
     note, notes = None, []
-    if models is None:
+    if models is None and schedule is None:
+        models, note = load_shipped(dict(zip((OURS_L1, OURS_DSD), SHIPPED_RESTORATION[task])))
+        notes = [f"training note: {text}" for text in model_meta(SHIPPED_RESTORATION[task][1])["notes"]]
+    elif models is None:
         first, second = train_stages(task, schedule, runs, progress=progress)
         models = {OURS_L1: first.network, OURS_DSD: second["dsd"].network}
         note = training_note(schedule, first, second)

@@ -3,13 +3,17 @@
 ``figures/train_sr*.png`` and ``figures/train_deblur*.png`` (the notebooks ``train_sr`` and
 ``train_deblur``, and ``dsdviz figures``): the loss curves of stage 1 (L1) and stage 2 (L1 +
 perceptual + 100 x DSD, from stage 1's weights), and both stages' outputs beside the baseline
-(bicubic for SR, the blurred input for deblurring) and the ground truth.
+(bicubic for SR, the blurred input for deblurring) and the ground truth. Quick mode draws the
+shipped CPU-trained models and their shipped training logs (:meth:`TwoStages.shipped`); full mode
+trains both stages with the paper's settings (:meth:`TwoStages.trained`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from matplotlib.figure import Figure
 from torch import nn
@@ -19,10 +23,11 @@ from ..degradations import bicubic_upsample
 from ..inference import restore
 from ..losses import FEATURE_LOSS_LABELS
 from ..metrics import psnr
+from ..models import SHIPPED_RESTORATION, load_model, model_meta, shipped_log
 from ..training import TrainConfig, Trainer, train
 from ..viz.compare import Panel
 from ..viz.training import network_caption, plot_losses, plot_restorations
-from .stages import quick_preset, recipe_folders
+from .stages import History, quick_preset, recipe_folders, shipped_note
 
 
 def stage_configs(task: str, quick: bool, runs: str | Path, prefix: str = "") -> tuple[TrainConfig, TrainConfig]:
@@ -44,10 +49,49 @@ def loss_caption(config: TrainConfig) -> str:
     return " + ".join(name if weight == 1 else f"{weight:g} {name}" for name, weight in terms if weight)
 
 
-def stage_models(first: Trainer, second: Trainer) -> dict[str, nn.Module]:
-    """The two stages' networks, labelled by what stage 2 adds: ``{"stage 1 (L1)": ..., "stage 2 (+ DSD)": ...}``."""
-    added = FEATURE_LOSS_LABELS[second.config.task.feature_loss]
-    return {"stage 1 (L1)": first.network, f"stage 2 (+ {added})": second.network}
+@dataclass
+class TwoStages:
+    """Both stages of a restoration network, trained here or shipped with the package.
+
+    Attributes:
+        configs: ``(stage 1, stage 2)`` settings.
+        histories: their training logs (:attr:`dsdviz.training.Trainer.history` entries).
+        networks: the two networks (stage 2 started from stage 1).
+        examples: the validation examples to draw (``input``, ``target``).
+        note: what the figures must say about the models (e.g. shipped CPU-trained), or ``None``.
+    """
+
+    configs: tuple[TrainConfig, TrainConfig]
+    histories: tuple[History, History]
+    networks: tuple[nn.Module, nn.Module]
+    examples: list[Example]
+    note: str | None = None
+
+    @classmethod
+    def trained(cls, first: Trainer, second: Trainer) -> TwoStages:
+        """Two finished runs; their first two validation examples."""
+        return cls((first.config, second.config), (first.history, second.history),
+                   (first.network, second.network), first.task.examples()[:2])  # fmt: skip
+
+    @classmethod
+    def shipped(cls, task: str) -> TwoStages:
+        """The shipped CPU-trained pair of ``task`` (:data:`dsdviz.models.SHIPPED_RESTORATION`), their logs,
+        and the first two validation examples of the quick setting (central crops of Set5)."""
+        first, second = SHIPPED_RESTORATION[task]
+        examples = quick_preset(task, True).task.validation_examples(0)[:2]
+        return cls((_config(first), _config(second)), (shipped_log(first), shipped_log(second)),
+                   (load_model(first), load_model(second)), examples, shipped_note((first, second)))  # fmt: skip
+
+    def models(self) -> dict[str, nn.Module]:
+        """The networks labelled by what stage 2 adds: ``{"stage 1 (L1)": ..., "stage 2 (+ DSD)": ...}``."""
+        added = FEATURE_LOSS_LABELS[self.configs[1].task.feature_loss]
+        return {"stage 1 (L1)": self.networks[0], f"stage 2 (+ {added})": self.networks[1]}
+
+
+def _config(model: str) -> TrainConfig:
+    """The :class:`TrainConfig` a model was trained with (its recorded ``train_config``)."""
+    settings = dict(model_meta(model)["train_config"])
+    return TrainConfig.from_flat(settings.pop("task"), **settings)
 
 
 def restoration_rows(
@@ -74,34 +118,32 @@ def restorations_figure(
     return plot_restorations(restoration_rows(examples, models, scale), networks, scale if scale > 1 else 0, crop)
 
 
-def restoration_figures(first: Trainer, second: Trainer) -> tuple[Figure, Figure]:
-    """``(loss curves, restorations)`` of a two-stage SR or deblurring run (stage 1, then stage 2 from it).
+def restoration_figures(stages: TwoStages) -> tuple[Figure, Figure]:
+    """``(loss curves, restorations)`` of both stages of an SR or deblurring network.
 
-    The loss curves show both stages (:func:`dsdviz.viz.training.plot_losses`); the restorations show
-    both stages' outputs on the first two of the task's validation examples (:func:`restorations_figure`).
-    ``dsdviz figures`` and the notebooks ``train_sr`` and ``train_deblur`` draw their figures with it.
+    The loss curves show both stages' logs (:func:`dsdviz.viz.training.plot_losses`); the restorations
+    show both stages' outputs on the examples (:func:`restorations_figure`). ``dsdviz figures`` and the
+    notebooks ``train_sr`` and ``train_deblur`` draw their figures with it.
     """
-    losses = plot_losses(
-        {f"stage {i} ({loss_caption(run.config)})": run.history for i, run in ((1, first), (2, second))},
-        title=f"Training {network_caption(first.network)}",
-    )
-    scale = first.config.task.scale
-    images = restorations_figure(first.task.examples()[:2], stage_models(first, second), scale)
+    runs = {f"stage {i} ({loss_caption(config)})": history
+            for i, (config, history) in enumerate(zip(stages.configs, stages.histories), 1)}  # fmt: skip
+    title = f"Training {network_caption(stages.networks[0])}" + (f"\n{stages.note}" if stages.note else "")
+    losses = plot_losses(runs, title=title)
+    images = restorations_figure(stages.examples, stages.models(), stages.configs[0].task.scale)
     return losses, images
 
 
 def restoration_figure(task: str, quick: bool, out_dir: Path) -> list[Path]:
-    """Train both stages of ``task`` (``"sr"`` or ``"deblur"``); save ``train_<task>{_losses,}.png``.
-
-    Quick runs live in a temporary folder; full runs in ``runs/<task>_{psnr,dsd}`` beside ``out_dir``
-    (or under ``$DSDVIZ_RUNS``).
-    """
-    with recipe_folders(quick, out_dir, "") as (runs, _):
-        stage1, stage2 = stage_configs(task, quick, runs, prefix=f"{task}_")
-        first = train(stage1, resume=True)
-        second = train(stage2, resume=True)
+    """``train_<task>{_losses,}.png`` of ``task`` (``"sr"`` or ``"deblur"``): quick, the shipped models and logs;
+    full, both stages trained (resumed) in ``runs/<task>_{psnr,dsd}`` beside ``out_dir`` (or under ``$DSDVIZ_RUNS``)."""
+    if quick:
+        stages = TwoStages.shipped(task)
+    else:
+        with recipe_folders(quick, out_dir, "") as (runs, _):
+            stage1, stage2 = stage_configs(task, quick, runs, prefix=f"{task}_")
+            stages = TwoStages.trained(train(stage1, resume=True), train(stage2, resume=True))
     paths = [Path(out_dir) / f"train_{task}_losses.png", Path(out_dir) / f"train_{task}.png"]
-    for figure, path in zip(restoration_figures(first, second), paths):
+    for figure, path in zip(restoration_figures(stages), paths):
         figure.savefig(path)
     return paths
 

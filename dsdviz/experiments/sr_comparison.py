@@ -3,8 +3,8 @@
 Bicubic, our L1-only ("PSNR") and DSD-trained xSRResNet, and the published outputs in
 ``sr_results/`` (official SRGAN and ESRGAN, RCAN and RCAN+, a third-party SRGAN
 re-implementation), with the metrics table of :func:`dsdviz.evaluation.metrics_table` over
-each test set. :class:`SRComparisonSetup` has ``quick()`` (CPU, minutes) and ``full()``
-(the paper's training settings and whole test sets: a GPU); both run the same code.
+each test set. :class:`SRComparisonSetup` has ``quick()`` (the shipped CPU-trained models on crops; CPU,
+minutes) and ``full()`` (trained with the paper's settings, whole test sets: a GPU); both run the same code.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ..viz.compare import Panel, zoomed_rows
 from ..viz.layout import save_png
 from .methods import Q_DSD_NOTE, Comparison, compared_models, ours_note
 from .settings import SMOKE_SIZE, smoke
-from .stages import TrainingSchedule, recipe_folders, smoke_schedule
+from .stages import TrainingSchedule, recipe_folders
 from .test_sets import cut, image_names, read_image, scored_panels, set_label, slug, sr_examples, truth_row
 
 #: Published 4x outputs under the data folder, per method (``{set}``: the test set); a folder
@@ -45,7 +45,8 @@ class SRComparisonSetup:
     """Settings of Figs. 14-15 and the SR metrics table.
 
     Attributes:
-        schedule: training of our two models (stage 1 L1 only, stage 2 L1 + perceptual + 100 x DSD).
+        schedule: training of our two models (stage 1 L1 only, stage 2 L1 + perceptual + 100 x DSD);
+            ``None``: the shipped CPU-trained pair (:data:`dsdviz.models.SHIPPED_RESTORATION`).
         test_sets: ``(name, limit)``: the table covers the first ``limit`` images (``None``: all).
         crop: central HR crop (px, a multiple of 4) scored in the table; ``None``: whole images.
             Our outputs are computed on the matching LR crop, the published ones are cropped.
@@ -54,7 +55,7 @@ class SRComparisonSetup:
         zoom: side of the zoomed crop in HR pixels.
     """
 
-    schedule: TrainingSchedule = TrainingSchedule(quick=False)
+    schedule: TrainingSchedule | None = TrainingSchedule(quick=False)
     test_sets: tuple[tuple[str, int | None], ...] = (("Set5", None), ("Set14", None), ("BSD100", None))
     crop: int | None = None
     subsets: tuple[tuple[str, tuple[str, ...]], ...] = (("Set14", ("baboon", "comic")),)
@@ -64,14 +65,13 @@ class SRComparisonSetup:
 
     @classmethod
     def quick(cls) -> SRComparisonSetup:
-        """The quick training of :func:`dsdviz.training.preset` (100 + 60 CPU steps); the table on central
-        128 px crops of Set5, Set14 and the first 10 BSD100 images. At the smoke size: 2 + 2 steps, one
-        32 px crop of Set5 ``baby`` in the table and the whole ``bird`` in both figures."""
-        schedule = TrainingSchedule(quick=True, monitor=False, validation=False)
+        """The shipped CPU-trained models (``xsrresnet_sr_x4_psnr_cpu``, ``xsrresnet_sr_x4_dsd_cpu``); the table
+        on central 128 px crops of Set5, Set14 and the first 10 BSD100 images. At the smoke size: one 32 px
+        crop of Set5 ``baby`` in the table and the whole ``bird`` in both figures."""
         if smoke():
             bird = (("Set5", "bird"),)  # the smallest Set5 image (288 px) for the whole-image rows
-            return cls(smoke_schedule("sr", schedule), (("Set5", 1),), SMOKE_SIZE, (), bird, bird, SMOKE_SIZE)
-        return cls(schedule, (("Set5", None), ("Set14", None), ("BSD100", 10)), crop=128, zoom=64)
+            return cls(None, (("Set5", 1),), SMOKE_SIZE, (), bird, bird, SMOKE_SIZE)
+        return cls(None, (("Set5", None), ("Set14", None), ("BSD100", 10)), crop=128, zoom=64)
 
     @classmethod
     def full(cls) -> SRComparisonSetup:
@@ -118,7 +118,7 @@ def run_sr_comparison(
     regressors: Sequence[nn.Module] | None = None,
     progress: bool = True,
 ) -> Comparison:
-    """Train (or resume) our SR models, write every method's outputs under ``work`` and score them.
+    """Our SR models (shipped, given, or trained or resumed), every method's outputs under ``work``, scored.
 
     Args:
         setup: :class:`SRComparisonSetup`.

@@ -4,7 +4,8 @@ A restoration network is trained in two stages (:func:`dsdviz.training.preset`):
 with L1 only, then stage 2 from its weights with a feature loss (DSD, or style losses for
 Fig. 13). :func:`train_stages` runs both and resumes finished runs, so a finished run is
 loaded, not repeated. :func:`smoke_overrides` shrinks any quick run to the smoke size of
-:mod:`dsdviz.experiments.settings`.
+:mod:`dsdviz.experiments.settings`. Quick figures use the CPU-trained models shipped with the package
+instead (:func:`load_shipped`, which also writes the note the figures print about them).
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from torch import nn
 
-from ..models import DEFAULT_REGRESSORS, load_model
+from ..models import DEFAULT_REGRESSORS, load_model, model_meta
 from ..training import TrainConfig, Trainer, history_table, preset, train
 from .settings import SMOKE_SIZE, SMOKE_STEPS, runs_dir, smoke
 
@@ -95,15 +96,6 @@ class TrainingSchedule:
         return chosen
 
 
-def smoke_schedule(task: str, schedule: TrainingSchedule) -> TrainingSchedule:
-    """``schedule`` at the smoke size when ``DSDVIZ_SMOKE`` is set (quick schedules only), else unchanged."""
-    if not (smoke() and schedule.quick):
-        return schedule
-    sizes = smoke_overrides(task)
-    return replace(schedule, psnr_steps=SMOKE_STEPS, feature_steps=SMOKE_STEPS, crop=sizes["crop"],
-                   batch_size=sizes["batch_size"])  # fmt: skip
-
-
 def train_stages(
     task: str,
     schedule: TrainingSchedule,
@@ -153,6 +145,22 @@ def training_note(schedule: TrainingSchedule, first: Trainer, second: Mapping[st
         return None
     steps = "/".join(map(str, sorted({trainer.config.loop.steps for trainer in second.values()})))
     return f"quick mode: CPU-trained for {first.config.loop.steps} + {steps} steps, not the paper's models"
+
+
+def shipped_note(names: Sequence[str]) -> str:
+    """What a figure must say about shipped CPU-trained models, e.g. ``"CPU-trained models shipped with dsdviz,
+    not the paper's: xsrresnet_sr_x4_psnr_cpu 7,000 steps (30 min), xsrresnet_sr_x4_dsd_cpu 2,500 steps (45 min)"``."""
+    budgets = []
+    for name in names:
+        meta = model_meta(name)
+        minutes = f" ({meta['train_seconds'] / 60:.0f} min)" if "train_seconds" in meta else ""
+        budgets.append(f"{name} {meta.get('step', 0):,} steps{minutes}")
+    return "CPU-trained models shipped with dsdviz, not the paper's: " + ", ".join(budgets)
+
+
+def load_shipped(names: Mapping[str, str]) -> tuple[dict[str, nn.Module], str]:
+    """``({label: network}, note)``: the shipped models ``{label: name}`` and their :func:`shipped_note`."""
+    return {label: load_model(name) for label, name in names.items()}, shipped_note(list(names.values()))
 
 
 def load_regressors(models: Sequence[str | os.PathLike] = DEFAULT_REGRESSORS) -> list[nn.Module]:
