@@ -32,8 +32,8 @@ CPU: dict[str, dict[str, Any]] = {
         "checkpoint_every": (500, 250), "workers": (1, 0), "init": (None, "xsrresnet_sr_x4_psnr_cpu"),
     },
     "deblur": {
-        "crop": 48, "steps": (2500, 1200), "decay_every": (2000, 900), "val_every": (500, 400),
-        "checkpoint_every": (250, 200), "workers": (0, 0), "init": (None, "xsrresnet_deblur_psnr_cpu"),
+        "crop": 48, "steps": (2500, 1000), "decay_every": (2000, 750), "val_every": (500, 250),
+        "checkpoint_every": (250, 250), "workers": (0, 0), "init": (None, "xsrresnet_deblur_psnr_cpu"),
     },
     "regressor": {
         "crop": {2: 48, 4: 32}, "steps": {2: 3000, 4: 1500}, "decay_every": {2: 2000, 4: 1000}, "val_every": 500,
@@ -138,7 +138,7 @@ def preset(
       VGG19 on the HR crops; halved at 2000).
     * deblurring: 48 px crops (the network works at full resolution, so a step costs 4 times an
       SR step at 24 px; 48 px still spans the 31 px camera-shake kernels), stage 1 2500 steps,
-      stage 2 1200 from the shipped ``xsrresnet_deblur_psnr_cpu``.
+      stage 2 1000 from the shipped ``xsrresnet_deblur_psnr_cpu``.
     * regressor: psi_2 sees 48 px (``y`` 96 px) for 3000 steps, psi_4 32 px (``y`` 128 px; at 48 px the
       DSD targets of 192 px crops make a step 7 times dearer) for 1500 steps: larger crops than the first
       shipped pair (32 and 24 px), since the target ``||DSD_l||`` of a small crop is a noisy label.
