@@ -61,6 +61,10 @@ def test_zoomed_rows_boxes_the_reference_and_adds_the_note(rng):
     assert fig._suptitle.get_text() == "title\nquick mode" and fig.subfigs[0]._suptitle.get_text() == "row"
     assert fig.subfigs[0].axes[0].patches[0].get_xy() == (-0.5, -0.5)
     assert zoomed_rows(rows, "title", zoom=8)._suptitle.get_text() == "title"
+    long = zoomed_rows(rows, "title", zoom=8, note=" ".join(["xsrresnet5_sr_x4_style_cpu 300 steps (5 min),"] * 12))
+    lines = long._suptitle.get_text().split("\n")
+    assert len(lines) > 3 and max(map(len, lines)) < 12 * 46 / 3  # wrapped to the figure's width
+    assert long.get_figheight() > fig.get_figheight()  # and the figure grows to hold it
 
 
 def test_save_png_writes_rgb_or_a_256_colour_palette(tmp_path, rng):

@@ -21,9 +21,12 @@ from matplotlib.patches import Rectangle
 
 from ..evaluation import format_params
 from ..images import to_numpy
+from .layout import wrap_to_width
 
 Box = tuple[int, int, int, int]  # (top, left, height, width) in pixels
 BOX_COLOURS = ("#e41a1c", "#377eb8", "#4daf4a", "#ff7f00")
+#: Font size (points) of a stacked comparison's title (matplotlib's "large" at the default 10 pt).
+TITLE_SIZE = 12.0
 
 
 @dataclass(frozen=True)
@@ -181,12 +184,14 @@ def compare_rows(
     columns = max(len(panels) for _, panels, _ in rows)
     width = panel_width * columns
     heights = [width / len(panels) * _column_height(panels, boxes) + 0.7 for _, panels, boxes in rows]
-    fig = Figure(figsize=(width, sum(heights) + (0.6 if title else 0)), layout="constrained")
+    title = wrap_to_width(title, width, TITLE_SIZE) if title else None
+    title_height = 0.3 * title.count("\n") + 0.6 if title else 0
+    fig = Figure(figsize=(width, sum(heights) + title_height), layout="constrained")
     subfigures = fig.subfigures(len(rows), 1, height_ratios=heights, squeeze=False)[:, 0]
     for subfigure, (row_title, panels, boxes) in zip(subfigures, rows):
         _draw(subfigure, panels, boxes, row_title)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=TITLE_SIZE)
     return fig
 
 

@@ -20,10 +20,15 @@ DPI = 100
 DETAIL_DPI = 2 * DPI
 
 
+def wrap_to_width(text: str, width: float, fontsize: float) -> str:
+    """``text`` with each line wrapped to ``width`` inches at ``fontsize`` points (about 0.55 em per character)."""
+    chars = max(20, int(width * 72 / (0.55 * fontsize)))
+    return "\n".join(textwrap.fill(line, chars) for line in text.split("\n"))
+
+
 def suptitle(fig: Figure, text: str, fontsize: float = 9) -> None:
-    """Set the figure's title, each line wrapped to the figure's width (about 0.55 em per character)."""
-    chars = max(20, int(fig.get_figwidth() * 72 / (0.55 * fontsize)))
-    fig.suptitle("\n".join(textwrap.fill(line, chars) for line in text.split("\n")), fontsize=fontsize)
+    """Set the figure's title, each line wrapped to the figure's width."""
+    fig.suptitle(wrap_to_width(text, fig.get_figwidth(), fontsize), fontsize=fontsize)
 
 
 def save_png(fig: Figure, path: str | Path, dpi: int = DPI, palette: bool = False) -> Path:
