@@ -140,8 +140,9 @@ def preset(
       SR step at 24 px; 48 px still spans the 31 px camera-shake kernels), stage 1 2500 steps,
       stage 2 1000 from the shipped ``xsrresnet_deblur_psnr_cpu``.
     * regressor: psi_2 sees 48 px (``y`` 96 px) for 3000 steps, psi_4 32 px (``y`` 128 px; at 48 px the
-      DSD targets of 192 px crops make a step 7 times dearer) for 1500 steps: larger crops than the first
-      shipped pair (32 and 24 px), since the target ``||DSD_l||`` of a small crop is a noisy label.
+      DSD targets of 192 px crops make a step 7 times dearer) for 1500 steps: larger crops than the
+      shipped pair (32 and 24 px, trained before this setting existed), since the target ``||DSD_l||``
+      of a small crop is a noisy label. No shipped regressor has been trained with these sizes yet.
 
     Validation is sparse (every 400 to 1000 steps) because it scores whole test images.
 
