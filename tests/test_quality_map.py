@@ -174,14 +174,7 @@ def test_cli_score_map_writes_png_and_rejects_small_tiles(tmp_path, capsys, vgg_
 
 
 def test_baboon_maps_recipe_at_the_smoke_size(shared_data, vgg_weights, tmp_path, monkeypatch, psi2, psi4):
-    from dsdviz.experiments.agreement import shipped_ours
-    from dsdviz.experiments.quality_maps import (
-        BABOON,
-        baboon_figure,
-        baboon_images,
-        quality_maps_figure,
-        shipped_sr_model,
-    )
+    from dsdviz.experiments.quality_maps import BABOON, OURS_MAPPED, baboon_figure, baboon_images, quality_maps_figure
     from dsdviz.figures import FIGURES
 
     if not all((shared_data / path).is_file() for path in BABOON.values()):
@@ -192,9 +185,7 @@ def test_baboon_maps_recipe_at_the_smoke_size(shared_data, vgg_weights, tmp_path
     assert all(image.shape == (1, 3, 128, 128) for image in images.values())
     for name in ("bicubic", "ours (L1 only)"):  # aligned: the same crop of baboon
         assert (images[name] - images["ground truth"]).abs().mean() < 0.15
-    shipped = shipped_ours()
-    expected = "ours (DSD)" if "ours (DSD)" in shipped else "ours (L1 only)"
-    assert shipped_sr_model() == {expected: shipped[expected]}
+    assert OURS_MAPPED == {"ours (DSD)": "xsrresnet_sr_x4_dsd_cpu"}
     monkeypatch.setenv("DSDVIZ_SMOKE", "1")
     fig = baboon_figure(True, [psi2, psi4], {"ours (L1 only)": "xsrresnet_sr_x4_psnr_cpu"})
     image_axes = [ax for ax in fig.axes if ax.images]

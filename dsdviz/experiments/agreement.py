@@ -2,7 +2,7 @@
 
 Every SR method with a ground truth in the data folder is scored per image: bicubic (MATLAB
 bicubic from the x4 LR files), our shipped CPU-trained xSRResNets run on the same LR files
-(:data:`OURS`, those shipped now: :func:`shipped_ours`) and the published outputs under
+(:data:`OURS`) and the published outputs under
 ``sr_results/<METHOD>/<set>/`` (:data:`METHODS`, where present). Over all ``(image, method)``
 pairs, each no-reference score's Spearman correlation with the DSD distance and with PSNR to the
 ground truth; per score the fraction of images whose ground truth it ranks as more natural than
@@ -27,7 +27,7 @@ from ..degradations import bicubic_upsample
 from ..examples import sr_examples
 from ..images import find_image
 from ..inference import restore
-from ..models import SHIPPED_RESTORATION, load_model, shipped_models
+from ..models import SHIPPED_RESTORATION, load_model
 from ..scoring import Scorer
 from .methods import OURS_DSD, OURS_L1
 from .settings import smoke
@@ -49,13 +49,6 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     rx, ry = rankdata(np.asarray(x, dtype=np.float64)), rankdata(np.asarray(y, dtype=np.float64))
     rx, ry = rx - rx.mean(), ry - ry.mean()
     return float((rx * ry).sum() / np.sqrt((rx * rx).sum() * (ry * ry).sum()))
-
-
-def shipped_ours() -> dict[str, str]:
-    """The entries of :data:`OURS` whose model is shipped with the package now
-    (:func:`dsdviz.models.shipped_models`)."""
-    shipped = shipped_models()
-    return {label: name for label, name in OURS.items() if name in shipped}
 
 
 def score_pairs(
@@ -135,7 +128,7 @@ def _cell(value: float, spec: str) -> str:
 def agreement_markdown(rows: Sequence[dict[str, float | str]], ours: Mapping[str, str] | None = None) -> str:
     """The markdown tables of :func:`agreement` and :func:`method_means`, with what was scored and how
     to read the signs; ``ours``: ``{label: shipped model name}`` of our models among the rows (the
-    note names them, and the models of :data:`OURS` that are not among them)."""
+    note names them)."""
     ours = dict(ours or {})
     counts: dict[str, int] = {}
     for r in rows:
@@ -155,11 +148,6 @@ def agreement_markdown(rows: Sequence[dict[str, float | str]], ours: Mapping[str
         ours_text = f" Ours: the shipped CPU-trained xSRResNets {named} (model card: dsdviz/models/weights/README.md)."
     else:
         ours_text = " None of our SR models is scored."
-    shipped = shipped_models()
-    missing = [f"{name} ({'left out' if name in shipped else 'not shipped yet'})"
-               for label, name in OURS.items() if label not in ours]  # fmt: skip
-    if missing:
-        ours_text += f" Not scored: {', '.join(missing)}."
     lines += [
         "",
         "Agreement with the full-reference scores reads as a positive correlation with the DSD distance "
@@ -190,8 +178,8 @@ def agreement_sets(quick: bool) -> list[str]:
 def agreement_table(quick: bool, regressors: Sequence[nn.Module], ours: Mapping[str, str] | None = None) -> str:
     """The markdown of ``figures/noref_agreement.md``: :func:`agreement_markdown` over
     :func:`agreement_sets` with ``regressors`` and our SR models ``ours`` (``{label: shipped model
-    name}``; default :func:`shipped_ours`), at the smoke size on the first image of Set5."""
-    ours = shipped_ours() if ours is None else dict(ours)
+    name}``; default :data:`OURS`), at the smoke size on the first image of Set5."""
+    ours = dict(OURS if ours is None else ours)
     networks = {label: load_model(name) for label, name in ours.items()}
     sets, limit = (["Set5"], 1) if smoke() else (agreement_sets(quick), None)
     rows = score_pairs(sets, regressors, networks=networks, limit=limit)

@@ -2,8 +2,8 @@
 
 ``figures/quality_maps.png`` (``dsdviz figures --only quality_maps``): the ground-truth baboon, its
 MATLAB-bicubic 4x up-sampling (from the x4 LR file), the official ESRGAN result and our shipped
-CPU-trained xSRResNet's result on the LR file (:func:`shipped_sr_model`: "ours (DSD)", or "ours (L1
-only)" while the DSD model is not shipped), each mapped by the shipped regressors psi_2 and psi_4 at
+CPU-trained DSD xSRResNet's result on the LR file (:data:`OURS_MAPPED`), each mapped by the shipped
+regressors psi_2 and psi_4 at
 their training tile sizes (64 and 96 px, stride a quarter tile). Quick mode maps the central 256 px
 (smoke size: one 96 px tile); full mode the whole 480 x 500 image. Image paths are relative to the
 data folder (``$DSDVIZ_DATA``).
@@ -25,7 +25,7 @@ from ..models import load_model
 from ..quality_map import QualityMap, q_dsd_map
 from ..viz.layout import save_png
 from ..viz.quality_map import plot_quality_maps
-from .agreement import shipped_ours
+from .agreement import OURS
 from .methods import OURS_DSD
 from .settings import smoke
 from .stages import load_regressors
@@ -39,13 +39,8 @@ BABOON = {
 }
 #: Central crop (px) of quick mode, and of quick mode at the smoke size (the a = 4 tile).
 QUICK_CROP, SMOKE_CROP = 256, 96
-
-
-def shipped_sr_model() -> dict[str, str]:
-    """``{label: shipped model name}`` of the SR model whose baboon is mapped: "ours (DSD)" when
-    shipped, else "ours (L1 only)" (:func:`dsdviz.experiments.agreement.shipped_ours`); ``{}`` if neither is."""
-    ours = shipped_ours()
-    return {OURS_DSD: ours[OURS_DSD]} if OURS_DSD in ours else dict(list(ours.items())[:1])
+#: Our SR model whose baboon is mapped, ``{label: shipped model name}``: the DSD-trained stage 2.
+OURS_MAPPED: dict[str, str] = {OURS_DSD: OURS[OURS_DSD]}
 
 
 def baboon_images(crop: int | None = None, ours: Mapping[str, nn.Module] | None = None) -> dict[str, torch.Tensor]:
@@ -73,8 +68,8 @@ def quality_maps(
 def baboon_figure(quick: bool, regressors: Sequence[nn.Module], ours: Mapping[str, str] | None = None) -> Figure:
     """The maps of :func:`baboon_images` by ``regressors``, drawn (quick: the central 256 px; at the
     smoke size one 96 px tile; full: the whole image), with our shipped SR models ``ours`` (``{label:
-    shipped model name}``; default :func:`shipped_sr_model`), named in the title."""
-    ours = shipped_sr_model() if ours is None else dict(ours)
+    shipped model name}``; default :data:`OURS_MAPPED`), named in the title."""
+    ours = dict(OURS_MAPPED if ours is None else ours)
     tiny = quick and smoke()
     networks = {label: load_model(name) for label, name in ours.items()}
     images = baboon_images((SMOKE_CROP if tiny else QUICK_CROP) if quick else None, networks)
