@@ -96,7 +96,8 @@ def test_the_shipped_sr_stages_have_their_logs_settings_and_a_budget_note(shared
         steps = [e["step"] for e in history if e["split"] == "train"]
         assert steps == sorted(steps) and steps[-1] == config.loop.steps  # the whole run was logged
         assert [e["step"] for e in history if e["split"] == "val"][0] == 0
-    assert stages.note.startswith("CPU-trained models shipped with dsdviz, not the paper's: xsrresnet_sr_x4_psnr_cpu 7,000")
+    assert stages.note.startswith(
+        "CPU-trained models shipped with dsdviz, not the paper's: xsrresnet_sr_x4_psnr_cpu 7,000")
     assert " min)" in stages.note and [e.name for e in stages.examples] == ["baby", "bird"]
     losses, _ = restoration_figures(stages)
     assert stages.note in suptitle(losses)

@@ -49,7 +49,8 @@ def test_the_cpu_setting(tmp_path):
     assert sr2.task.val_lr.endswith("Set14/LR_bicubic/X4") and sr2.task.val_crop is None  # as full: whole Set14
     assert preset("sr", False, setting="cpu", root=tmp_path).loop.init is None  # setting wins over quick
     psi_2, psi_4 = (preset("regressor", setting="cpu", root=tmp_path, alpha=a) for a in (2, 4))
-    assert (psi_2.loop.out, psi_2.task.crop, psi_4.task.crop, psi_4.loop.steps) == ("runs/regressor_a2_cpu", 48, 32, 1500)
+    sizes = (psi_2.loop.out, psi_2.task.crop, psi_4.task.crop, psi_4.loop.steps)
+    assert sizes == ("runs/regressor_a2_cpu", 48, 32, 1500)
     with pytest.raises(ValueError, match="setting"):
         preset("sr", setting="gpu", root=tmp_path)
     with pytest.raises(ValueError, match="alpha 2 and 4"):

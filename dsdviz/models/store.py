@@ -77,4 +77,12 @@ def training_budget(meta: dict[str, Any]) -> str:
     return text + (f" ({precision})" if precision else "")
 
 
-__all__ = ["DEFAULT_REGRESSORS", "SHIPPED_RESTORATION", "WEIGHTS_DIR", "model_path", "shipped_log", "shipped_models", "training_budget"]
+__all__ = [
+    "DEFAULT_REGRESSORS",
+    "SHIPPED_RESTORATION",
+    "WEIGHTS_DIR",
+    "model_path",
+    "shipped_log",
+    "shipped_models",
+    "training_budget",
+]
