@@ -27,9 +27,9 @@ from ..degradations import bicubic_upsample
 from ..examples import sr_examples
 from ..images import find_image
 from ..inference import restore
-from ..models import SHIPPED_RESTORATION, load_model
+from ..models import load_model
 from ..scoring import Scorer
-from .methods import OURS_DSD, OURS_L1
+from .methods import OURS_SHIPPED
 from .settings import smoke
 from .stages import load_regressors
 from .test_sets import read_image
@@ -37,7 +37,7 @@ from .test_sets import read_image
 #: Published methods scored where ``sr_results/<METHOD>/<set>/`` exists.
 METHODS = ("SRGAN", "ESRGAN", "RCAN")
 #: Our SR models, ``{label: shipped model name}``: stage 1 (L1 only) and stage 2 from it (L1 + perceptual + DSD).
-OURS: dict[str, str] = dict(zip((OURS_L1, OURS_DSD), SHIPPED_RESTORATION["sr"]))
+OURS: dict[str, str] = OURS_SHIPPED["sr"]
 #: No-reference scores compared (all lower-is-better) and their labels.
 NO_REFERENCE = {"q_dsd_a2": "Q_DSD a=2", "q_dsd_a4": "Q_DSD a=4", "excess_a2": "excess a=2",
                 "excess_a4": "excess a=4", "niqe": "NIQE"}  # fmt: skip

@@ -16,6 +16,10 @@ from ..viz.compare import Panel
 from .stages import TrainingSchedule, load_regressors, load_shipped, train_stages, training_note
 
 OURS_L1, OURS_DSD = "ours (L1 only)", "ours (DSD)"
+#: Our shipped CPU-trained pair per task, ``{task: {OURS_L1: stage-1 name, OURS_DSD: stage-2 name}}``.
+OURS_SHIPPED: dict[str, dict[str, str]] = {
+    task: dict(zip((OURS_L1, OURS_DSD), names)) for task, names in SHIPPED_RESTORATION.items()
+}
 
 #: Where the Q_DSD columns come from (a note under every metrics table).
 Q_DSD_NOTE = "Q_DSD uses the package's CPU-trained regressors (dsdviz/models/weights/README.md), not the paper's."
@@ -57,8 +61,8 @@ def compared_models(
     input: 0), and the note on our models and the stage-2 run's notes."""
     note, notes = None, []
     if models is None and schedule is None:
-        models, note = load_shipped(dict(zip((OURS_L1, OURS_DSD), SHIPPED_RESTORATION[task])))
-        notes = [f"training note: {text}" for text in model_meta(SHIPPED_RESTORATION[task][1])["notes"]]
+        models, note = load_shipped(OURS_SHIPPED[task])
+        notes = [f"training note: {text}" for text in model_meta(OURS_SHIPPED[task][OURS_DSD])["notes"]]
     elif models is None:
         first, second = train_stages(task, schedule, runs, progress=progress)
         models = {OURS_L1: first.network, OURS_DSD: second["dsd"].network}
