@@ -28,7 +28,7 @@ from dsdviz.losses import (
     restoration_loss,
     style_loss,
 )
-from dsdviz.models import load_model
+from dsdviz.models import load_model, model_meta
 from dsdviz.precision import Capability, probe_capability
 from dsdviz.training import TrainConfig, Trainer, code_version, history_table
 
@@ -219,6 +219,24 @@ def test_interrupted_and_resumed_run_is_bit_identical(vgg_weights, folder, tmp_p
     for name, value in state(whole).items():
         assert torch.equal(value, state(resumed)[name]), name
     assert history_table(resumed.history)["loss"].tolist() == history_table(whole.history)["loss"].tolist()
+
+
+def test_a_time_limit_stops_exports_and_resumes_on_schedule(folder, tmp_path):
+    whole = Trainer(tiny("sr", tmp_path / "whole", folder, val_data=str(folder), val_crop=32))
+    whole.run()
+    config = tiny("sr", tmp_path / "leased", folder, val_data=str(folder), val_crop=32)
+    first = Trainer(config)
+    first.run(seconds=1e-9)  # runs out during the first step
+    assert first.step == 1
+    meta = model_meta(tmp_path / "leased" / "model.pt")  # a later stage can start from it
+    assert meta["step"] == 1 and meta["validation"]["step"] == 1
+    resumed = Trainer(config, resume=True)
+    resumed.run()
+    assert resumed.step == 6 and model_meta(tmp_path / "leased" / "model.pt")["step"] == 6
+    for name, value in state(whole).items():
+        assert torch.equal(value, state(resumed)[name]), name
+    with pytest.raises(ValueError, match="seconds must be positive, got 0"):
+        resumed.run(seconds=0)
 
 
 def test_resume_refuses_other_settings_and_starts_fresh_without_checkpoint(folder, tmp_path):

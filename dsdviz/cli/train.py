@@ -89,10 +89,13 @@ def _train(args: argparse.Namespace) -> int:
     overrides = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     config = preset(args.task, setting=args.setting, stage=args.stage, root=args.root, **overrides)
     try:
-        trainer = train(config, resume=args.resume)
+        trainer = train(config, resume=args.resume, seconds=None if args.minutes is None else 60 * args.minutes)
     except KeyboardInterrupt as stop:
         print(f"dsdviz train: interrupted: {stop}; continue with the same command and --resume", file=sys.stderr)
         return 130
+    if trainer.step < config.loop.steps:
+        print(f"stopped after {args.minutes:g} minutes at step {trainer.step} of {config.loop.steps}; "
+              "continue with the same command and --resume")  # fmt: skip
     for note in trainer.notes:
         print(f"note: {note}")
     last = [e for e in trainer.history if e["split"] == "val"][-1:]
@@ -120,6 +123,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                         "minutes (default full)")  # fmt: skip
     parser.add_argument("--quick", dest="setting", action="store_const", const="quick", help="--setting quick")
     parser.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.pt if it exists")
+    parser.add_argument("--minutes", type=float,
+                        help="stop after this much wall time with a checkpoint and model.pt of the weights so far "
+                        "(a GPU lease, say); --resume continues")  # fmt: skip
     parser.add_argument("--root", type=Path, help="data folder for the defaults (default: $DSDVIZ_DATA)")
     settings = _setting_fields()
     stage, _, tasks = settings["stage"]

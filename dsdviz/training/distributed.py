@@ -64,12 +64,17 @@ class StopOnSignal:
 
     def agreed(self, world: int, device: torch.device) -> bool:
         """Whether any process was asked to stop (all-reduced across the ``world`` processes)."""
-        flag = torch.tensor([float(self.requested is not None)])
-        if world > 1:
-            if device.type == "cuda":
-                flag = flag.to(device)
-            dist.all_reduce(flag)
-        return bool(flag.item() > 0)
+        return any_process(self.requested is not None, world, device)
 
 
-__all__ = ["StopOnSignal", "distributed_setup"]
+def any_process(flag: bool, world: int, device: torch.device) -> bool:
+    """Whether ``flag`` holds in any of the ``world`` processes (all-reduced; the flag itself for one process)."""
+    value = torch.tensor([float(flag)])
+    if world > 1:
+        if device.type == "cuda":
+            value = value.to(device)
+        dist.all_reduce(value)
+    return bool(value.item() > 0)
+
+
+__all__ = ["StopOnSignal", "any_process", "distributed_setup"]

@@ -68,7 +68,7 @@ from ..models.serialization import atomic_save, load_model, model_record
 from ..precision import PrecisionPlan, channels_last, grad_scaler, resolve_precision
 from .checkpoints import CHECKPOINT_FORMAT, read_checkpoint, resumed_config, rng_state, set_rng_state
 from .config import TrainConfig
-from .distributed import StopOnSignal, distributed_setup
+from .distributed import StopOnSignal, any_process, distributed_setup
 from .provenance import code_changes, code_version
 from .settings import DEFAULT_PRECISION
 
@@ -280,16 +280,25 @@ class Trainer:
         self.step += 1
         return {name: value.detach() for name, value in terms.items()}
 
-    def run(self, until: int | None = None) -> list[dict[str, Any]]:
+    def run(self, until: int | None = None, *, seconds: float | None = None) -> list[dict[str, Any]]:
         """Train up to step ``until`` (default: ``config.steps``); returns :attr:`history`.
 
         Validates at step 0 (before training), every ``val_every`` steps and at
         ``config.steps``; checkpoints every ``checkpoint_every`` steps and when it stops.
         On SIGINT/SIGTERM it finishes the current step, saves a checkpoint and raises
         ``KeyboardInterrupt``.
+
+        ``seconds`` bounds the wall time of this call (a lease on a GPU, say): the step during
+        which it runs out is the last; the run then validates, checkpoints and exports ``model.pt``
+        with the weights so far (its metadata's ``step`` says how far the run got), so that a later
+        stage can start from it and ``resume=True`` continues this one on its schedule. All
+        processes of a DDP run stop at the same step.
         """
         c = self.config.loop
         until = c.steps if until is None else min(until, c.steps)
+        if seconds is not None and not seconds > 0:
+            raise ValueError(f"seconds must be positive, got {seconds}")
+        deadline = None if seconds is None else time.monotonic() + seconds
         if self.step == 0 and not any(e["split"] == "val" for e in self.history):
             self.validate()
         if self.step == 0 and c.monitor_every and not any(e["split"] == "monitor" for e in self.history):
@@ -331,12 +340,17 @@ class Trainer:
                         raise KeyboardInterrupt(
                             f"stopped at step {self.step}; checkpoint saved to {self.checkpoint_path}"
                         )
+                    if deadline is not None and any_process(time.monotonic() >= deadline, self.world, self.device):
+                        break
         finally:
             bar.close()
             del batches
-        if self.step % c.checkpoint_every:
+        out_of_time = deadline is not None and self.step < until
+        if out_of_time and self.step % c.val_every:  # the exported weights carry their own scores
+            self.validate()
+        if out_of_time or self.step % c.checkpoint_every:
             self.save_checkpoint()
-        if self.step == c.steps:
+        if self.step == c.steps or out_of_time:
             self.export()
         return self.history
 
@@ -347,11 +361,11 @@ class Trainer:
             self._owns_group = False
 
 
-def train(config: TrainConfig, *, resume: bool = False) -> Trainer:
-    """Run ``config`` to the end (resuming if asked) and return the finished :class:`Trainer`."""
+def train(config: TrainConfig, *, resume: bool = False, seconds: float | None = None) -> Trainer:
+    """Run ``config`` to the end, or for ``seconds`` of wall time (resuming if asked); returns the :class:`Trainer`."""
     trainer = Trainer(config, resume=resume)
     try:
-        trainer.run()
+        trainer.run(seconds=seconds)
     finally:
         trainer.close()
     return trainer
