@@ -27,6 +27,7 @@ from dsdviz.models import (
     xsrresnet_sr,
     xunit,
 )
+from dsdviz.training.presets import FULL
 
 
 @pytest.mark.parametrize(
@@ -158,9 +159,12 @@ def test_bad_input_and_arguments(tmp_path):
 
 #: Every model the package ships (dsdviz/models/weights/README.md), sorted by name.
 SHIPPED = [
-    "dsd_regressor_a2_cpu", "dsd_regressor_a4_cpu", "xsrresnet5_sr_x4_dsd_cpu", "xsrresnet5_sr_x4_multiscale_style_cpu",
-    "xsrresnet5_sr_x4_psnr_cpu", "xsrresnet5_sr_x4_style_cpu", "xsrresnet_deblur_dsd_cpu", "xsrresnet_deblur_psnr_cpu",
-    "xsrresnet_sr_x4_dsd_cpu", "xsrresnet_sr_x4_psnr_cpu",
+    "dsd_regressor_a2_cpu", "dsd_regressor_a2_gpu", "dsd_regressor_a4_cpu", "dsd_regressor_a4_gpu",
+    "xsrresnet5_sr_x4_dsd_cpu", "xsrresnet5_sr_x4_dsd_gpu", "xsrresnet5_sr_x4_multiscale_style_cpu",
+    "xsrresnet5_sr_x4_multiscale_style_gpu", "xsrresnet5_sr_x4_psnr_cpu", "xsrresnet5_sr_x4_psnr_gpu",
+    "xsrresnet5_sr_x4_style_cpu", "xsrresnet5_sr_x4_style_gpu", "xsrresnet_deblur_dsd_cpu",
+    "xsrresnet_deblur_dsd_gpu", "xsrresnet_deblur_psnr_cpu", "xsrresnet_deblur_psnr_gpu", "xsrresnet_sr_x4_dsd_cpu",
+    "xsrresnet_sr_x4_dsd_gpu", "xsrresnet_sr_x4_psnr_cpu", "xsrresnet_sr_x4_psnr_gpu",
 ]  # fmt: skip
 
 
@@ -173,7 +177,7 @@ def test_shipped_models_load_by_name_or_path():
     assert isinstance(by_name, DSDRegressor) and (by_name.alpha, by_name.crop) == (4.0, 24)
     assert all(torch.equal(a, b) for a, b in zip(by_name.state_dict().values(), by_path.state_dict().values()))
     assert load_model("dsd_regressor_a2_cpu.pt").alpha == 2.0
-    with pytest.raises(ValueError, match="nor is it a shipped model .dsd_regressor_a2_cpu, dsd_regressor_a4_cpu, xsr"):
+    with pytest.raises(ValueError, match="nor is it a shipped model .dsd_regressor_a2_cpu, dsd_regressor_a2_gpu, dsd_regressor_a4_cpu"):
         load_model("dsd_regressor_a3_cpu")
 
 
@@ -183,29 +187,37 @@ def test_shipped_files_are_small_float16_and_record_how_they_were_trained():
         assert path.stat().st_size <= 5_000_000, name
         assert {v.dtype for v in record["state_dict"].values() if v.is_floating_point()} == {torch.float16}, name
         meta = model_meta(name)
-        assert meta["train_config"]["steps"] == meta["step"], name  # each run finished
-        if name.startswith("xsrresnet"):  # the restoration campaign: wall time, bf16 and the logged curves
+        if name.endswith("_cpu"):
+            assert meta["train_config"]["steps"] == meta["step"], name  # each CPU run finished
+        else:  # a GPU lease of the full setting, stopped on time part-way through its schedule
+            stage = 0 if meta["stage"] in (None, "psnr") else 1
+            assert 0 < meta["step"] < FULL[meta["task"]]["steps"][stage] == meta["train_config"]["steps"], name
+        if name.startswith("xsrresnet") or name.endswith("_gpu"):  # wall time, bf16 and the logged curves
             assert meta["train_seconds"] > 60 and meta["precision"]["precision"] == "bf16", name
-            assert training_budget(meta).startswith(f"{meta['step']:,} steps, ") and shipped_log(name), name
+            assert training_budget(meta).startswith(f"{meta['step']:,} ") and shipped_log(name), name
+            assert (" of " in training_budget(meta).split(", ")[0]) == name.endswith("_gpu"), name  # partial runs
     card = (next(iter(shipped_models().values())).parent / "README.md").read_text()
     assert all(f"`{name}`" in card for name in shipped_models())  # the model card covers every file
     with pytest.raises(ValueError, match="no training log is shipped for 'dsd_regressor_a2_cpu'"):
         shipped_log("dsd_regressor_a2_cpu")
 
 
-def test_shipped_sr_stage_2_is_closer_to_the_truth_in_dsd_and_stage_1_in_psnr(shared_data):
+@pytest.mark.parametrize("trained_on", ["cpu", "gpu"])
+def test_shipped_sr_stage_2_is_closer_to_the_truth_in_dsd_and_stage_1_in_psnr(shared_data, trained_on):
     """Stage 2 (L1 + perceptual + DSD) trades PSNR for a lower DSD distance (Set14 baboon, whole image)."""
     low = load_image(shared_data / "Set14" / "LR_bicubic" / "X4" / "baboon.png")
     truth = load_image(shared_data / "Set14" / "HR" / "baboon.png")
-    first, second = (restore(load_model(name), low) for name in ("xsrresnet_sr_x4_psnr_cpu", "xsrresnet_sr_x4_dsd_cpu"))
+    names = (f"xsrresnet_sr_x4_psnr_{trained_on}", f"xsrresnet_sr_x4_dsd_{trained_on}")
+    first, second = (restore(load_model(name), low) for name in names)
     distance = [float(torch.stack(list(dsd_distance(out, truth).values())).mean()) for out in (first, second)]
     assert distance[1] < 0.9 * distance[0], distance
     assert float(psnr(second, truth, shave=4)) < float(psnr(first, truth, shave=4))
 
 
-def test_shipped_sr_model_beats_bicubic(shared_data):
-    """The CPU-trained x4 stage-1 xSRResNet (model card: dsdviz/models/weights/README.md) on Set5 baby."""
-    net = load_model("xsrresnet_sr_x4_psnr_cpu")
+@pytest.mark.parametrize("trained_on", ["cpu", "gpu"])
+def test_shipped_sr_model_beats_bicubic(shared_data, trained_on):
+    """The x4 stage-1 xSRResNets (model card: dsdviz/models/weights/README.md) on Set5 baby."""
+    net = load_model(f"xsrresnet_sr_x4_psnr_{trained_on}")
     assert isinstance(net, XSRResNet) and count_parameters(net) == 1_111_299
     assert next(net.parameters()).dtype == torch.float32  # stored in float16, loaded as float32
     low = load_image(shared_data / "Set5" / "LR_bicubic" / "X4" / "baby.png")

@@ -6,10 +6,10 @@ beside the LR input and the ground truth with the grid-artifact score
 (:func:`dsdviz.artifacts.grid_artifact_score`) of each output.
 
 :class:`LossComparisonSetup` has ``quick()`` (CPU, minutes: the four 5-block networks shipped with the
-package (:data:`SHIPPED_FIG13`), CPU-trained, on crops of a few test images; what CI and ``dsdviz figures
---quick`` run, and what the figure then says in its title) and ``full()`` (trained with the paper's
-settings via :func:`dsdviz.training.preset`, the whole test set: meant for a GPU, not run here). Both run
-the same code. Training runs resume from their checkpoints.
+package (:data:`SHIPPED_FIG13`), trained for minutes on a GPU, on crops of a few test images; what CI
+and ``dsdviz figures --quick`` run, and what the figure then says in its title) and ``full()`` (trained
+with the paper's settings via :func:`dsdviz.training.preset`, the whole test set: meant for a GPU). Both
+run the same code. Training runs resume from their checkpoints.
 """
 
 from __future__ import annotations
@@ -36,10 +36,12 @@ from .test_sets import image_names, sr_examples
 LR_INPUT, GROUND_TRUTH = "LR input", "ground truth"
 #: HR crop (px) scored at the smoke size: the smallest multiple of 4 the period-4 grid-artifact score accepts (44).
 SMOKE_CROP = 48
-#: The shipped CPU-trained 5-block networks of Fig. 13: stage 1 (L1) and one stage 2 per feature loss, from it.
+#: The shipped 5-block networks of Fig. 13: stage 1 (L1) and one stage 2 per feature loss, from it. The
+#: GPU-trained ones (minutes of the full setting); the CPU-trained ``*_cpu`` set (300 stage-2 steps) does not
+#: show the paper's effect on whole images (model card, ``dsdviz/models/weights/README.md``).
 SHIPPED_FIG13: dict[str, str] = {
-    "psnr": "xsrresnet5_sr_x4_psnr_cpu", "style": "xsrresnet5_sr_x4_style_cpu",
-    "multiscale_style": "xsrresnet5_sr_x4_multiscale_style_cpu", "dsd": "xsrresnet5_sr_x4_dsd_cpu",
+    "psnr": "xsrresnet5_sr_x4_psnr_gpu", "style": "xsrresnet5_sr_x4_style_gpu",
+    "multiscale_style": "xsrresnet5_sr_x4_multiscale_style_gpu", "dsd": "xsrresnet5_sr_x4_dsd_gpu",
 }  # fmt: skip
 
 

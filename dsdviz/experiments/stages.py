@@ -148,14 +148,19 @@ def training_note(schedule: TrainingSchedule, first: Trainer, second: Mapping[st
 
 
 def shipped_note(names: Sequence[str]) -> str:
-    """What a figure must say about shipped CPU-trained models, e.g. ``"CPU-trained models shipped with dsdviz,
-    not the paper's: xsrresnet_sr_x4_psnr_cpu 7,000 steps (30 min), xsrresnet_sr_x4_dsd_cpu 2,500 steps (45 min)"``."""
-    budgets = []
+    """What a figure must say about shipped models, e.g. ``"CPU-trained models shipped with dsdviz, not the
+    paper's: xsrresnet_sr_x4_psnr_cpu 7,000 steps (30 min), xsrresnet_sr_x4_dsd_cpu 2,500 steps (45 min)"``.
+    A run stopped part-way through its schedule (a GPU lease) says so: ``"2,577 of 100,000 steps"``."""
+    budgets, kinds = [], []
     for name in names:
         meta = model_meta(name)
+        kinds.append("GPU" if "NVIDIA" in meta.get("hardware", "") else "CPU")
         minutes = f" ({meta['train_seconds'] / 60:.0f} min)" if "train_seconds" in meta else ""
-        budgets.append(f"{name} {meta.get('step', 0):,} steps{minutes}")
-    return "CPU-trained models shipped with dsdviz, not the paper's: " + ", ".join(budgets)
+        planned = meta.get("train_config", {}).get("steps", meta.get("step", 0))
+        of = f" of {planned:,}" if planned != meta.get("step", 0) else ""
+        budgets.append(f"{name} {meta.get('step', 0):,}{of} steps{minutes}")
+    trained = "- and ".join(dict.fromkeys(sorted(kinds))) + "-trained"
+    return f"{trained} models shipped with dsdviz, not the paper's: " + ", ".join(budgets)
 
 
 def load_shipped(names: Mapping[str, str]) -> tuple[dict[str, nn.Module], str]:

@@ -4,9 +4,10 @@ The files live in ``dsdviz/models/weights/`` (package data, read relative to thi
 never to a source checkout), each described in ``weights/README.md`` (data, steps, scores,
 the command that made it). :func:`dsdviz.models.load_model` takes a name or a path.
 
-Shipped today: ``dsd_regressor_a2_cpu`` and ``dsd_regressor_a4_cpu``, small CPU-trained DSD
-regressors psi_2 and psi_4 for demonstrations of Q_DSD, and ``xsrresnet_sr_x4_psnr_cpu``, the x4
-xSRResNet after stage 1 (L1) trained for 31 minutes on a CPU (not the paper's networks).
+Shipped: CPU-trained networks (``*_cpu``, the quick-mode figures' models: the x4 and deblurring
+xSRResNets after stage 1 and stage 2, Fig. 13's 5-block networks, the DSD regressors psi_2 and psi_4)
+and the same networks trained for minutes in the paper's full setting on a GPU (``*_gpu``). None is the
+paper's model; ``weights/README.md`` says how far each got.
 """
 
 from __future__ import annotations
@@ -68,8 +69,11 @@ def shipped_log(name: str) -> list[dict[str, Any]]:
 
 def training_budget(meta: dict[str, Any]) -> str:
     """A model's training budget from its metadata (:func:`dsdviz.models.model_meta`), e.g.
-    ``"7,000 steps, 31 min on 2 CPU cores (bf16)"``; without a recorded time, the steps alone."""
-    text = f"{meta.get('step', 0):,} steps"
+    ``"7,000 steps, 31 min on 2 CPU cores (bf16)"``, or ``"9,238 of 200,000 steps, ..."`` for a run stopped
+    part-way through its schedule; without a recorded time, the steps alone."""
+    step = meta.get("step", 0)
+    planned = meta.get("train_config", {}).get("steps", step)
+    text = f"{step:,}" + (f" of {planned:,}" if planned != step else "") + " steps"
     seconds, hardware = meta.get("train_seconds"), meta.get("hardware")
     if seconds is not None:
         text += f", {seconds / 60:.0f} min" + (f" on {hardware}" if hardware else "")
