@@ -14,7 +14,7 @@
 # from stage 1's model.pt as it stands (`dsdviz train --minutes` exports the weights so far). Every run
 # checkpoints into its folder and is resumed (--resume) by the next call with the same RUNS, so a
 # campaign of 300k steps goes on lease after lease; a stage-2 run keeps its own progress and does not
-# restart when stage 1 moves on. Each run's output goes to RUNS/<run>.out.
+# restart when stage 1 moves on. Each run's output goes to RUNS/<run>.out; the script fails if a run did.
 #
 # Environment: PYTHON (default python3), WORKERS (data workers per run, default 2), SPLIT, EXTRA (options
 # added to every `dsdviz train`, e.g. "--device cpu --val-limit 1" for a dry run), and dsdviz's own
@@ -34,13 +34,15 @@ end=$(( $(date +%s) + ${minutes%.*} * 60 + $(awk "BEGIN{print int(($minutes - in
 left() { awk "BEGIN{m = ($end - $(date +%s) - ${1:-30}) / 60; print (m > 0.1 ? m : 0.1)}"; }
 
 run() {  # run NAME TASK MINUTES [options]: one `dsdviz train` of this campaign, logged to RUNS/NAME.out
-    local name=$1 task=$2 budget=$3
+    local name=$1 task=$2 budget=$3 status
     shift 3
     echo "$(date +%T) $name: $budget min"
     # shellcheck disable=SC2086  # EXTRA is a list of options
     "$python" -m dsdviz.cli train "$task" --setting full --out "$runs/$name" --resume --minutes "$budget" \
         --workers "$workers" --no-progress "$@" $extra >"$runs/$name.out" 2>&1
-    echo "$(date +%T) $name: exit $? ($(tail -n 1 "$runs/$name.out"))"
+    status=$?
+    echo "$(date +%T) $name: exit $status ($(tail -n 1 "$runs/$name.out"))"
+    return $status
 }
 
 first() { awk "BEGIN{print $(left 60) * $split}"; }
@@ -48,19 +50,20 @@ first() { awk "BEGIN{print $(left 60) * $split}"; }
 chain() {  # chain NAME TASK [options]: stage 1, then stage 2 from it
     local name=$1 task=$2
     shift 2
-    run "${name}_psnr" "$task" "$(first)" "$@"
+    run "${name}_psnr" "$task" "$(first)" "$@" || return
     run "${name}_dsd" "$task" "$(left)" --stage dsd --init "$runs/${name}_psnr/model.pt" "$@"
 }
 
 fig13() {  # the 5-block network: one stage 1, then three stage-2 runs of equal length, one per feature loss
-    run fig13_psnr sr "$(first)" --num-blocks 5
-    local budget loss
+    run fig13_psnr sr "$(first)" --num-blocks 5 || return
+    local budget loss failed=0
     budget=$(left)
     for loss in style multiscale_style dsd; do
         run "fig13_$loss" sr "$budget" --stage dsd --num-blocks 5 --init "$runs/fig13_psnr/model.pt" \
             --feature-loss "$loss" --perceptual-weight 0 --workers 1 &
     done
-    wait
+    for loss in 1 2 3; do wait -n || failed=1; done
+    return $failed
 }
 
 echo "$(date +%T) campaign in $runs for $minutes min (python: $("$python" -c 'import torch; print(torch.__version__)'))"
@@ -69,5 +72,7 @@ chain deblur deblur --workers $(( workers * 2 )) &
 fig13 &
 run regressor_a2 regressor "$(left)" --alpha 2 --workers 1 &
 run regressor_a4 regressor "$(left)" --alpha 4 --workers 1 &
-wait
-echo "$(date +%T) campaign done"
+failed=0
+for job in 1 2 3 4 5; do wait -n || failed=1; done
+echo "$(date +%T) campaign done$([ $failed = 0 ] || echo ', with failures: see RUNS/*.out')"
+exit $failed
