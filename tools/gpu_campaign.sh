@@ -15,6 +15,8 @@
 # checkpoints into its folder and is resumed (--resume) by the next call with the same RUNS, so a
 # campaign of 300k steps goes on lease after lease; a stage-2 run keeps its own progress and does not
 # restart when stage 1 moves on. Each run's output goes to RUNS/<run>.out; the script fails if a run did.
+# On a fresh machine RUNS must come along (the ten checkpoints hold about 100 MB), else the runs start
+# over; `dsdviz train ... --init NAME` goes on from a shipped *_gpu network without its optimiser state.
 #
 # Environment: PYTHON (default python3), WORKERS (data workers per run, default 2), SPLIT, EXTRA (options
 # added to every `dsdviz train`, e.g. "--device cpu --val-limit 1" for a dry run), and dsdviz's own
@@ -54,15 +56,15 @@ chain() {  # chain NAME TASK [options]: stage 1, then stage 2 from it
     run "${name}_dsd" "$task" "$(left)" --stage dsd --init "$runs/${name}_psnr/model.pt" "$@"
 }
 
-fig13() {  # the 5-block network: one stage 1, then three stage-2 runs of equal length, one per feature loss
+fig13() {  # the 5-block network: one stage 1, then three stage-2 runs of equal wall time, one per feature loss
     run fig13_psnr sr "$(first)" --num-blocks 5 || return
-    local budget loss failed=0
+    local budget loss _ failed=0
     budget=$(left)
     for loss in style multiscale_style dsd; do
         run "fig13_$loss" sr "$budget" --stage dsd --num-blocks 5 --init "$runs/fig13_psnr/model.pt" \
             --feature-loss "$loss" --perceptual-weight 0 --workers 1 &
     done
-    for loss in 1 2 3; do wait -n || failed=1; done
+    for _ in 1 2 3; do wait -n || failed=1; done
     return $failed
 }
 
@@ -73,6 +75,6 @@ fig13 &
 run regressor_a2 regressor "$(left)" --alpha 2 --workers 1 &
 run regressor_a4 regressor "$(left)" --alpha 4 --workers 1 &
 failed=0
-for job in 1 2 3 4 5; do wait -n || failed=1; done
+for _ in 1 2 3 4 5; do wait -n || failed=1; done
 echo "$(date +%T) campaign done$([ $failed = 0 ] || echo ', with failures: see RUNS/*.out')"
 exit $failed
