@@ -15,7 +15,7 @@ from dsdviz.experiments.restoration_training import (
     stage_configs,
 )
 from dsdviz.experiments.settings import SMOKE_ENV, SMOKE_SIZE, SMOKE_STEPS
-from dsdviz.experiments.stages import first_last, validation_table
+from dsdviz.experiments.stages import first_last, shipped_note, validation_table
 from dsdviz.images import save_image
 from dsdviz.metrics import psnr
 from dsdviz.models import xsrresnet_sr
@@ -84,6 +84,13 @@ def test_restoration_figures_show_both_stages_labelled_by_their_losses(vgg_weigh
     ]  # fmt: skip
     assert_legible(losses)
     assert_legible(restorations)
+
+
+def test_the_note_of_gpu_and_mixed_models_says_where_and_how_far_they_were_trained():
+    assert shipped_note(["xsrresnet5_sr_x4_dsd_gpu"]) == (
+        "GPU-trained models shipped with dsdviz, not the paper's: xsrresnet5_sr_x4_dsd_gpu 2,577 of 100,000 steps (3 min)")
+    assert shipped_note(["xsrresnet5_sr_x4_dsd_cpu", "dsd_regressor_a4_gpu"]).startswith(
+        "CPU- and GPU-trained models shipped with dsdviz, not the paper's: xsrresnet5_sr_x4_dsd_cpu 300 steps (")
 
 
 def test_the_shipped_sr_stages_have_their_logs_settings_and_a_budget_note(shared_data, monkeypatch):
