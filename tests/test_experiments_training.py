@@ -88,7 +88,9 @@ def test_restoration_figures_show_both_stages_labelled_by_their_losses(vgg_weigh
 
 def test_the_note_of_gpu_and_mixed_models_says_where_and_how_far_they_were_trained():
     assert shipped_note(["xsrresnet5_sr_x4_dsd_gpu"]) == (
-        "GPU-trained models shipped with dsdviz, not the paper's: xsrresnet5_sr_x4_dsd_gpu 2,577 of 100,000 steps (3 min)")
+        "GPU-trained models shipped with dsdviz, not the paper's: "
+        "xsrresnet5_sr_x4_dsd_gpu 2,577 of 100,000 steps (3 min)"
+    )
     assert shipped_note(["xsrresnet5_sr_x4_dsd_cpu", "dsd_regressor_a4_gpu"]).startswith(
         "CPU- and GPU-trained models shipped with dsdviz, not the paper's: xsrresnet5_sr_x4_dsd_cpu 300 steps (")
 
