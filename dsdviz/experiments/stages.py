@@ -20,7 +20,7 @@ from typing import Any
 
 from torch import nn
 
-from ..models import DEFAULT_REGRESSORS, load_model, model_meta
+from ..models import DEFAULT_REGRESSORS, load_model, model_meta, steps_done
 from ..training import TrainConfig, Trainer, history_table, preset, train
 from .settings import SMOKE_SIZE, SMOKE_STEPS, runs_dir, smoke
 
@@ -156,9 +156,7 @@ def shipped_note(names: Sequence[str]) -> str:
         meta = model_meta(name)
         kinds.append("GPU" if "NVIDIA" in meta.get("hardware", "") else "CPU")
         minutes = f" ({meta['train_seconds'] / 60:.0f} min)" if "train_seconds" in meta else ""
-        planned = meta.get("train_config", {}).get("steps", meta.get("step", 0))
-        of = f" of {planned:,}" if planned != meta.get("step", 0) else ""
-        budgets.append(f"{name} {meta.get('step', 0):,}{of} steps{minutes}")
+        budgets.append(f"{name} {steps_done(meta)}{minutes}")
     trained = "- and ".join(dict.fromkeys(sorted(kinds))) + "-trained"
     return f"{trained} models shipped with dsdviz, not the paper's: " + ", ".join(budgets)
 

@@ -15,7 +15,14 @@ from .serialization import (
     model_meta,
     save_model,
 )
-from .store import DEFAULT_REGRESSORS, SHIPPED_RESTORATION, shipped_log, shipped_models, training_budget
+from .store import (
+    DEFAULT_REGRESSORS,
+    SHIPPED_RESTORATION,
+    shipped_log,
+    shipped_models,
+    steps_done,
+    training_budget,
+)
 from .xsrresnet import XSRResNet, xsrresnet_deblur, xsrresnet_sr
 from .xunit import XResBlock, XUnit, xunit
 
@@ -38,6 +45,7 @@ __all__ = [
     "save_model",
     "shipped_log",
     "shipped_models",
+    "steps_done",
     "training_budget",
     "xsrresnet_deblur",
     "xsrresnet_sr",

@@ -67,13 +67,19 @@ def shipped_log(name: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def training_budget(meta: dict[str, Any]) -> str:
-    """A model's training budget from its metadata (:func:`dsdviz.models.model_meta`), e.g.
-    ``"7,000 steps, 31 min on 2 CPU cores (bf16)"``, or ``"9,238 of 200,000 steps, ..."`` for a run stopped
-    part-way through its schedule; without a recorded time, the steps alone."""
+def steps_done(meta: dict[str, Any]) -> str:
+    """The steps a model was trained for, from its metadata: ``"7,000 steps"``, or ``"9,238 of 200,000
+    steps"`` for a run stopped part-way through its schedule (``dsdviz train --minutes``)."""
     step = meta.get("step", 0)
     planned = meta.get("train_config", {}).get("steps", step)
-    text = f"{step:,}" + (f" of {planned:,}" if planned != step else "") + " steps"
+    return f"{step:,}" + (f" of {planned:,}" if planned != step else "") + " steps"
+
+
+def training_budget(meta: dict[str, Any]) -> str:
+    """A model's training budget from its metadata (:func:`dsdviz.models.model_meta`), e.g.
+    ``"7,000 steps, 31 min on 2 CPU cores (bf16)"`` (the steps as :func:`steps_done` says them);
+    without a recorded time, the steps alone."""
+    text = steps_done(meta)
     seconds, hardware = meta.get("train_seconds"), meta.get("hardware")
     if seconds is not None:
         text += f", {seconds / 60:.0f} min" + (f" on {hardware}" if hardware else "")
@@ -88,5 +94,6 @@ __all__ = [
     "model_path",
     "shipped_log",
     "shipped_models",
+    "steps_done",
     "training_budget",
 ]
