@@ -242,7 +242,8 @@ def main() -> None:
                     flush=True,
                 )
     print(
-        "\nspeed-up: baseline s/step divided by this row's; fp err: max |DSD - DSD_float64| / max |DSD_float64| over layers;"
+        "\nspeed-up: baseline s/step divided by this row's;"
+        " fp err: max |DSD - DSD_float64| / max |DSD_float64| over layers;"
         "\nloss diff: |loss - loss of dsdviz float32| / loss of dsdviz float32, same images;"
         "\nms/MPx: time per megapixel of output (constant when cost grows linearly with pixel count);"
         "\nGFLOP/s: convolution FLOPs executed (forward, input-gradient, and the baseline's target passes) per second."

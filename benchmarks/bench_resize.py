@@ -46,8 +46,10 @@ def main() -> None:
     args = parser.parse_args()
     device = torch.device(args.device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    print(f"downscale forward+backward, batch {args.batch} x 3 channels, float32, {device}, {torch.get_num_threads()} threads")
-    header = f"{'alpha':>5}{'px':>6}{'dsdviz ms':>11}{'dense ms':>10}{'torch ms':>10}{'vs dense':>10}{'MPx/s':>8}{'max |dsdviz-dense|':>20}{'torch border dev':>18}"
+    threads = torch.get_num_threads()
+    print(f"downscale forward+backward, batch {args.batch} x 3 channels, float32, {device}, {threads} threads")
+    header = (f"{'alpha':>5}{'px':>6}{'dsdviz ms':>11}{'dense ms':>10}{'torch ms':>10}{'vs dense':>10}{'MPx/s':>8}"
+              f"{'max |dsdviz-dense|':>20}{'torch border dev':>18}")  # fmt: skip
     print(header)
     print("-" * len(header))
     for alpha in args.alphas:

@@ -119,7 +119,10 @@ def worker(args: argparse.Namespace, task: str, precision: str, channels_last: b
         if device.type == "cuda":
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
-    peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else (rss_kib("VmHWM") - rss_before) / 1024
+    if device.type == "cuda":
+        peak = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        peak = (rss_kib("VmHWM") - rss_before) / 1024
     return {"seconds": statistics.median(times), "peak_mib": peak}
 
 
@@ -156,8 +159,10 @@ def main() -> None:
 
     device = torch.device(args.device)
     print(f"training steps, batch {args.batch}, SR LR crop {args.crop} px, regressor y|a {args.regressor_crop} px, "
-          f"{device} ({probe_capability(device).detail}), torch {torch.__version__}, {torch.get_num_threads()} threads")  # fmt: skip
-    header = f"{'task':<13}{'precision':<10}{'layout':<15}{'s/step':>8}{'steps/s':>9}{'img/s':>8}{'peak MiB':>10}{'speed-up':>10}"
+          f"{device} ({probe_capability(device).detail}), torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads")  # fmt: skip
+    header = (f"{'task':<13}{'precision':<10}{'layout':<15}{'s/step':>8}{'steps/s':>9}{'img/s':>8}{'peak MiB':>10}"
+              f"{'speed-up':>10}")  # fmt: skip
     print(header)
     print("-" * len(header))
     reference: dict[str, float] = {}

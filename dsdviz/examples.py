@@ -94,7 +94,8 @@ def natural_examples(
             if k == 0:
                 y = to_unit(center_crop(image, crop))[None]
             else:
-                top, left = random_index(image.shape[-2] - crop, generator), random_index(image.shape[-1] - crop, generator)
+                top = random_index(image.shape[-2] - crop, generator)
+                left = random_index(image.shape[-1] - crop, generator)
                 y = to_unit(image[:, top : top + crop, left : left + crop])[None]
             examples.append(Example(f"{path.stem}_{k}" if per_image > 1 else path.stem, y, y))
     return examples

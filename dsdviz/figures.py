@@ -3,7 +3,8 @@
 Each recipe is a function ``make(quick: bool, out_dir: Path) -> list[Path]`` of an
 experiment module (:mod:`dsdviz.experiments`) that writes its figure(s) and returns the
 files. Quick mode (CI, 2 CPU cores, minutes) and full mode (the paper's sizes and step
-counts, meant for a GPU) run the same code with different sizes. Recipes are imported only when run, so ``--list`` stays fast.
+counts, meant for a GPU) run the same code with different sizes. Recipes are imported only when
+run, so ``--list`` stays fast.
 """
 
 from __future__ import annotations

@@ -146,7 +146,8 @@ def niqe_gray(gray: np.ndarray) -> float:
 
 
 def to_gray(images: torch.Tensor) -> np.ndarray:
-    """Grey levels ``(B, H, W)`` float64 on the 0-255 scale of RGB ``(B, 3, H, W)`` in ``[0, 1]`` (MATLAB ``rgb2gray``)."""
+    """Grey levels ``(B, H, W)`` float64 on the 0-255 scale of RGB ``(B, 3, H, W)`` in ``[0, 1]``
+    (MATLAB ``rgb2gray``)."""
     weights = torch.tensor(GRAY_WEIGHTS, dtype=torch.float64).view(1, 3, 1, 1)
     return (255 * (images.detach().cpu().to(torch.float64) * weights).sum(dim=1)).numpy()
 

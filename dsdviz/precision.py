@@ -123,7 +123,8 @@ def probe_capability(device: torch.device | str) -> Capability:
         index = device.index if device.index is not None else torch.cuda.current_device()
         major, minor = torch.cuda.get_device_capability(index)
         bf16 = torch.cuda.is_bf16_supported(including_emulation=False)
-        return Capability("cuda", bf16=bf16, fp16=True, detail=f"{torch.cuda.get_device_name(index)}, sm_{major}{minor}")
+        detail = f"{torch.cuda.get_device_name(index)}, sm_{major}{minor}"
+        return Capability("cuda", bf16=bf16, fp16=True, detail=detail)
     return Capability(device.type, bf16=False, fp16=False, detail=f"{device.type} (no mixed-precision path here)")
 
 
@@ -194,7 +195,8 @@ def resolve_precision(
         if cap.bf16:
             return _plan("bf16", requested, device_type, f"auto: bfloat16 autocast, native on {where}")
         if device_type == "cuda" and cap.fp16:
-            return _plan("fp16", requested, device_type, f"auto: float16 autocast with loss scaling ({where} has no bfloat16)")
+            reason = f"auto: float16 autocast with loss scaling ({where} has no bfloat16)"
+            return _plan("fp16", requested, device_type, reason)
         return _plan("fp32", requested, device_type, f"auto: float32 ({where} has no native bfloat16)")
     if requested == "fp16" and device_type == "cpu":
         raise ValueError("precision 'fp16' is for CUDA only; on a CPU use 'bf16' (where supported) or 'fp32'")

@@ -35,7 +35,8 @@ def test_clean_restoration_scores_near_zero_and_grid_scores_high(rng):
 def test_score_grows_with_amplitude_and_ignores_phase(rng):
     truth = _smooth_image(rng)
     restored = imresize(downscale(truth, 4), scale=4)
-    scores = [grid_artifact_score((restored + _grid(192, 4, a)).clamp(0, 1), truth).score_db for a in (0.002, 0.01, 0.05)]
+    amplitudes = (0.002, 0.01, 0.05)
+    scores = [grid_artifact_score((restored + _grid(192, 4, a)).clamp(0, 1), truth).score_db for a in amplitudes]
     assert scores[0] < scores[1] < scores[2]
     shifted = grid_artifact_score((restored + _grid(192, 4, 0.01, phase=2)).clamp(0, 1), truth).score_db
     assert shifted == pytest.approx(scores[1], abs=1.0)
@@ -56,7 +57,8 @@ def test_white_noise_error_has_no_grid(rng):
 
 def test_no_reference_mode_detects_the_pattern(rng):
     truth = _smooth_image(rng)
-    assert grid_artifact_score((truth + _grid(192, 4, 0.01)).clamp(0, 1)).score_db > grid_artifact_score(truth).score_db + 8
+    gridded = (truth + _grid(192, 4, 0.01)).clamp(0, 1)
+    assert grid_artifact_score(gridded).score_db > grid_artifact_score(truth).score_db + 8
 
 
 def test_identical_images_score_zero(rng):

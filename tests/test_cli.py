@@ -20,11 +20,13 @@ def test_help_runs_as_a_command():
 
 def test_fingerprint_table_csv_and_figure(vgg_weights, tmp_path, capsys, rng):
     paths = [save_image(torch.rand(1, 3, 40, 48, generator=rng), tmp_path / f"im{i}.png") for i in range(2)]
-    assert main(["fingerprint", *map(str, paths), "--csv", str(tmp_path / "t.csv"), "--figure", str(tmp_path / "f.png")]) == 0
+    outputs = ["--csv", str(tmp_path / "t.csv"), "--figure", str(tmp_path / "f.png")]
+    assert main(["fingerprint", *map(str, paths), *outputs]) == 0
     printed = capsys.readouterr().out
     assert "relu3_1" in printed and "im0.png" in printed and "40x48" in printed
     rows = list(csv.DictReader(open(tmp_path / "t.csv")))
-    assert [(r["image"], float(r["alpha"])) for r in rows] == [("im0.png", 2), ("im0.png", 4), ("im1.png", 2), ("im1.png", 4)]
+    expected = [("im0.png", 2), ("im0.png", 4), ("im1.png", 2), ("im1.png", 4)]
+    assert [(r["image"], float(r["alpha"])) for r in rows] == expected
     assert all(float(r["relu3_1"]) > 0 for r in rows)
     assert (tmp_path / "f.png").stat().st_size > 10_000
 

@@ -89,7 +89,8 @@ def test_dsd_gradcheck_float64(rng, monkeypatch):
     x = torch.rand(1, 3, 8, 8, generator=rng, dtype=torch.float64, requires_grad=True)
 
     def norms(t: torch.Tensor) -> torch.Tensor:
-        return torch.stack([m.sum() for m in dsd(t.clamp(0, 1), 2, ["relu1_2", "relu2_1"], extractor=net).matrices.values()])
+        matrices = dsd(t.clamp(0, 1), 2, ["relu1_2", "relu2_1"], extractor=net).matrices
+        return torch.stack([m.sum() for m in matrices.values()])
 
     assert torch.autograd.gradcheck(norms, (x,), atol=1e-6)
 

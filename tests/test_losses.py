@@ -186,7 +186,9 @@ def test_losses_under_bf16_autocast_are_float32_and_close(vgg_weights, wrap):
     losses = {
         "dsd": lambda extractor: dsd_loss(output, target, "dsd", 2, extractor=extractor),
         "style": lambda extractor: style_loss(output, target, "style", extractor=extractor),
-        "multiscale_style": lambda extractor: multiscale_style_loss(output, target, (1, 2), "style", extractor=extractor),
+        "multiscale_style": lambda extractor: multiscale_style_loss(
+            output, target, (1, 2), "style", extractor=extractor
+        ),
         "perceptual": lambda extractor: perceptual_loss(output, target, "conv3_1", extractor=extractor),
     }  # fmt: skip
     for name, loss in losses.items():

@@ -1,4 +1,5 @@
-"""The notebooks and figures as stored: slim, thin, in quick mode, with outputs for nbval; figures at full resolution."""
+"""The notebooks and figures as stored: slim, thin, in quick mode, with outputs for nbval; figures at full
+resolution."""
 
 from __future__ import annotations
 

@@ -112,7 +112,9 @@ def test_border_uses_symmetric_padding():
         np.testing.assert_allclose(downscale(flat, alpha).numpy(), 0.3, atol=1e-14)
 
 
-@pytest.mark.parametrize("size,alpha,expected", [((17, 9), 2, (9, 5)), ((16, 16), 4, (4, 4)), ((10, 7), 3, (4, 3)), ((9, 9), 3, (3, 3))])
+@pytest.mark.parametrize(
+    "size,alpha,expected", [((17, 9), 2, (9, 5)), ((16, 16), 4, (4, 4)), ((10, 7), 3, (4, 3)), ((9, 9), 3, (3, 3))]
+)
 def test_output_size_follows_matlab_ceil(size, alpha, expected):
     x = torch.rand(1, 3, *size)
     assert downscale(x, alpha).shape[-2:] == expected

@@ -164,7 +164,8 @@ class Trainer:
             if loop.progress:
                 tqdm.write(f"{config.task.label}: precision {self.plan.precision} ({self.plan.reason})")
         recorded = [e for e in self.history if e["split"] == "precision"]
-        if not recorded or {k: v for k, v in recorded[-1].items() if k not in ("step", "split")} != self.plan.metadata():
+        last = {k: v for k, v in recorded[-1].items() if k not in ("step", "split")} if recorded else None
+        if last != self.plan.metadata():
             self._log({"step": self.step, "split": "precision", **self.plan.metadata()})
 
     @property

@@ -67,9 +67,8 @@ def busiest_box(image: torch.Tensor, size: int | tuple[int, int]) -> Box:
     energy[:, :-1] += np.diff(grey, axis=1) ** 2
     energy[:-1, :] += np.diff(grey, axis=0) ** 2
     integral = np.pad(energy.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    sums = (
-        integral[height:, width:] - integral[:-height, width:] - integral[height:, :-width] + integral[:-height, :-width]
-    )
+    sums = integral[height:, width:] - integral[:-height, width:]
+    sums = sums - integral[height:, :-width] + integral[:-height, :-width]
     top, left = np.unravel_index(np.argmax(sums), sums.shape)
     return int(top), int(left), height, width
 
@@ -130,7 +129,8 @@ def _draw(target: Figure | SubFigure, panels: Sequence[Panel], boxes: Sequence[B
         top_ax.imshow(array, interpolation="nearest")
         for k, (top, left, box_h, box_w) in enumerate(boxes):
             colour = BOX_COLOURS[k % len(BOX_COLOURS)]
-            top_ax.add_patch(Rectangle((left - 0.5, top - 0.5), box_w, box_h, fill=False, edgecolor=colour, linewidth=1.5))
+            box = Rectangle((left - 0.5, top - 0.5), box_w, box_h, fill=False, edgecolor=colour, linewidth=1.5)
+            top_ax.add_patch(box)
             ax = target.add_subplot(grid[1 + k, col])
             ax.imshow(array[top : top + box_h, left : left + box_w], interpolation="nearest")
             ax.set_xticks([])

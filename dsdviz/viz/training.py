@@ -78,7 +78,8 @@ def plot_losses(
                 line.set_label(name)
             monitor = _columns(history, "monitor")
             if name in monitor:
-                ax.plot(monitor["step"], monitor[name], "o-", ms=3, color=line.get_color(), label=f"{name}, fixed batch")
+                label = f"{name}, fixed batch"
+                ax.plot(monitor["step"], monitor[name], "o-", ms=3, color=line.get_color(), label=label)
         ax.set_yscale("log")
         ax.set_xlabel("training step", fontsize=8)
         ax.set_ylabel("loss term (log scale)" if index == 0 else "", fontsize=8)
