@@ -164,7 +164,7 @@ SHIPPED = [
     "xsrresnet5_sr_x4_multiscale_style_gpu", "xsrresnet5_sr_x4_psnr_cpu", "xsrresnet5_sr_x4_psnr_gpu",
     "xsrresnet5_sr_x4_style_cpu", "xsrresnet5_sr_x4_style_gpu", "xsrresnet_deblur_dsd_cpu",
     "xsrresnet_deblur_dsd_gpu", "xsrresnet_deblur_psnr_cpu", "xsrresnet_deblur_psnr_gpu", "xsrresnet_sr_x4_dsd_cpu",
-    "xsrresnet_sr_x4_dsd_gpu", "xsrresnet_sr_x4_psnr_cpu", "xsrresnet_sr_x4_psnr_gpu",
+    "xsrresnet_sr_x4_dsd_gpu", "xsrresnet_sr_x4_dsd_l1x30_cpu", "xsrresnet_sr_x4_psnr_cpu", "xsrresnet_sr_x4_psnr_gpu",
 ]  # fmt: skip
 
 
@@ -202,16 +202,30 @@ def test_shipped_files_are_small_float16_and_record_how_they_were_trained():
         shipped_log("dsd_regressor_a2_cpu")
 
 
-@pytest.mark.parametrize("trained_on", ["cpu", "gpu"])
-def test_shipped_sr_stage_2_is_closer_to_the_truth_in_dsd_and_stage_1_in_psnr(shared_data, trained_on):
-    """Stage 2 (L1 + perceptual + DSD) trades PSNR for a lower DSD distance (Set14 baboon, whole image)."""
+def _baboon_scores(shared_data, names):
+    """``(PSNR, DSD distance)`` of each shipped SR model's output on Set14 baboon (whole image)."""
     low = load_image(shared_data / "Set14" / "LR_bicubic" / "X4" / "baboon.png")
     truth = load_image(shared_data / "Set14" / "HR" / "baboon.png")
-    names = (f"xsrresnet_sr_x4_psnr_{trained_on}", f"xsrresnet_sr_x4_dsd_{trained_on}")
-    first, second = (restore(load_model(name), low) for name in names)
-    distance = [float(torch.stack(list(dsd_distance(out, truth).values())).mean()) for out in (first, second)]
-    assert distance[1] < 0.9 * distance[0], distance
-    assert float(psnr(second, truth, shave=4)) < float(psnr(first, truth, shave=4))
+    outputs = [restore(load_model(name), low) for name in names]
+    return [(float(psnr(out, truth, shave=4)), float(torch.stack(list(dsd_distance(out, truth).values())).mean()))
+            for out in outputs]  # fmt: skip
+
+
+@pytest.mark.parametrize("trained_on", ["cpu", "gpu"])
+def test_shipped_sr_stage_2_is_closer_to_the_truth_in_dsd_and_stage_1_in_psnr(shared_data, trained_on):
+    """Stage 2 (L1 + perceptual + DSD) trades PSNR for a lower DSD distance."""
+    (psnr_1, distance_1), (psnr_2, distance_2) = _baboon_scores(
+        shared_data, (f"xsrresnet_sr_x4_psnr_{trained_on}", f"xsrresnet_sr_x4_dsd_{trained_on}"))  # fmt: skip
+    assert distance_2 < 0.9 * distance_1 and psnr_2 < psnr_1, (psnr_1, distance_1, psnr_2, distance_2)
+
+
+def test_a_heavier_l1_term_in_stage_2_keeps_more_psnr_for_a_similar_dsd_gain(shared_data):
+    """The L1 x 30 stage 2 (model card) against the paper's weights, both from the same stage 1."""
+    names = ("xsrresnet_sr_x4_psnr_cpu", "xsrresnet_sr_x4_dsd_cpu", "xsrresnet_sr_x4_dsd_l1x30_cpu")
+    (psnr_1, distance_1), (psnr_paper, distance_paper), (psnr_l1, distance_l1) = _baboon_scores(shared_data, names)
+    assert psnr_paper < psnr_l1 < psnr_1, (psnr_1, psnr_paper, psnr_l1)
+    distances = (distance_1, distance_paper, distance_l1)
+    assert distance_l1 < 0.9 * distance_1 and distance_l1 < 1.2 * distance_paper, distances
 
 
 @pytest.mark.parametrize("trained_on", ["cpu", "gpu"])

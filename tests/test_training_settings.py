@@ -57,15 +57,23 @@ def test_the_cpu_setting(tmp_path):
         preset("regressor", setting="cpu", root=tmp_path, alpha=3)
 
 
-@pytest.mark.parametrize("task", sorted(SHIPPED_RESTORATION))
-def test_the_shipped_restoration_models_were_trained_with_the_cpu_setting(task, shared_data):
-    for stage, name in zip(("psnr", "dsd"), SHIPPED_RESTORATION[task]):
-        assert name in shipped_models()
-        recorded = model_meta(name)["train_config"]
-        expected = preset(task, setting="cpu", stage=stage, root=shared_data).flat()
-        machine = {"data", "val_data", "val_lr", "out", "progress"}  # paths and the progress bar
-        assert {k: v for k, v in recorded.items() if k not in machine} == {
-            k: v for k, v in expected.items() if k not in machine}  # fmt: skip
+#: Shipped CPU models trained with the cpu setting plus options: ``{name: (task, stage, options)}``.
+CPU_VARIANTS = {"xsrresnet_sr_x4_dsd_l1x30_cpu": ("sr", "dsd", {"l1_weight": 30.0})}
+
+
+@pytest.mark.parametrize(
+    "name,task,stage,options",
+    [(name, task, stage, {}) for task in sorted(SHIPPED_RESTORATION)
+     for stage, name in zip(("psnr", "dsd"), SHIPPED_RESTORATION[task])]
+    + [(name, *variant) for name, variant in CPU_VARIANTS.items()],
+)  # fmt: skip
+def test_the_shipped_cpu_models_were_trained_with_the_cpu_setting(name, task, stage, options, shared_data):
+    assert name in shipped_models()
+    recorded = model_meta(name)["train_config"]
+    expected = preset(task, setting="cpu", stage=stage, root=shared_data, **options).flat()
+    machine = {"data", "val_data", "val_lr", "out", "progress"}  # paths and the progress bar
+    assert {k: v for k, v in recorded.items() if k not in machine} == {
+        k: v for k, v in expected.items() if k not in machine}  # fmt: skip
 
 
 def test_flat_names_go_to_the_loop_or_the_task(tmp_path):
