@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -62,19 +63,16 @@ class StopOnSignal:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
 
-    def agreed(self, world: int, device: torch.device) -> bool:
-        """Whether any process was asked to stop (all-reduced across the ``world`` processes)."""
-        return any_process(self.requested is not None, world, device)
 
-
-def any_process(flag: bool, world: int, device: torch.device) -> bool:
-    """Whether ``flag`` holds in any of the ``world`` processes (all-reduced; the flag itself for one process)."""
-    value = torch.tensor([float(flag)])
+def any_process(flags: Sequence[bool], world: int, device: torch.device) -> tuple[bool, ...]:
+    """For each flag, whether it holds in any of the ``world`` processes: one all-reduce for all of them
+    (none for a single process)."""
+    values = torch.tensor([float(flag) for flag in flags])
     if world > 1:
         if device.type == "cuda":
-            value = value.to(device)
-        dist.all_reduce(value)
-    return bool(value.item() > 0)
+            values = values.to(device)
+        dist.all_reduce(values)
+    return tuple(bool(value > 0) for value in values.tolist())
 
 
 __all__ = ["StopOnSignal", "any_process", "distributed_setup"]

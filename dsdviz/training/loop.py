@@ -336,12 +336,14 @@ class Trainer:
                         self.monitor()
                     if self.step % c.checkpoint_every == 0:  # after the scores, so that they are in it
                         self.save_checkpoint()
-                    if guard.agreed(self.world, self.device):
+                    late = deadline is not None and time.monotonic() >= deadline
+                    stop, late = any_process((guard.requested is not None, late), self.world, self.device)
+                    if stop:
                         self.save_checkpoint()
                         raise KeyboardInterrupt(
                             f"stopped at step {self.step}; checkpoint saved to {self.checkpoint_path}"
                         )
-                    if deadline is not None and any_process(time.monotonic() >= deadline, self.world, self.device):
+                    if late:
                         break
         finally:
             bar.close()
