@@ -30,7 +30,7 @@ split=${SPLIT:-0.6}
 extra=${EXTRA:-}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 mkdir -p "$runs"
-end=$(( $(date +%s) + ${minutes%.*} * 60 + $(awk "BEGIN{print int(($minutes - int($minutes)) * 60)}") ))
+end=$(awk "BEGIN{print int($(date +%s) + $minutes * 60)}")
 
 # Minutes left until the end of the lease, less a margin for loading, validating and exporting.
 left() { awk "BEGIN{m = ($end - $(date +%s) - ${1:-30}) / 60; print (m > 0.1 ? m : 0.1)}"; }
