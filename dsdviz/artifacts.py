@@ -67,6 +67,11 @@ def _high_pass(image: np.ndarray) -> np.ndarray:
     return image - blurred
 
 
+def grid_min_side(period: int = 4, radius: int = 1, ring: int = 3) -> int:
+    """The smallest image side (px) at which :func:`grid_artifact_score` separates the grid frequencies."""
+    return period * (2 * (radius + 1 + ring) + 1)
+
+
 def grid_artifact_score(
     output: torch.Tensor,
     reference: torch.Tensor | None = None,
@@ -100,7 +105,7 @@ def grid_artifact_score(
         raise ValueError(f"period: expected at least 2 pixels, got {period}")
     height, width = output.shape[-2:]
     reach = radius + 1 + ring
-    need = period * (2 * reach + 1)
+    need = grid_min_side(period, radius, ring)
     if min(height, width) < need:
         raise ValueError(
             f"output: a {height} x {width} image is too small to measure a period-{period} grid "

@@ -41,6 +41,7 @@ from .scoring import Scorer
 #: ECCV 2018; RCAN+ is RCAN with self-ensemble). The third-party SRGAN re-implementation uses
 #: SRGAN's generator (16 residual blocks, 64 channels), hence SRGAN's count.
 PUBLISHED_PARAMETERS: dict[str, int] = {
+    "SRResNet": 1_540_000,
     "SRGAN": 1_540_000,
     "SRGAN (re-impl., brade31919)": 1_540_000,
     "ESRGAN": 16_700_000,
@@ -60,6 +61,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "ssim": ("SSIM", ".4f"),
     "dsd_distance": ("DSD distance", ".3g"),
     "niqe": ("NIQE", ".3f"),
+    "grid_artifacts": ("grid artifacts (dB)", ".2f"),
 }
 
 
@@ -226,6 +228,7 @@ def metrics_table(
     y_channel: bool = True,
     reference_row: str | None = None,
     progress: bool = True,
+    grid_period: int | None = None,
 ) -> MetricsTable:
     """Score each method's output folder on a test set.
 
@@ -247,6 +250,8 @@ def metrics_table(
             score is read against (how natural images score); its full-reference cells are
             "–". Needs ``reference`` and ``regressors``.
         progress: show a progress bar.
+        grid_period: also score grid artifacts of the error at this period (px; 4 for 4x SR), see
+            :class:`dsdviz.scoring.Scorer`.
 
     Returns:
         A :class:`MetricsTable`; means are over the images each method has.
@@ -280,7 +285,7 @@ def metrics_table(
     missing = [name for name in names if reference is not None and name not in targets]
     if missing:
         raise ValueError(f"metrics_table: no ground truth for {missing} in {str(reference)!r}")
-    scorer, current = Scorer(regressors, shave=shave, y_channel=y_channel), None
+    scorer, current = Scorer(regressors, shave=shave, y_channel=y_channel, grid_period=grid_period), None
     columns = scorer.columns(full_reference=reference is not None)
     found = {method: _images_by_name(folder) for method, folder in methods.items()}
     if reference_row is not None:
@@ -303,6 +308,8 @@ def metrics_table(
     counts = {method: None if method == reference_row else params.get(method) for method in found}
     rows = _method_rows(counts, per_image, len(names), columns, reference_row)
     protocol = protocol_text(shave, y_channel) if reference is not None else "no reference"
+    if grid_period is not None and reference is not None:
+        protocol += f"; grid artifacts: dsdviz.artifacts.grid_artifact_score of the error, period {grid_period} px (dB)"
     if regressors:
         protocol += "; Q_DSD regressors trained for alpha " + ", ".join(f"{psi.alpha:g}" for psi in regressors)
     protocol += "; means over the test images each method has"
@@ -333,9 +340,9 @@ def write_tables(
     markdown.write_text("\n".join(parts))
     summary = path.with_suffix(".csv")
     rows = [row for table in tables for row in table.csv_rows()]
-    _write_csv(summary, rows)
+    write_csv(summary, rows)
     detail = path.with_name(f"{path.name}_per_image.csv")
-    _write_csv(detail, [
+    write_csv(detail, [
         {"test_set": table.test_set, "method": entry["method"], "image": entry["image"],
          **{c: entry.get(c, "") for c in table.columns}}
         for table in tables for entry in table.per_image
@@ -343,9 +350,17 @@ def write_tables(
     return [markdown, summary, detail]
 
 
-def _write_csv(path: Path, rows: list[dict]) -> None:
+def write_csv(path: str | os.PathLike, rows: Sequence[Mapping[str, object]]) -> Path:
+    """Write dict rows as a CSV (the union of their keys as columns, in order of appearance); returns the path."""
     fields = list(dict.fromkeys(key for row in rows for key in row))
     with open(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields, restval="")
         writer.writeheader()
         writer.writerows(rows)
+    return Path(path)
+
+
+def read_csv(path: str | os.PathLike) -> list[dict[str, str]]:
+    """The rows of a CSV written by :func:`write_csv` (values as strings)."""
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))

@@ -85,7 +85,7 @@ FIGURES: dict[str, FigureRecipe] = {
         ),
         FigureRecipe(
             "fig14_15_super_resolution",
-            "supp. Figs. 14-15: 4x SR vs bicubic, SRGAN, ESRGAN, RCAN; metrics table sr_metrics.md/.csv",
+            "supp. Figs. 14-15: 4x SR vs bicubic, SRResNet, SRGAN, (n)ESRGAN(+), RCAN; metrics table sr_metrics.md/.csv",
             "dsdviz.experiments.sr_comparison:fig14_15_figure",
         ),
         FigureRecipe(

@@ -50,6 +50,7 @@ PROTOCOL: dict[str, object] = {
 #: Whether a higher value of each score is better (the table columns ``q_dsd_a<alpha>`` are ``"q_dsd"``).
 HIGHER_IS_BETTER: dict[str, bool] = {
     "psnr": True, "ssim": True, "dsd_distance": False, "q_dsd": False, "niqe": False,  # niqe: dsdviz.niqe
+    "grid_artifacts": False,  # dsdviz.artifacts
 }
 
 

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .artifacts import grid_artifact_score
 from .examples import deblur_examples, sr_examples
 from .degradations import bicubic_upsample, gaussian_blur
 from .fingerprint import DSD
@@ -35,7 +36,9 @@ class Scorer:
     full-reference layers). Per regressor, no reference needed: ``q_dsd_a<alpha>`` (Eq. 5)
     and, with ``excess``, ``excess_a<alpha>`` (the signed relative excess of
     :func:`dsdviz.metrics.q_dsd`); then, with ``with_niqe``, ``niqe`` (:func:`dsdviz.niqe.niqe`, no
-    reference, lower is better; left out of the row of an image under 96 px a side).
+    reference, lower is better; left out of the row of an image under 96 px a side); with
+    ``grid_period`` and a ground truth, ``grid_artifacts``: :func:`dsdviz.artifacts.grid_artifact_score`
+    of the error at that period (dB, lower is better; about 0 without a periodic pattern).
 
     Args:
         regressors: trained DSD regressors (:func:`dsdviz.models.load_model`), one Q_DSD each.
@@ -43,6 +46,7 @@ class Scorer:
         y_channel: PSNR/SSIM on the luma (default) or on RGB.
         excess: also report ``excess_a<alpha>`` per regressor.
         with_niqe: also report ``niqe`` (default; about 0.1 s for a 512 px image).
+        grid_period: also report ``grid_artifacts`` at this period in px (4 for 4x SR; ``None``: off).
 
     Example::
 
@@ -53,16 +57,18 @@ class Scorer:
 
     def __init__(
         self, regressors: Sequence[nn.Module] = (), *, shave: int = 4, y_channel: bool = True, excess: bool = False,
-        with_niqe: bool = True,
+        with_niqe: bool = True, grid_period: int | None = None,
     ) -> None:  # fmt: skip
         self.regressors, self.shave, self.y_channel, self.excess = tuple(regressors), shave, y_channel, excess
-        self.with_niqe = with_niqe
+        self.with_niqe, self.grid_period = with_niqe, grid_period
         self.reference: torch.Tensor | None = None
         self._fingerprint: DSD | None = None
 
     def columns(self, full_reference: bool = True) -> list[str]:
         """The keys of a row, in order (``full_reference=False``: the no-reference ones only)."""
         columns = list(FULL_REFERENCE) if full_reference else []
+        if full_reference and self.grid_period is not None:
+            columns.append("grid_artifacts")
         for psi in self.regressors:
             columns += [f"q_dsd_a{psi.alpha:g}"] + ([f"excess_a{psi.alpha:g}"] if self.excess else [])
         return columns + (["niqe"] if self.with_niqe else [])
@@ -84,6 +90,8 @@ class Scorer:
             scores["psnr"] = float(psnr(image, self.reference, shave=self.shave, y_channel=self.y_channel)[0])
             scores["ssim"] = float(ssim(image, self.reference, shave=self.shave, y_channel=self.y_channel)[0])
             scores["dsd_distance"] = float(dsd_distance_to(image, self._fingerprint)["mean"][0])
+            if self.grid_period is not None:
+                scores["grid_artifacts"] = grid_artifact_score(image, self.reference, self.grid_period).score_db
         for psi in self.regressors:
             out = q_dsd(image, psi, per_layer=True)
             scores[f"q_dsd_a{psi.alpha:g}"] = float(out["q_dsd"][0])

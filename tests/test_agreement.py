@@ -11,6 +11,7 @@ from dsdviz.experiments.agreement import (
     agreement,
     agreement_markdown,
     method_means,
+    ranked_above,
     score_pairs,
     spearman,
 )
@@ -45,6 +46,22 @@ def test_agreement_of_synthetic_rows():
     assert entry["rho_dsd"] == pytest.approx(spearman([3, 2, 1, 3], [0.3, 0.1, 0.3, 1.1]))
 
 
+def test_srgan_over_srresnet_counts_only_images_with_both():
+    rows = synthetic_rows()
+    official = [("im0", 2.0, 5.0), ("im1", 4.0, 3.0), ("im2", 1.0, None), ("im3", float("nan"), 1.0)]
+    for image, srgan, srresnet in official:  # im2 has no SRResNet, im3 no finite SRGAN score: not counted
+        for method, value in (("SRGAN", srgan), ("SRResNet", srresnet)):
+            if value is not None:
+                rows.append({"set": "S", "image": image, "method": method, "psnr": 25.0, "dsd_distance": 0.1,
+                             **{c: value for c in NO_REFERENCE}})  # fmt: skip
+    assert ranked_above(rows, "SRGAN", "SRResNet", "niqe") == [True, False]
+    entry = agreement(rows)["niqe"]
+    assert entry["srgan_above_srresnet"] == 0.5 and entry["official_images"] == 2
+    assert np.isnan(agreement(synthetic_rows())["niqe"]["srgan_above_srresnet"])
+    text = agreement_markdown(rows)
+    assert "official SRGAN ranked above official SRResNet |" in text and "| 0.50 (2 images) |" in text
+
+
 def test_method_means_and_the_note_on_our_models():
     rows = synthetic_rows()
     means = method_means(rows)
@@ -74,4 +91,8 @@ def test_table_on_one_image(shared_data, vgg_weights):
     assert all(np.isfinite(rows[1][c]) and np.isfinite(rows[2][c]) for c in NO_REFERENCE)
     text = agreement_markdown(rows, {"ours (L1 only)": "xsrresnet_sr_x4_psnr_cpu"})
     assert text.count("\n| ") == 5 + 1 + 4 and "| NIQE |" in text and "RCAN on Set5 (1)" in text
+    official = score_pairs(["Set5"], load_regressors(), root=shared_data, methods=("SRResNet", "SRGAN"), limit=1,
+                           progress=False)  # fmt: skip
+    assert [r["method"] for r in official] == ["ground truth", "bicubic", "SRResNet", "SRGAN"]
+    assert official[2]["psnr"] > official[3]["psnr"] + 1.0  # the MSE network is well above the GAN in PSNR
     assert "ours (L1 only) on Set5 (1)" in text and f"\n| ours (L1 only) | 1 | {rows[2]['psnr']:.2f} |" in text

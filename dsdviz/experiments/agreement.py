@@ -2,11 +2,12 @@
 
 Every SR method with a ground truth in the data folder is scored per image: bicubic (MATLAB
 bicubic from the x4 LR files), our shipped CPU-trained xSRResNets run on the same LR files
-(:data:`OURS`) and the published outputs under
-``sr_results/<METHOD>/<set>/`` (:data:`METHODS`, where present). Over all ``(image, method)``
-pairs, each no-reference score's Spearman correlation with the DSD distance and with PSNR to the
-ground truth; per score the fraction of images whose ground truth it ranks as more natural than
-bicubic; and each method's mean scores. ``figures/noref_agreement.md`` (recipe
+(:data:`OURS`) and the published outputs of :data:`~dsdviz.experiments.methods.SR_OUTPUTS`
+(:data:`METHODS`, where present). Over all ``(image, method)`` pairs, each no-reference score's
+Spearman correlation with the DSD distance and with PSNR to the ground truth; per score the fraction
+of images whose ground truth it ranks as more natural than bicubic, and the fraction of images where
+it ranks the official SRGAN as more natural than the official SRResNet (the SRGAN paper's raters put
+SRGAN far above SRResNet on these images); and each method's mean scores. ``figures/noref_agreement.md`` (recipe
 ``noref_agreement``): quick: Set5 and Set14; full: also BSD100 (bicubic and ours only: no
 published outputs there). Nothing is trained: the shipped regressors and SR models are loaded.
 """
@@ -24,18 +25,21 @@ from tqdm.auto import tqdm
 
 from ..data import data_root
 from ..degradations import bicubic_upsample
+from ..evaluation import write_csv
 from ..examples import sr_examples
 from ..images import find_image
 from ..inference import restore
 from ..models import load_model
 from ..scoring import Scorer
-from .methods import OURS_SHIPPED
+from .methods import OURS_SHIPPED, SR_OUTPUTS
 from .settings import smoke
 from .stages import load_regressors
 from .test_sets import read_image
 
-#: Published methods scored where ``sr_results/<METHOD>/<set>/`` exists.
-METHODS = ("SRGAN", "ESRGAN", "RCAN")
+#: Published methods scored where their folder of :data:`~dsdviz.experiments.methods.SR_OUTPUTS` exists.
+METHODS = ("SRResNet", "SRGAN", "ESRGAN", "nESRGAN+", "RCAN")
+#: The pair of official results whose order a no-reference score should reproduce: (more natural, less).
+OFFICIAL_PAIR = ("SRGAN", "SRResNet")
 #: Our SR models, ``{label: shipped model name}``: stage 1 (L1 only) and stage 2 from it (L1 + perceptual + DSD).
 OURS: dict[str, str] = OURS_SHIPPED["sr"]
 #: No-reference scores compared (all lower-is-better) and their labels.
@@ -65,7 +69,7 @@ def score_pairs(
     for set_name in sets:
         folder = data_root(root) / set_name
         pairs = sr_examples(folder / "HR", SCALE, folder / "LR_bicubic" / f"X{SCALE}", limit=limit)
-        outputs = {m: data_root(root) / "sr_results" / m / set_name for m in methods}
+        outputs = {m: data_root(root) / SR_OUTPUTS[m].format(set=set_name) for m in methods}
         for pair in tqdm(pairs, desc=f"agreement {set_name}", unit="image", disable=not progress):
             scorer.set_reference(pair.target)
             height, width = pair.target.shape[-2:]
@@ -85,8 +89,9 @@ def score_pairs(
 def agreement(rows: Sequence[dict[str, float | str]]) -> dict[str, dict[str, float]]:
     """Per no-reference score of :func:`score_pairs`' rows: ``rho_dsd`` and ``rho_psnr`` (Spearman over
     the ``(image, method)`` pairs with a ground truth, rows with a NaN score left out), ``pairs``,
-    ``gt_above_bicubic`` (fraction of images where the ground truth scores lower than bicubic) and
-    ``images``."""
+    ``gt_above_bicubic`` (fraction of images where the ground truth scores lower than bicubic),
+    ``images``, ``srgan_above_srresnet`` (fraction of the images with both official results where
+    SRGAN scores lower than SRResNet, :data:`OFFICIAL_PAIR`) and ``official_images``."""
     scored = [r for r in rows if r["method"] != "ground truth"]
     truth = {(r["set"], r["image"]): r for r in rows if r["method"] == "ground truth"}
     bicubic = [r for r in rows if r["method"] == "bicubic" and (r["set"], r["image"]) in truth]
@@ -94,14 +99,27 @@ def agreement(rows: Sequence[dict[str, float | str]]) -> dict[str, dict[str, flo
     for column in NO_REFERENCE:
         usable = [r for r in scored if np.isfinite(r[column])]
         wins = [truth[(r["set"], r["image"])][column] < r[column] for r in bicubic]
+        official = ranked_above(rows, *OFFICIAL_PAIR, column)
         table[column] = {
             "rho_dsd": spearman([r[column] for r in usable], [r["dsd_distance"] for r in usable]),
             "rho_psnr": spearman([r[column] for r in usable], [r["psnr"] for r in usable]),
             "pairs": float(len(usable)),
             "gt_above_bicubic": float(np.mean(wins)) if wins else float("nan"),
             "images": float(len(wins)),
+            "srgan_above_srresnet": float(np.mean(official)) if official else float("nan"),
+            "official_images": float(len(official)),
         }
     return table
+
+
+def ranked_above(rows: Sequence[dict[str, float | str]], better: str, worse: str, column: str) -> list[bool]:
+    """Per image scored for both methods (finite scores): whether ``better`` scores lower in ``column``."""
+    by_image = {(r["set"], r["image"], r["method"]): r[column] for r in rows if np.isfinite(r.get(column, np.nan))}
+    return [
+        bool(value < by_image[(set_name, image, worse)])
+        for (set_name, image, method), value in by_image.items()
+        if method == better and (set_name, image, worse) in by_image
+    ]
 
 
 def method_means(rows: Sequence[dict[str, float | str]]) -> dict[str, dict[str, float]]:
@@ -134,15 +152,18 @@ def agreement_markdown(rows: Sequence[dict[str, float | str]], ours: Mapping[str
     for r in rows:
         if r["method"] != "ground truth":
             counts[f"{r['method']} on {r['set']}"] = counts.get(f"{r['method']} on {r['set']}", 0) + 1
+    better, worse = OFFICIAL_PAIR
     lines = [
         "| score (lower = more natural) | Spearman vs DSD distance | Spearman vs PSNR | pairs "
-        "| ground truth ranked above bicubic |",
-        "|---|---|---|---|---|",
+        f"| ground truth ranked above bicubic | official {better} ranked above official {worse} |",
+        "|---|---|---|---|---|---|",
     ]
     for column, entry in agreement(rows).items():
         ranked = f"{entry['gt_above_bicubic']:.2f} ({entry['images']:.0f} images)"
+        official = (f"{entry['srgan_above_srresnet']:.2f} ({entry['official_images']:.0f} images)"
+                    if entry["official_images"] else "-")  # fmt: skip
         lines.append(f"| {NO_REFERENCE[column]} | {entry['rho_dsd']:+.3f} | {entry['rho_psnr']:+.3f} "
-                     f"| {entry['pairs']:.0f} | {ranked} |")  # fmt: skip
+                     f"| {entry['pairs']:.0f} | {ranked} | {official} |")  # fmt: skip
     if ours:
         named = ", ".join(f'"{label}" = {name}' for label, name in ours.items())
         ours_text = f" Ours: the shipped CPU-trained xSRResNets {named} (model card: dsdviz/models/weights/README.md)."
@@ -157,7 +178,11 @@ def agreement_markdown(rows: Sequence[dict[str, float | str]], ours: Mapping[str
         "regressors (dsd_regressor_a2_cpu, dsd_regressor_a4_cpu); NIQE is dsdviz.niqe (MATLAB release's "
         "pristine model); PSNR on Y, border shave 4." + ours_text,
         "",
-        "Mean scores per method, over the images it has (the published methods only on a few: compare "
+        f"The last column is the ordering of the SRGAN paper's mean-opinion-score study, where raters put "
+        f"{better} far above {worse}: the fraction of images where the score ranks the official {better} "
+        f"result as more natural than the official {worse} one (both on all 19 images of Set5 and Set14).",
+        "",
+        "Mean scores per method, over the images it has (ESRGAN, nESRGAN+ and RCAN only on a few: compare "
         "them with the others on those images only):",
         "",
         "| method | images | PSNR (dB) | DSD distance | " + " | ".join(NO_REFERENCE.values()) + " |",
@@ -175,19 +200,40 @@ def agreement_sets(quick: bool) -> list[str]:
     return ["Set5", "Set14"] if quick else ["Set5", "Set14", "BSD100"]
 
 
-def agreement_table(quick: bool, regressors: Sequence[nn.Module], ours: Mapping[str, str] | None = None) -> str:
-    """The markdown of ``figures/noref_agreement.md``: :func:`agreement_markdown` over
-    :func:`agreement_sets` with ``regressors`` and our SR models ``ours`` (``{label: shipped model
-    name}``; default :data:`OURS`), at the smoke size on the first image of Set5."""
+def agreement_rows(
+    quick: bool, regressors: Sequence[nn.Module], ours: Mapping[str, str] | None = None
+) -> tuple[list[str], list[dict[str, float | str]]]:
+    """``(sets, rows)``: :func:`score_pairs` over :func:`agreement_sets` with ``regressors`` and our SR models
+    ``ours`` (``{label: shipped model name}``; default :data:`OURS`); at the smoke size the first image of Set5."""
     ours = dict(OURS if ours is None else ours)
     networks = {label: load_model(name) for label, name in ours.items()}
     sets, limit = (["Set5"], 1) if smoke() else (agreement_sets(quick), None)
-    rows = score_pairs(sets, regressors, networks=networks, limit=limit)
-    return f"# No-reference vs full-reference scores ({', '.join(sets)})\n\n" + agreement_markdown(rows, ours)
+    return sets, score_pairs(sets, regressors, networks=networks, limit=limit)
+
+
+def agreement_markdown_page(sets: Sequence[str], rows: Sequence[dict[str, float | str]],
+                            ours: Mapping[str, str] | None = None) -> str:  # fmt: skip
+    """The page of ``figures/noref_agreement.md``: a heading naming the sets, then :func:`agreement_markdown`."""
+    return f"# No-reference vs full-reference scores ({', '.join(sets)})\n\n" + agreement_markdown(
+        rows, OURS if ours is None else ours
+    )
+
+
+def agreement_table(quick: bool, regressors: Sequence[nn.Module], ours: Mapping[str, str] | None = None) -> str:
+    """The markdown of ``figures/noref_agreement.md`` (:func:`agreement_rows`, :func:`agreement_markdown_page`)."""
+    sets, rows = agreement_rows(quick, regressors, ours)
+    return agreement_markdown_page(sets, rows, ours)
+
+
+def agreement_csv_rows(rows: Sequence[dict[str, float | str]]) -> list[dict[str, float | str]]:
+    """:func:`agreement` as CSV rows, one per no-reference score (``score``, its label, then the entry)."""
+    return [{"score": column, "label": NO_REFERENCE[column], **entry} for column, entry in agreement(rows).items()]
 
 
 def noref_agreement_figure(quick: bool, out_dir: Path) -> list[Path]:
-    """``figures/noref_agreement.md``: :func:`agreement_table` with the shipped regressors and SR models."""
+    """``figures/noref_agreement.md`` and its numbers ``noref_agreement.csv`` (:func:`agreement_csv_rows`),
+    with the shipped regressors and SR models."""
+    sets, rows = agreement_rows(quick, load_regressors())
     path = Path(out_dir) / "noref_agreement.md"
-    path.write_text(agreement_table(quick, load_regressors()))
-    return [path]
+    path.write_text(agreement_markdown_page(sets, rows))
+    return [path, write_csv(path.with_suffix(".csv"), agreement_csv_rows(rows))]

@@ -21,6 +21,22 @@ OURS_SHIPPED: dict[str, dict[str, str]] = {
     task: dict(zip((OURS_L1, OURS_DSD), names)) for task, names in SHIPPED_RESTORATION.items()
 }
 
+#: Published 4x outputs under the data folder (``sr_results/``, see its MANIFEST.md), ``{label: folder}``
+#: with ``{set}`` for the test set; a folder that does not exist means no outputs on that set. The
+#: official SRGAN-VGG54 and SRResNet-MSE cover all of Set5 and Set14, nESRGAN+ Set5, ESRGAN Set14 baboon,
+#: RCAN and RCAN+ Set5, the third-party SRGAN re-implementation all of Set14.
+SR_OUTPUTS: dict[str, str] = {
+    "SRResNet": "sr_results/SRResNet/{set}",
+    "SRGAN": "sr_results/SRGAN/{set}",
+    "ESRGAN": "sr_results/ESRGAN/{set}",
+    "nESRGAN+": "sr_results/ESRGANplus/{set}",
+    "RCAN": "sr_results/RCAN/{set}",
+    "RCAN+": "sr_results/RCANplus/{set}",
+    "SRGAN (re-impl., brade31919)": "sr_results/SRGAN_reimpl_brade31919/{set}",
+}
+#: The published methods drawn in Figs. 14-15 (all of :data:`SR_OUTPUTS` are scored in the tables).
+SR_FIGURE_METHODS: tuple[str, ...] = ("SRResNet", "SRGAN", "ESRGAN", "nESRGAN+", "RCAN")
+
 #: Where the Q_DSD columns come from (a note under every metrics table).
 Q_DSD_NOTE = "Q_DSD uses the package's CPU-trained regressors (dsdviz/models/weights/README.md), not the paper's."
 

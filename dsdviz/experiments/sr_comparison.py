@@ -1,10 +1,12 @@
 """Supplementary Figs. 14-15: 4x super-resolution against published outputs, and the SR metrics table.
 
 Bicubic, our L1-only ("PSNR") and DSD-trained xSRResNet, and the published outputs in
-``sr_results/`` (official SRGAN and ESRGAN, RCAN and RCAN+, a third-party SRGAN
-re-implementation), with the metrics table of :func:`dsdviz.evaluation.metrics_table` over
-each test set. :class:`SRComparisonSetup` has ``quick()`` (the shipped CPU-trained models on crops; CPU,
-minutes) and ``full()`` (trained with the paper's settings, whole test sets: a GPU); both run the same code.
+``sr_results/`` (:data:`~dsdviz.experiments.methods.SR_OUTPUTS`: the official SRGAN and SRResNet on all
+of Set5 and Set14, nESRGAN+, ESRGAN, RCAN and RCAN+, a third-party SRGAN re-implementation), with the
+metrics table of :func:`dsdviz.evaluation.metrics_table` over each test set (whole images, so that every
+method is scored on the same pixels). :class:`SRComparisonSetup` has ``quick()`` (the shipped
+CPU-trained models on Set5 and Set14; CPU, minutes) and ``full()`` (trained with the paper's settings,
+also BSD100: a GPU); both run the same code.
 """
 
 from __future__ import annotations
@@ -21,23 +23,17 @@ from ..evaluation import metrics_table, write_tables
 from ..images import save_image
 from ..degradations import bicubic_upsample
 from ..inference import restore
+from ..artifacts import grid_min_side
 from ..data import data_root
 from ..viz.compare import Panel, zoomed_rows
 from ..viz.layout import save_png
-from .methods import Q_DSD_NOTE, Comparison, compared_models, ours_note
+from .methods import Q_DSD_NOTE, SR_FIGURE_METHODS, SR_OUTPUTS, Comparison, compared_models, ours_note
 from .settings import SMOKE_SIZE, smoke
 from .stages import TrainingSchedule, recipe_folders
 from .test_sets import cut, image_names, read_image, scored_panels, set_label, slug, sr_examples, truth_row
 
-#: Published 4x outputs under the data folder, per method (``{set}``: the test set); a folder
-#: that does not exist means the method's outputs on that set are not available.
-SR_OUTPUTS: dict[str, str] = {
-    "SRGAN": "sr_results/SRGAN/{set}",
-    "ESRGAN": "sr_results/ESRGAN/{set}",
-    "SRGAN (re-impl., brade31919)": "sr_results/SRGAN_reimpl_brade31919/{set}",
-    "RCAN": "sr_results/RCAN/{set}",
-    "RCAN+": "sr_results/RCANplus/{set}",
-}
+#: The super-resolution factor of every comparison here.
+SCALE = 4
 
 
 @dataclass(frozen=True)
@@ -47,10 +43,11 @@ class SRComparisonSetup:
     Attributes:
         schedule: training of our two models (stage 1 L1 only, stage 2 L1 + perceptual + 100 x DSD);
             ``None``: the shipped CPU-trained pair (:data:`dsdviz.models.SHIPPED_RESTORATION`).
-        test_sets: ``(name, limit)``: the table covers the first ``limit`` images (``None``: all).
+        test_sets: ``(name, limit)``: the table covers the first ``limit`` images (``None``: all); ``()``:
+            no table (the figures alone, e.g. ``dataclasses.replace(setup, test_sets=())``: seconds).
         crop: central HR crop (px, a multiple of 4) scored in the table; ``None``: whole images.
             Our outputs are computed on the matching LR crop, the published ones are cropped.
-        subsets: extra tables ``(set, images)`` on the images where the official GAN outputs exist.
+        subsets: extra tables ``(set, images)`` on a subset of a test set's images.
         fig14, fig15: ``(set, image)`` rows of each figure (whole images, with a zoomed crop).
         zoom: side of the zoomed crop in HR pixels.
     """
@@ -58,20 +55,20 @@ class SRComparisonSetup:
     schedule: TrainingSchedule | None = TrainingSchedule(quick=False)
     test_sets: tuple[tuple[str, int | None], ...] = (("Set5", None), ("Set14", None), ("BSD100", None))
     crop: int | None = None
-    subsets: tuple[tuple[str, tuple[str, ...]], ...] = (("Set14", ("baboon", "comic")),)
-    fig14: tuple[tuple[str, str], ...] = (("Set14", "baboon"),)
-    fig15: tuple[tuple[str, str], ...] = (("Set14", "comic"), ("Set5", "butterfly"))
+    subsets: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    fig14: tuple[tuple[str, str], ...] = (("Set14", "baboon"), ("Set14", "zebra"))
+    fig15: tuple[tuple[str, str], ...] = (("Set14", "comic"), ("Set14", "barbara"), ("Set5", "butterfly"))
     zoom: int = 96
 
     @classmethod
     def quick(cls) -> SRComparisonSetup:
         """The shipped CPU-trained models (``xsrresnet_sr_x4_psnr_cpu``, ``xsrresnet_sr_x4_dsd_cpu``); the table
-        on central 128 px crops of Set5, Set14 and the first 10 BSD100 images. At the smoke size: one 32 px
-        crop of Set5 ``baby`` in the table and the whole ``bird`` in both figures."""
+        on the whole images of Set5 and Set14 (19, the images of the official SRGAN and SRResNet results). At
+        the smoke size: one 32 px crop of Set5 ``baby`` in the table and the whole ``bird`` in both figures."""
         if smoke():
             bird = (("Set5", "bird"),)  # the smallest Set5 image (288 px) for the whole-image rows
             return cls(None, (("Set5", 1),), SMOKE_SIZE, (), bird, bird, SMOKE_SIZE)
-        return cls(None, (("Set5", None), ("Set14", None), ("BSD100", 10)), crop=128, zoom=64)
+        return cls(None, (("Set5", None), ("Set14", None)), zoom=64)
 
     @classmethod
     def full(cls) -> SRComparisonSetup:
@@ -109,6 +106,11 @@ def stage_sr_set(
     return base / "HR", folders
 
 
+def grid_period(crop: int | None) -> int | None:
+    """The grid-artifact column's period (4, the SR scale), or ``None`` when crops are too small for it."""
+    return SCALE if crop is None or crop >= grid_min_side(SCALE) else None
+
+
 def run_sr_comparison(
     setup: SRComparisonSetup,
     runs: str | Path,
@@ -140,7 +142,8 @@ def run_sr_comparison(
         label = set_label(set_name, limit, len(image_names(set_name)), setup.crop)
         by_set[set_name] = metrics_table(folders, hr_folder, test_set=label, names=image_names(set_name, limit),
                                          shave=4, regressors=regressors, params=params,
-                                         reference_row=truth_row(regressors), progress=progress)  # fmt: skip
+                                         reference_row=truth_row(regressors), progress=progress,
+                                         grid_period=grid_period(setup.crop))  # fmt: skip
         tables.append(by_set[set_name])
     for set_name, names in setup.subsets:  # where the official GAN outputs exist
         if set_name in by_set and set(names) <= set(by_set[set_name].names):
@@ -151,13 +154,15 @@ def run_sr_comparison(
 
 
 def sr_panels(
-    set_name: str, name: str, models: Mapping[str, nn.Module], params: Mapping[str, int | None]
-) -> list[Panel]:
-    """Whole-image panels of one test image: bicubic, our models, each published method of the set, HR."""
+    set_name: str, name: str, models: Mapping[str, nn.Module], params: Mapping[str, int | None],
+    published: Sequence[str] = SR_FIGURE_METHODS,
+) -> list[Panel]:  # fmt: skip
+    """Whole-image panels of one test image: bicubic, our models, each ``published`` method (default
+    :data:`~dsdviz.experiments.methods.SR_FIGURE_METHODS`) with outputs on the set, HR."""
     ((_, lr, hr, _),) = sr_examples(set_name, [name])
     images: dict[str, torch.Tensor | None] = {"bicubic": bicubic_upsample(lr, 4)}
     images.update({m: restore(net, lr) for m, net in models.items()})
-    for method in SR_OUTPUTS:
+    for method in published:
         folder = published_sr_folder(method, set_name)
         if folder is not None:
             path = folder / f"{name}.png"
@@ -176,24 +181,32 @@ def sr_notes(result: Comparison) -> list[str]:
     """The remarks printed above the SR metrics table."""
     return [
         ours_note(result, "xSRResNet 4x"),
-        "Other methods: their published outputs in sr_results/ (see its MANIFEST.md); parameter counts as published. "
-        "SRGAN (re-impl., brade31919) is a third-party TensorFlow re-implementation (SRGAN's generator), not the "
-        "official SRGAN.",
+        "Other methods: their published outputs in sr_results/ (see its MANIFEST.md); parameter counts as published "
+        "(nESRGAN+: not stated). SRGAN (SRGAN-VGG54) and SRResNet (SRResNet-MSE, its L1/MSE-trained generator: the "
+        "reference for our stage 1) are the SRGAN authors' released results on all 19 images of Set5 and Set14. "
+        "SRGAN (re-impl., brade31919) is a third-party TensorFlow re-implementation, not the official SRGAN.",
         Q_DSD_NOTE,
         *result.notes,
     ]
 
 
-def save_sr_comparison(result: Comparison, setup: SRComparisonSetup, out_dir: str | Path) -> list[Path]:
-    """Write ``fig14_super_resolution.png``, ``fig15_super_resolution.png`` (quick results: 256 colours)
-    and ``sr_metrics.md``, ``sr_metrics.csv``, ``sr_metrics_per_image.csv`` into ``out_dir``."""
+def save_sr_figures(result: Comparison, setup: SRComparisonSetup, out_dir: str | Path) -> list[Path]:
+    """Write ``fig14_super_resolution.png`` and ``fig15_super_resolution.png`` (quick results: 256 colours)."""
     out_dir, quick = Path(out_dir), result.note is not None
     paths = [out_dir / "fig14_super_resolution.png", out_dir / "fig15_super_resolution.png"]
     for path, keys, number in ((paths[0], setup.fig14, 14), (paths[1], setup.fig15, 15)):
         title = f"4x super-resolution (supp. Fig. {number}): PSNR (Y, 4 px shave) and DSD distance in the captions"
         save_png(plot_sr_comparison(result, keys, title, setup.zoom), path, 100, quick)
+    return paths
+
+
+def save_sr_comparison(result: Comparison, setup: SRComparisonSetup, out_dir: str | Path) -> list[Path]:
+    """Write the figures (:func:`save_sr_figures`) and ``sr_metrics.md``, ``sr_metrics.csv``,
+    ``sr_metrics_per_image.csv`` into ``out_dir``."""
     title = "4x super-resolution: metrics" + (f" ({result.note})" if result.note else "")
-    return paths + write_tables(result.tables, out_dir / "sr_metrics", title=title, notes=sr_notes(result))
+    return save_sr_figures(result, setup, out_dir) + write_tables(
+        result.tables, Path(out_dir) / "sr_metrics", title=title, notes=sr_notes(result)
+    )
 
 
 def fig14_15_figure(quick: bool, out_dir: Path) -> list[Path]:
