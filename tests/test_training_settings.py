@@ -69,7 +69,7 @@ CPU_VARIANTS = {"xsrresnet_sr_x4_dsd_l1x30_cpu": ("sr", "dsd", {"l1_weight": 30.
 )  # fmt: skip
 def test_the_shipped_cpu_models_were_trained_with_the_cpu_setting(name, task, stage, options, shared_data):
     assert name in shipped_models()
-    recorded = model_meta(name)["train_config"]
+    recorded = TrainConfig.from_record(model_meta(name)["train_config"]).flat()  # settings added since: defaults
     expected = preset(task, setting="cpu", stage=stage, root=shared_data, **options).flat()
     machine = {"data", "val_data", "val_lr", "out", "progress"}  # paths and the progress bar
     assert {k: v for k, v in recorded.items() if k not in machine} == {

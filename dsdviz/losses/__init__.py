@@ -27,6 +27,7 @@ accuracy (``||DSD||`` 0.8% instead of 0.08% off on Set14, ``benchmarks/accuracy_
 Reported numbers stay float32 (:mod:`dsdviz.precision`).
 """
 
+from .adversarial import ADVERSARIAL_KINDS, AdversarialKind, critic_loss, generator_loss
 from .functional import (
     GramTarget,
     Reduction,
@@ -50,6 +51,8 @@ from .restoration import (
 )
 
 __all__ = [
+    "ADVERSARIAL_KINDS",
+    "AdversarialKind",
     "DSDLoss",
     "FEATURE_LOSSES",
     "FEATURE_LOSS_LABELS",
@@ -62,8 +65,10 @@ __all__ = [
     "StyleLoss",
     "available_perceptual_layer",
     "check_size",
+    "critic_loss",
     "dsd_loss",
     "feature_layers",
+    "generator_loss",
     "multiscale_style_loss",
     "perceptual_loss",
     "range_loss",

@@ -1,5 +1,6 @@
 """Networks of the DSD paper: xSRResNet (SR, deblurring) and the no-reference DSD regressor; the shipped models."""
 
+from .discriminator import Discriminator
 from .regressor import (
     REGRESSOR_BLOCKS,
     DSDRegressor,
@@ -28,6 +29,7 @@ from .xunit import XResBlock, XUnit, xunit
 
 __all__ = [
     "DEFAULT_REGRESSORS",
+    "Discriminator",
     "DSDRegressor",
     "MODEL_KINDS",
     "REGRESSOR_BLOCKS",

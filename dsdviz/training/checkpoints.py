@@ -4,7 +4,8 @@ A checkpoint (``<out>/checkpoint.pt``, written atomically by
 :func:`dsdviz.models.serialization.atomic_save`) is a model record (``kind``, ``config``,
 ``state_dict``: :func:`dsdviz.models.load_model` reads it) plus ``format``
 (:data:`CHECKPOINT_FORMAT`), ``train_config`` (:meth:`TrainConfig.flat`), ``optimizer``,
-``scheduler``, ``scaler``, ``step``, ``rng`` (:func:`rng_state`), ``history``, ``notes`` and
+``scheduler``, ``scaler``, ``step``, ``rng`` (:func:`rng_state`), ``history``, ``notes``, ``task_state``
+(the critic of an adversarial term, or empty) and
 ``code`` (:func:`dsdviz.training.provenance.code_version`).
 """
 

@@ -21,7 +21,8 @@ counts. :class:`Trainer` runs it:
   synchronised across GPUs; on CPU each process keeps its own batch statistics;
 * atomic checkpoints (:func:`dsdviz.models.serialization.atomic_save`) every
   ``checkpoint_every`` steps, at the end and on SIGINT/SIGTERM (after finishing the
-  current step), holding the model, optimiser, scheduler, loss scaler, step, every RNG
+  current step), holding the model, optimiser, scheduler, loss scaler, the task's own state (the
+  critic of an adversarial term), step, every RNG
   state and the history; ``resume=True`` continues from it. The data stream restarts at
   the checkpoint's step, so on CPU with a fixed seed an interrupted and resumed run ends
   with bit-identical weights to an uninterrupted one. A ``kill -9`` loses at most
@@ -182,6 +183,7 @@ class Trainer:
         self.history = list(checkpoint["history"])
         self.notes = list(checkpoint["notes"])
         set_rng_state(checkpoint["rng"])
+        self.task.load_state_dict(checkpoint.get("task_state", {}))
 
     def _loader(self) -> DataLoader:
         sampler = StepSampler(self.config.loop.batch_size, self.step, self.rank, self.world)
@@ -205,7 +207,7 @@ class Trainer:
             format=CHECKPOINT_FORMAT, train_config=self.config.flat(), optimizer=self.optimizer.state_dict(),
             scheduler=self.scheduler.state_dict(), scaler=self.scaler.state_dict(), step=self.step,
             rng=rng_state(), history=self.history, notes=self.notes, code=code_version(),
-            precision=self.plan.metadata(),
+            precision=self.plan.metadata(), task_state=self.task.state_dict(),
         )  # fmt: skip
         return atomic_save(record, self.checkpoint_path)
 
@@ -269,6 +271,9 @@ class Trainer:
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """One optimisation step on one (local) batch; returns the detached loss terms.
 
+        Then the task's own update, if it trains more than the network (the critic of an adversarial
+        term: its loss is returned as ``"critic"``).
+
         The gradients stay in the parameters' ``.grad`` until the next step (averaged
         over processes under DDP).
         """
@@ -278,6 +283,7 @@ class Trainer:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.scheduler.step()
+        terms.update(self.task.after_step())
         self.step += 1
         return {name: value.detach() for name, value in terms.items()}
 

@@ -106,6 +106,17 @@ class RegressorTask:
         terms["loss"] = per_layer.mean()
         return terms
 
+    def after_step(self) -> dict[str, torch.Tensor]:
+        """Nothing besides the network is trained."""
+        return {}
+
+    def state_dict(self) -> dict:
+        """The regressor task keeps no state besides the network's."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Nothing to restore."""
+
     def examples(self) -> list[Example]:
         s = self.settings
         if s.val_data is None:

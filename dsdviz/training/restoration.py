@@ -19,18 +19,24 @@ Fig. 13 compares the three on the same network, settings and seed), weighted by
 * ``"multiscale_style"``: :func:`dsdviz.multiscale_style_loss` with factors ``(1, alpha)``
   over the same layers (full and half resolution for ``alpha = 2``, both contributing).
 
+With ``adversarial`` set (``"standard"`` or ``"relativistic"``), stage 2 adds
+``adversarial_weight x`` a GAN term against an SRGAN-style critic trained beside the network
+(:mod:`dsdviz.training.adversarial`): the equal-budget baseline for the DSD term.
+
 Validation: mean PSNR/SSIM (Y channel, border shave = scale) and DSD distance of the outputs
 and of the baseline the network improves on (MATLAB bicubic up-sampling, or the blurred input).
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import nn
 from torch.utils.data import Dataset
 
@@ -38,11 +44,12 @@ from ..data import DeblurPairs, SRPairs
 from ..examples import Example, deblur_examples, sr_examples
 from ..degradations import bicubic_upsample
 from ..features import VGG19Features
-from ..losses import FEATURE_LOSSES, available_perceptual_layer, feature_layers, restoration_loss
+from ..losses import ADVERSARIAL_KINDS, FEATURE_LOSSES, available_perceptual_layer, feature_layers, restoration_loss
 from ..metrics import dsd_distance, psnr, ssim
 from ..models import XSRResNet
 from ..precision import AutocastFeatures, PrecisionPlan, autocast
 from ..validation import check_choice, check_positive_int
+from .adversarial import Adversary
 from .settings import LoopSettings, TaskSettings, setting
 from .tasks import Batch, on_device
 
@@ -64,12 +71,19 @@ class RestorationSettings(TaskSettings):
     )
     perceptual_layer: str = setting("conv5_4", "stage dsd: VGG19 layer of the perceptual term")
     alpha: float = setting(2.0, "stage dsd: factor between the compared scales of the DSD term")
+    adversarial: Literal["none", "standard", "relativistic"] = setting(
+        "none", "stage dsd: add a GAN term against an SRGAN-style critic (standard or relativistic average loss)"
+    )
+    adversarial_weight: float = setting(1e-3, "stage dsd: weight of the GAN term when --adversarial is set (SRGAN's)")
 
     def __post_init__(self) -> None:
         super().__post_init__()
         check_choice(self.stage, ("psnr", "dsd"), "stage")
         check_choice(self.feature_loss, FEATURE_LOSSES, "feature_loss")
+        check_choice(self.adversarial, ("none", *ADVERSARIAL_KINDS), "adversarial")
         check_positive_int(self.num_blocks, "num_blocks")
+        if not (math.isfinite(self.adversarial_weight) and self.adversarial_weight > 0):
+            raise ValueError(f"adversarial_weight: expected a finite positive number, got {self.adversarial_weight!r}")
 
     @property
     def label(self) -> str:
@@ -152,6 +166,10 @@ class RestorationTask:
             if settings.perceptual_weight and self.perceptual_layer not in layers:
                 layers.append(self.perceptual_layer)
             self.extractor = AutocastFeatures(VGG19Features(layers).to(device), plan)
+        self.adversary: Adversary | None = None
+        if settings.stage == "dsd" and settings.adversarial != "none":
+            distributed = dist.is_initialized() and dist.get_world_size() > 1
+            self.adversary = Adversary(settings.adversarial, loop, device, plan, distributed=distributed)
         self._baseline: dict[str, float] | None = None
         self._examples: list[Example] | None = None
 
@@ -170,12 +188,31 @@ class RestorationTask:
             output = model(batch["input"])
         s = self.settings
         dsd_stage = s.stage == "dsd"
-        return restoration_loss(
+        terms = restoration_loss(
             output.float(), batch["target"], self.extractor, l1_weight=s.l1_weight,
             perceptual_weight=s.perceptual_weight if dsd_stage else 0.0,
             dsd_weight=s.feature_weight if dsd_stage else 0.0, perceptual_layer=self.perceptual_layer,
             alpha=s.alpha, feature_loss=s.feature_loss,
         )  # fmt: skip
+        if self.adversary is not None:
+            terms["adversarial"] = self.adversary.generator_term(output.float(), batch["target"])
+            terms["loss"] = terms["loss"] + s.adversarial_weight * terms["adversarial"]
+        return terms
+
+    def after_step(self) -> dict[str, torch.Tensor]:
+        """After the network's update: the critic's (``{"critic": loss}``; ``{}`` without an adversarial term)."""
+        return {} if self.adversary is None else self.adversary.update()
+
+    def state_dict(self) -> dict:
+        """What a checkpoint keeps of the task besides the network: the critic's state, if any."""
+        return {} if self.adversary is None else {"adversary": self.adversary.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict`."""
+        if self.adversary is not None:
+            if "adversary" not in state:
+                raise ValueError("the checkpoint holds no critic for this run's adversarial term")
+            self.adversary.load_state_dict(state["adversary"])
 
     def examples(self) -> list[Example]:
         if self.settings.val_data is None:
