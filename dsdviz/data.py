@@ -43,7 +43,7 @@ from PIL import Image
 from torch.utils.data import Dataset, Sampler
 
 from .degradations import bicubic_downsample, camera_shake_kernel, load_kernels, noisy_blur
-from .images import center_box, find_image, list_images, quantize
+from .images import center_box, find_image, list_images, open_image, quantize
 from .validation import check_positive_int
 
 Folder = Union[str, os.PathLike]
@@ -76,10 +76,24 @@ def data_root(root: Folder | None = None, *, required: bool = True) -> Path | No
     return path
 
 
+#: Pillow modes of 8-bit data (what :func:`read_uint8` converts to RGB without losing range).
+EIGHT_BIT_MODES = frozenset({"1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"})
+
+
 @lru_cache(maxsize=CACHE_IMAGES)
 def read_uint8(path: str) -> torch.Tensor:
-    """An image file as a ``(3, H, W)`` uint8 tensor (grey is replicated, alpha dropped)."""
-    with Image.open(path) as image:
+    """An 8-bit image file as a ``(3, H, W)`` uint8 tensor (grey is replicated, alpha dropped).
+
+    Raises:
+        ValueError: the file is missing, unreadable, or holds 16-bit, 32-bit or float data (which a
+            conversion to 8 bits would clip: read it with :func:`dsdviz.images.load_image`).
+    """
+    with open_image(path) as image:
+        if image.mode not in EIGHT_BIT_MODES:
+            raise ValueError(
+                f"{str(path)!r} holds {image.mode}-mode data, not 8-bit: read it with dsdviz.images.load_image "
+                "(which scales 16-bit and [0, 1] float data) or convert it to 8 bits"
+            )
         return torch.from_numpy(np.array(image.convert("RGB"))).permute(2, 0, 1).contiguous()
 
 

@@ -129,8 +129,8 @@ def _hub_checkpoint() -> Path:
 def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise WeightsUnavailableError(
-            f"VGG19 weights file {str(path)!r} does not exist; set {WEIGHTS_ENV} to a state dict "
-            "of torchvision's VGG19 (e.g. vgg19-dcbb9e9d.pth)"
+            f"VGG19 weights file {str(path)!r} {'is a folder' if path.is_dir() else 'does not exist'}; set "
+            f"{WEIGHTS_ENV} to a state dict of torchvision's VGG19 (e.g. vgg19-dcbb9e9d.pth)"
         )
     expected = "a state dict of torchvision's VGG19 weights (e.g. vgg19-dcbb9e9d.pth)"
     state = read_torch_file(path, expected)
@@ -139,6 +139,10 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
         raise ValueError(f"VGG19 weights file {str(path)!r} holds a {type(state).__name__} of other things; "
                          f"expected {expected}")  # fmt: skip
+    bad = [key for key, value in state.items() if value.is_floating_point() and not value.isfinite().all()]
+    if bad:
+        raise ValueError(f"VGG19 weights file {str(path)!r} holds NaN or infinite values ({', '.join(bad[:3])}); "
+                         f"a corrupted copy? Point {WEIGHTS_ENV} at a good one")  # fmt: skip
     return {
         key.removeprefix("features."): value
         for key, value in state.items()

@@ -26,7 +26,7 @@ import torch
 from .distances import at_least_float32, layer_distances
 from .features import Layers, VGG19Features, default_extractor, min_input_size, resolve_layers
 from .resize import downscale, downscaled_size
-from .validation import check_factor, check_image, describe
+from .validation import check_dsd_factor, check_factor, check_image, describe
 
 
 class _Gram(torch.autograd.Function):
@@ -212,7 +212,7 @@ def dsd(
             the deepest layer at the coarsest scale.
     """
     names = resolve_layers(layers)
-    alpha, base = check_factor(alpha), check_factor(base, "base")
+    alpha, base = check_dsd_factor(alpha), check_factor(base, "base")
     check_dsd_input(x, alpha, names, base)
     if extractor is None:
         extractor = default_extractor(names, device=x.device, dtype=x.dtype)

@@ -8,6 +8,8 @@ an alpha channel are composited over a uniform ``background`` (white by default)
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Union
 
@@ -59,13 +61,55 @@ def _from_array(array: np.ndarray, background: float) -> np.ndarray:
 
 
 def _pil_to_array(image: Image.Image) -> np.ndarray:
+    """The pixels of a PIL image as uint8, uint16, bool or float32 data, never clipped.
+
+    16-bit modes stay 16-bit; 32-bit integers (mode ``I``, how Pillow opens 16-bit grey PNGs) are
+    16-bit data when they fit in ``[0, 65535]`` and refused otherwise; 32-bit floats (mode ``F``) are
+    taken as they are (:func:`_from_array` refuses values outside ``[0, 1]``).
+    """
     if image.mode in ("I;16", "I;16B", "I;16L"):
         return np.asarray(image, dtype=np.uint16)
+    if image.mode == "I":
+        data = np.asarray(image, dtype=np.int64)
+        low, high = (int(data.min()), int(data.max())) if data.size else (0, 0)
+        if low < 0 or high > 65535:
+            raise ValueError(
+                f"a 32-bit integer image with values in [{low}, {high}]: only 8- and 16-bit data have a known "
+                "white level; convert it to 8 or 16 bits, or pass a float array in [0, 1]"
+            )
+        return data.astype(np.uint16)
+    if image.mode == "F":
+        return np.asarray(image, dtype=np.float32)
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     elif image.mode not in ("L", "LA", "RGB", "RGBA", "1"):
         image = image.convert("RGB")
     return np.asarray(image)
+
+
+@contextmanager
+def open_image(path: str | os.PathLike) -> Iterator[Image.Image]:
+    """A PIL image read from ``path`` (pixels loaded), with one clear error for each way it can fail.
+
+    Raises:
+        ValueError: the path is missing or a folder, the file is not an image Pillow reads, or its
+            header claims more pixels than Pillow's decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"image file {str(path)!r} {'is a folder' if path.is_dir() else 'does not exist'}")
+    try:
+        image = Image.open(path)
+        image.load()
+    except Image.DecompressionBombError as error:
+        raise ValueError(
+            f"{str(path)!r} claims more pixels than Pillow opens by default ({error}); if you trust the file, raise "
+            "PIL.Image.MAX_IMAGE_PIXELS"
+        ) from None
+    except OSError as error:
+        raise ValueError(f"cannot read {str(path)!r} as an image: {error}") from None
+    with image:
+        yield image
 
 
 def load_image(
@@ -90,22 +134,25 @@ def load_image(
             raise ValueError(f"source: expected one image, got a batch {describe(source)}")
         return x.to(dtype)
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.is_file():
-            raise ValueError(f"image file {str(path)!r} does not exist")
-        try:
-            with Image.open(path) as image:
-                image.load()
+        with open_image(source) as image:
+            try:
                 array = _pil_to_array(image)
-        except OSError as error:
-            raise ValueError(f"cannot read {str(path)!r} as an image: {error}") from error
+            except ValueError as error:
+                raise ValueError(f"{str(source)!r}: {error}") from None
+            except OSError as error:
+                raise ValueError(f"cannot read {str(source)!r} as an image: {error}") from None
     elif isinstance(source, Image.Image):
         array = _pil_to_array(source)
     elif isinstance(source, np.ndarray):
         array = source
     else:
         raise ValueError(f"cannot load an image from {type(source).__name__}")
-    data = _from_array(array, background)
+    try:
+        data = _from_array(array, background)
+    except ValueError as error:
+        if isinstance(source, (str, os.PathLike)):  # name the file
+            raise ValueError(f"{str(source)!r}: {error}") from None
+        raise
     return torch.from_numpy(np.ascontiguousarray(data.transpose(2, 0, 1)))[None].to(dtype)
 
 

@@ -11,7 +11,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .images import load_image, save_image
-from .models import load_model
+from .devices import resolve_device
+from .models import XSRResNet, load_model
 from .validation import check_image
 
 
@@ -45,7 +46,14 @@ def restore_files(
 
     ``progress``: show a progress bar (a widget in Jupyter, text in a terminal).
     """
+    device = str(resolve_device(device))
     model = load_model(model_path, map_location=device)
+    if getattr(model, "kind", None) != XSRResNet.kind:
+        raise ValueError(
+            f"{str(model_path)!r} is a {getattr(model, 'kind', type(model).__name__)} network, not a restoration "
+            "network: restore needs an xSRResNet (e.g. xsrresnet_sr_x4_dsd_cpu); score with regressors via "
+            "dsdviz score --regressor"
+        )
     written = []
     for path in tqdm(images, desc="restore", unit="image", disable=not progress):
         x = load_image(path).to(device)

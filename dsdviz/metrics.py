@@ -21,6 +21,7 @@ benchmark code of most SR work (and the published RCAN Set5 values, which
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -31,7 +32,7 @@ from torch import nn
 from .features import LAYER_PRESETS, Layers, default_extractor, resolve_layers
 from .fingerprint import DSD, check_dsd_input, dsd_unchecked
 from .resize import downscale
-from .validation import check_factor, check_image, check_same_shape
+from .validation import check_dsd_factor, check_factor, check_image, check_same_shape
 
 #: Y = (16 + 65.481 R + 128.553 G + 24.966 B) / 255 for RGB in [0, 1] (MATLAB rgb2ycbcr, BT.601).
 Y_WEIGHTS = (65.481, 128.553, 24.966)
@@ -163,7 +164,7 @@ def dsd_distance(
 def reference_dsd(target: torch.Tensor, alpha: float = 2, layers: Layers = "full_reference") -> DSD:
     """The fingerprint :func:`dsd_distance` compares with, ``DSD_{l,a}(target)`` (checked, no gradient):
     computed once, it scores many outputs against the same ground truth (:func:`dsd_distance_to`)."""
-    names, alpha = resolve_layers(layers), check_factor(alpha)
+    names, alpha = resolve_layers(layers), check_dsd_factor(alpha)
     check_dsd_input(target, alpha, names, name="target")
     net = default_extractor(names, device=target.device, dtype=target.dtype)
     with torch.no_grad():
@@ -177,6 +178,10 @@ def dsd_distance_to(output: torch.Tensor, reference: DSD) -> dict[str, torch.Ten
     net = default_extractor(reference.layers, device=output.device, dtype=output.dtype)
     with torch.no_grad():
         return dsd_unchecked(output.clamp(0, 1), reference.alpha, net, reference.base).distance(reference)
+
+
+class SmallImageWarning(UserWarning):
+    """A score computed on an image smaller than the size it is calibrated for."""
 
 
 def check_regressor(regressor: object, alpha: float | None) -> nn.Module:
@@ -250,6 +255,9 @@ def q_dsd(
     Raises:
         ValueError: bad images (shape, dtype, range, too small), a regressor of the wrong
             type, or an ``alpha`` the regressor was not trained for.
+
+    Warns:
+        SmallImageWarning: an image smaller than the regressor's tile (scored as one smaller tile).
     """
     regressor = check_regressor(regressor, alpha)
     names = resolve_layers(list(regressor.layers))
@@ -259,7 +267,14 @@ def q_dsd(
         raise ValueError(f"y is on {y.device} but the regressor on {parameter.device}; move one of them")
     batch = y.shape[0]
     if getattr(regressor, "crop", None):
-        y = tiles(y, int(round(regressor.crop * regressor.alpha))).flatten(0, 1)
+        tile = int(round(regressor.crop * regressor.alpha))
+        if min(y.shape[-2:]) < tile:
+            warnings.warn(
+                f"a {y.shape[-2]} x {y.shape[-1]} px image is smaller than the {tile} px tiles psi_{regressor.alpha:g} "
+                "was trained on: its DSD norms, and so Q_DSD, are not comparable with those of larger images",
+                SmallImageWarning, stacklevel=2,
+            )  # fmt: skip
+        y = tiles(y, tile).flatten(0, 1)
     net = default_extractor(names, device=y.device, dtype=y.dtype)
     was_training = regressor.training
     regressor.eval()

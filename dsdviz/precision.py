@@ -205,7 +205,8 @@ def resolve_precision(
         return _plan(requested, requested, device_type, f"{requested} autocast{extra} as requested, native on {where}")
     problem = f"precision {requested!r} is not supported natively on {where}"
     if not fallback:
-        raise ValueError(f"{problem}; use 'fp32' or 'auto' (or fallback=True to fall back to float32)")
+        raise ValueError(f"{problem}; use 'fp32' or 'auto' (--precision fp32 or auto on the command line; in "
+                         "Python, fallback=True falls back to float32 with a warning)")  # fmt: skip
     warnings.warn(f"{problem}: falling back to float32", PrecisionFallbackWarning, stacklevel=2)
     return _plan("fp32", requested, device_type, f"float32: {problem}")
 

@@ -26,12 +26,33 @@ def read_torch_file(path: str | os.PathLike, expected: str, map_location: str | 
         what = "is a folder" if path.is_dir() else "does not exist"
         raise ValueError(f"{str(path)!r} {what}; expected {expected}")
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        record = torch.load(path, map_location="cpu", weights_only=True)  # then moved: a device error is the device's
     except Exception as error:  # truncated zip (RuntimeError), random bytes (UnpicklingError), empty (EOFError), ...
-        raise ValueError(
-            f"{str(path)!r} is not a readable PyTorch file (truncated or another format; torch.load raised "
-            f"{type(error).__name__}); expected {expected}"
-        ) from None
+        raise ValueError(f"{str(path)!r} {_load_failure(path, error)}; expected {expected}") from None
+    return record if torch.device(map_location).type == "cpu" else _to_device(record, torch.device(map_location))
+
+
+def _load_failure(path: Path, error: Exception) -> str:
+    """Why ``torch.load`` failed, in words: empty, truncated, pickled objects, or another format."""
+    text = str(error)
+    if path.stat().st_size == 0:
+        return "is empty"
+    if "failed finding central directory" in text or "PytorchStreamReader" in text or isinstance(error, EOFError):
+        return "is a truncated PyTorch file (an interrupted copy or save?)"
+    if "Unsupported global" in text:
+        return "holds pickled Python objects, not only tensors (refused: loading them could run code)"
+    return f"is not a PyTorch file (another format; torch.load raised {type(error).__name__})"
+
+
+def _to_device(value: Any, device: torch.device) -> Any:
+    """Every tensor of a loaded record moved to ``device``."""
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, dict):
+        return {key: _to_device(item, device) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_device(item, device) for item in value)
+    return value
 
 
 __all__ = ["read_torch_file"]

@@ -117,6 +117,23 @@ def check_factor(alpha: object, name: str = "alpha") -> float:
     return float(alpha)
 
 
+def check_dsd_factor(alpha: object, name: str = "alpha") -> float:
+    """Validate the factor between a DSD's two scales (a finite number > 1) and return it as float."""
+    alpha = check_factor(alpha, name)
+    if alpha == 1:
+        raise ValueError(
+            f"{name}: a factor of 1 compares an image with itself, so its DSD is all zeros; use a factor > 1 (2 or 4)"
+        )
+    return alpha
+
+
+def check_rate(value: object, name: str = "lr") -> float:
+    """Validate a learning rate (a finite number > 0) and return it as float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name}: expected a finite learning rate > 0 (e.g. 2e-4), got {value!r}")
+    return float(value)
+
+
 def check_positive_int(value: object, name: str) -> int:
     """Validate a positive integer (e.g. a step count)."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:

@@ -115,12 +115,12 @@ def test_corrupt_files_and_wrong_paths_are_one_line_errors(tmp_path, capsys, mon
     (tmp_path / "run" / "checkpoint.pt").write_bytes(shipped)  # a model file where a checkpoint should be
     cases = [
         (["restore", str(tmp_path / "truncated.pt"), image, "--out", str(tmp_path / "out")],
-         "truncated.pt' is not a readable PyTorch file"),
-        (["score", image, "--regressor", str(tmp_path / "random.pt")], "random.pt' is not a readable PyTorch file"),
+         "truncated.pt' is a truncated PyTorch file"),
+        (["score", image, "--regressor", str(tmp_path / "random.pt")], "random.pt' is not a PyTorch file"),
         (["score", image, "--regressor", "dsd_regressor_a9"], "nor is it a shipped model (dsd_regressor_a2_cpu, "),
         (["score", image, "--ref", image], "a.png' is a file; expected a folder of ground-truth images"),
         ([*train, "--init", str(tmp_path / "truncated.pt"), "--out", str(tmp_path / "init")],
-         "truncated.pt' is not a readable PyTorch file"),
+         "truncated.pt' is a truncated PyTorch file"),
         ([*train, "--resume", "--out", str(tmp_path / "run")], "checkpoint.pt' is not a dsdviz training checkpoint"),
     ]  # fmt: skip
     for args, message in cases:
@@ -130,7 +130,7 @@ def test_corrupt_files_and_wrong_paths_are_one_line_errors(tmp_path, capsys, mon
     monkeypatch.setenv("DSDVIZ_VGG19_WEIGHTS", str(tmp_path / "random.pt"))
     assert main(["fingerprint", image]) == 2
     err = capsys.readouterr().err
-    assert "random.pt' is not a readable PyTorch file" in err and "VGG19" in err and err.count("\n") == 1
+    assert "random.pt' is not a PyTorch file" in err and "VGG19" in err and err.count("\n") == 1
 
 
 def test_score_with_the_shipped_regressors_by_name(vgg_weights, tmp_path, capsys):

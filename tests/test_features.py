@@ -109,7 +109,7 @@ def test_corrupt_weights_file_is_a_clear_error(shared_weights, tmp_path, monkeyp
     torch.save({"0.weight": torch.zeros(1), "note": "text"}, tmp_path / "mixed.pth")
     for name, content in (("truncated.pth", data[: len(data) // 3]), ("random.pth", random_bytes)):
         (tmp_path / name).write_bytes(content)
-    for name, message in (("truncated.pth", "is not a readable PyTorch file"), ("random.pth", "is not a readable"),
+    for name, message in (("truncated.pth", "is a truncated PyTorch file"), ("random.pth", "is not a PyTorch file"),
                           ("mixed.pth", "holds a dict of other things")):  # fmt: skip
         path = tmp_path / name
         if through == "environment":

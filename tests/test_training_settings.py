@@ -133,7 +133,7 @@ def test_corrupt_checkpoints_and_init_files_name_the_file(tmp_path):
     checkpoint, model = tmp_path / "run" / "checkpoint.pt", tmp_path / "run" / "model.pt"
     data = checkpoint.read_bytes()
     checkpoint.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ValueError, match=rf"'{checkpoint}' is not a readable PyTorch file.*training checkpoint"):
+    with pytest.raises(ValueError, match=rf"'{checkpoint}' is a truncated PyTorch file.*training checkpoint.*no earlier checkpoint"):
         Trainer(config, resume=True)
     checkpoint.write_bytes(model.read_bytes())  # an exported model is not a checkpoint
     with pytest.raises(ValueError, match=r"is not a dsdviz training checkpoint .*: it lacks history, notes, optimizer"):
@@ -141,7 +141,7 @@ def test_corrupt_checkpoints_and_init_files_name_the_file(tmp_path):
     broken = tmp_path / "broken.pt"
     broken.write_bytes(model.read_bytes()[:1000])
     other = {"out": str(tmp_path / "other")}
-    with pytest.raises(ValueError, match=rf"'{broken}' is not a readable PyTorch file.*dsdviz model file"):
+    with pytest.raises(ValueError, match=rf"'{broken}' is a truncated PyTorch file.*dsdviz model file"):
         Trainer(TrainConfig.from_flat(**{**config.flat(), **other, "init": str(broken)}))
     wide = TrainConfig.from_flat(**{**config.flat(), **other, "num_blocks": 2, "init": str(model)})
     with pytest.raises(ValueError, match=r"init '.*model.pt' does not fit the xsrresnet network of this run"):

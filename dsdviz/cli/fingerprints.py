@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from ..features import resolve_layers
+from .outputs import check_output_file, check_output_folder
 
 
 def _fingerprint(args: argparse.Namespace) -> int:
@@ -15,6 +16,8 @@ def _fingerprint(args: argparse.Namespace) -> int:
     from ..viz.fingerprints import fingerprint_table, plot_fingerprints
 
     layers = resolve_layers(args.layers if len(args.layers) > 1 else args.layers[0])
+    check_output_file(args.csv, "--csv")
+    check_output_file(args.figure, "--figure")
     images = {Path(p).name: load_image(p) for p in args.images}
     rows, _ = fingerprint_table(images, args.alpha, layers)
     columns = ["image", "alpha", "height", "width", *layers, "mean"]
@@ -44,6 +47,7 @@ def _figures(args: argparse.Namespace) -> int:
         for recipe in FIGURES.values():
             print(f"{recipe.name:<{width}}{recipe.description}")
         return 0
+    check_output_folder(args.out, "--out")
     for name in args.only or list(FIGURES):
         start = time.perf_counter()
         paths = regenerate([name], quick=not args.full, out_dir=args.out)

@@ -11,7 +11,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..devices import DEVICE_HELP
 from ..precision import PRECISIONS
+from ..runlock import RunLock
+from .outputs import check_output_file
 
 
 def _load(path: str, args: argparse.Namespace):
@@ -32,15 +35,43 @@ def _common(parser: argparse.ArgumentParser, steps: int, lr: float) -> None:
     crop = parser.add_mutually_exclusive_group()
     crop.add_argument("--crop", type=int, metavar="SIZE", help="central square crop of the input(s), in px")
     crop.add_argument("--box", type=int, nargs=3, metavar=("TOP", "LEFT", "SIZE"), help="square crop of the input(s)")
-    parser.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: CUDA when available)")
+    parser.add_argument("--device", help=f"{DEVICE_HELP} (default: auto)")
     parser.add_argument("--precision", choices=PRECISIONS, default="fp32",
                         help="VGG19 under autocast: bf16 where the CPU has it natively (about 2x), fp16 (CUDA), "
                              "auto (default: fp32)")  # fmt: skip
     parser.add_argument("--out", type=Path, help="trajectory file, saved as the run goes (e.g. run.pt)")
     parser.add_argument("--resume", action="store_true", help="continue the run saved in --out when it exists")
+    parser.add_argument("--overwrite", action="store_true", help="replace the run saved in --out")
     parser.add_argument("--checkpoint-every", type=int, default=500, help="steps between saves of --out (default: 500)")
     parser.add_argument("--figure", type=Path, help="also save the figure of the run")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _check_outputs(args: argparse.Namespace) -> RunLock | None:
+    """Check ``--out`` and ``--figure`` before the run, and lock ``--out`` (returned; ``None`` without it).
+
+    Raises:
+        ValueError: unwritable outputs; an existing ``--out`` without ``--resume`` or ``--overwrite``;
+            ``--out`` in use by another run.
+    """
+    from ..devices import resolve_device
+
+    if args.device is not None:
+        resolve_device(args.device)
+    check_output_file(args.figure, "--figure")
+    if args.out is None:
+        if args.resume or args.overwrite:
+            raise ValueError("--resume and --overwrite act on the trajectory file of --out; give --out too")
+        return None
+    check_output_file(args.out, "--out")
+    if args.resume and args.overwrite:
+        raise ValueError("--resume continues the run in --out and --overwrite replaces it: give one of them")
+    lock = RunLock(args.out, folder=False).acquire()
+    if args.out.exists() and not (args.resume or args.overwrite):
+        lock.release()
+        raise ValueError(f"--out {str(args.out)!r} holds a run: continue it with --resume, replace it with "
+                         "--overwrite, or choose another file")  # fmt: skip
+    return lock
 
 
 def _run_options(args: argparse.Namespace) -> dict:
@@ -62,11 +93,13 @@ def _run_options(args: argparse.Namespace) -> dict:
     return options
 
 
-def _report_end(trajectory, args: argparse.Namespace) -> None:
+def _report_end(trajectory, args: argparse.Namespace) -> int:
+    """Print how the run ended; the exit status: 0, or 130 when it was interrupted (Ctrl-C)."""
     state = "interrupted" if trajectory.interrupted else "finished"
     print(f"{state} at step {trajectory.final_step} of {args.steps} in {trajectory.wall_time:.1f} s")
     if args.out is not None:
         print(f"wrote {args.out}" + (" (continue with --resume)" if trajectory.interrupted else ""))
+    return 130 if trajectory.interrupted else 0
 
 
 def _minimize_dsd(args: argparse.Namespace) -> int:
@@ -75,10 +108,15 @@ def _minimize_dsd(args: argparse.Namespace) -> int:
     from ..trajectory import log_steps, snapshot_table
     from ..viz.optimization import plot_dsd_minimization
 
-    image = _load(args.image, args)
-    shown = args.shown or [0, max(1, args.steps // 10), args.steps]
-    snapshots = sorted(set(log_steps(args.steps)) | {s for s in shown if 0 <= s <= args.steps})
-    trajectory = minimize_dsd(image, args.alpha, base=args.base, snapshots=snapshots, **_run_options(args))
+    lock = _check_outputs(args)
+    try:
+        image = _load(args.image, args)
+        shown = args.shown or [0, max(1, args.steps // 10), args.steps]
+        snapshots = sorted(set(log_steps(args.steps)) | {s for s in shown if 0 <= s <= args.steps})
+        trajectory = minimize_dsd(image, args.alpha, base=args.base, snapshots=snapshots, **_run_options(args))
+    finally:
+        if lock is not None:
+            lock.release()
     names = [name for name in trajectory.history if name.startswith("dsd/")]
     layers = "".join(f"{name.removeprefix('dsd/'):>10}" for name in names)
     print(f"{'step':>6}{'||DSD||_1':>12}{layers}{'sharpness':>11}")
@@ -87,11 +125,11 @@ def _minimize_dsd(args: argparse.Namespace) -> int:
         print(f"{row['step']:>6}{row['objective']:>12.4e}{values}{row['sharpness']:>11.4f}")
     print(f"||DSD||_1: mean |entry| of G_l(x|{args.base:g}) - G_l(x|{args.base * args.alpha:g}), mean over layers; "
           "sharpness: mean luminance gradient magnitude")
-    _report_end(trajectory, args)
+    status = _report_end(trajectory, args)
     if args.figure:
         plot_dsd_minimization(trajectory, shown).savefig(args.figure, dpi=110)
         print(f"wrote {args.figure}")
-    return 0
+    return status
 
 
 def _match_fingerprint(args: argparse.Namespace) -> int:
@@ -99,8 +137,13 @@ def _match_fingerprint(args: argparse.Namespace) -> int:
     from ..optimize import match_fingerprint
     from ..viz.optimization import plot_fingerprint_matching
 
-    content, reference = _load(args.content, args), _load(args.reference, args)
-    trajectory = match_fingerprint(content, reference, args.kind, args.scales, **_run_options(args))
+    lock = _check_outputs(args)
+    try:
+        content, reference = _load(args.content, args), _load(args.reference, args)
+        trajectory = match_fingerprint(content, reference, args.kind, args.scales, **_run_options(args))
+    finally:
+        if lock is not None:
+            lock.release()
     column = trajectory.settings["objective"]
     images = {"start": trajectory.start, column: trajectory.final}
     distances = dsd_distances(images, reference, layers=trajectory.settings["layers"])
@@ -109,12 +152,12 @@ def _match_fingerprint(args: argparse.Namespace) -> int:
     for name, row in distances.items():
         print(f"{name:<12}" + "".join(f"{row[label]:>14.4e}" for label in labels))
     print("distance to the reference's DSD: mean over layers of mean |DSD_l(x) - DSD_l(reference)|")
-    _report_end(trajectory, args)
+    status = _report_end(trajectory, args)
     if args.figure:
         figure = plot_fingerprint_matching(content, reference, {column: trajectory}, distances=distances)
         figure.savefig(args.figure, dpi=110)
         print(f"wrote {args.figure}")
-    return 0
+    return status
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..models.store import DEFAULT_REGRESSORS
+from .outputs import check_output_file, check_output_folder
 
 if TYPE_CHECKING:
     import torch
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 def _restore(args: argparse.Namespace) -> int:
     from ..inference import restore_files
 
+    check_output_folder(args.out, "--out")
     for path in restore_files(args.model, args.images, args.out, device=args.device):
         print(path)
     return 0
@@ -60,6 +62,8 @@ def _score(args: argparse.Namespace) -> int:
         raise ValueError("--tile and --stride set the tiles of --map FILE; give --map too")
     if args.map is not None and len(args.images) != 1:
         raise ValueError(f"--map draws one image; got {len(args.images)} images")
+    check_output_file(args.csv, "--csv")
+    check_output_file(args.map, "--map")
     default = args.regressor == [] or (args.regressor is None and args.map is not None)
     names = DEFAULT_REGRESSORS if default else args.regressor or []
     regressors = [load_model(name) for name in names]

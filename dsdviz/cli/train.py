@@ -13,6 +13,7 @@ chosen task is an error naming the task it belongs to.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import types
 from dataclasses import Field, fields
@@ -87,9 +88,14 @@ def _train(args: argparse.Namespace) -> int:
 
     names = [name for name in _setting_fields() if name not in NOT_OPTIONS]
     overrides = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    if args.minutes is not None and not (math.isfinite(args.minutes) and args.minutes > 0):
+        raise ValueError(f"--minutes: expected a positive number of minutes, got {args.minutes:g}")
+    if args.resume and args.overwrite:
+        raise ValueError("--resume continues the run in --out and --overwrite replaces it: give one of them")
     config = preset(args.task, setting=args.setting, stage=args.stage, root=args.root, **overrides)
     try:
-        trainer = train(config, resume=args.resume, seconds=None if args.minutes is None else 60 * args.minutes)
+        trainer = train(config, resume=args.resume, overwrite=args.overwrite,
+                        seconds=None if args.minutes is None else 60 * args.minutes)  # fmt: skip
     except KeyboardInterrupt as stop:
         print(f"dsdviz train: interrupted: {stop}; continue with the same command and --resume", file=sys.stderr)
         return 130
@@ -123,6 +129,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                         "minutes (default full)")  # fmt: skip
     parser.add_argument("--quick", dest="setting", action="store_const", const="quick", help="--setting quick")
     parser.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.pt if it exists")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="delete the run already in --out (checkpoints, model, log, samples) and start again")  # fmt: skip
     parser.add_argument("--minutes", type=float,
                         help="stop after this much wall time with a checkpoint and model.pt of the weights so far "
                         "(a GPU lease, say); --resume continues")  # fmt: skip

@@ -14,7 +14,7 @@ from ..distances import feature_distance, multiscale_distance, summed_distance
 from ..features import Layers, VGG19Features, default_extractor, min_input_size, resolve_layers
 from ..fingerprint import DSD, check_dsd_input, dsd_unchecked, grams
 from ..resize import downscale, downscaled_size
-from ..validation import check_choice, check_factor, check_image, check_same_shape
+from ..validation import check_choice, check_dsd_factor, check_factor, check_image, check_same_shape
 
 Reduction = Literal["mean", "none"]
 GramTarget = Union[torch.Tensor, Mapping[str, torch.Tensor]]
@@ -159,7 +159,7 @@ def target_dsd(
 ) -> DSD:
     """The DSD fingerprint of target images without gradient, to reuse across steps."""
     names = resolve_layers(layers)
-    alpha, base = check_factor(alpha), check_factor(base, "base")
+    alpha, base = check_dsd_factor(alpha), check_factor(base, "base")
     check_dsd_input(target, alpha, names, base, "target")
     with torch.no_grad():
         return dsd_unchecked(target, alpha, _extractor(target, names, extractor), base)
@@ -189,7 +189,7 @@ def dsd_loss(
     ``dsd_loss(x, x) == 0`` for any ``x``.
     """
     names = resolve_layers(layers)
-    alpha, base = check_factor(alpha), check_factor(base, "base")
+    alpha, base = check_dsd_factor(alpha), check_factor(base, "base")
     check_dsd_input(output, alpha, names, base, "output", value_range=None)
     net = _extractor(output, names, extractor)
     if isinstance(target, torch.Tensor):

@@ -14,7 +14,7 @@ from torch import nn
 
 from ..features import Layers, VGG19Features, resolve_layers
 from ..fingerprint import DSD
-from ..validation import check_factor
+from ..validation import check_dsd_factor, check_factor
 from .functional import (
     GramTarget,
     Reduction,
@@ -125,7 +125,7 @@ class DSDLoss(_FeatureLossModule):
     ) -> None:
         super().__init__(resolve_layers(layers), extractor, target)
         self.reduction = reduction
-        self.alpha, self.base = check_factor(alpha), check_factor(base, "base")
+        self.alpha, self.base = check_dsd_factor(alpha), check_factor(base, "base")
         if target is not None:
             fingerprint = target_dsd(target, self.layers, self.alpha, base=self.base, extractor=self.extractor)
             self._cache([fingerprint.matrices])

@@ -46,7 +46,7 @@ import torch
 from torch import nn
 
 from ..features import LAYER_PRESETS
-from ..validation import check_factor
+from ..validation import check_dsd_factor
 from .xsrresnet import check_network_input
 
 #: (channels, stride) of the residual blocks, in order (Table 5).
@@ -123,7 +123,7 @@ class DSDRegressor(nn.Module):
         crop: int | None = None,
     ) -> None:
         super().__init__()
-        alpha = check_factor(alpha)
+        alpha = check_dsd_factor(alpha)
         layers, blocks = tuple(layers), tuple((int(c), int(s)) for c, s in blocks)
         self.config = {
             "alpha": alpha, "layers": list(layers), "stem": stem, "blocks": [list(b) for b in blocks], "crop": crop,

@@ -8,6 +8,7 @@ Training checkpoints (:mod:`dsdviz.training`) hold the same ``kind``/``config``/
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,8 @@ def atomic_save(obj: Any, path: str | os.PathLike) -> Path:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the clean-up never hides the error that stopped the save
+            tmp.unlink(missing_ok=True)
     return path
 
 
@@ -100,16 +102,20 @@ def load_model(model: str | os.PathLike, map_location: str | torch.device = "cpu
 
     Raises:
         ValueError: if the file does not exist, is unreadable (truncated, another format) or
-            does not hold a dsdviz network; the message names the file.
+            does not hold a dsdviz network, or holds NaN/infinite weights; the message names the file.
     """
     path = model_path(model)
     expected = "a dsdviz model file or training checkpoint (dsdviz train's model.pt or checkpoint.pt)"
     record = read_torch_file(path, expected, map_location)
     if not isinstance(record, dict) or not {"kind", "config", "state_dict"} <= set(record):
         raise ValueError(f"{str(path)!r} is not a dsdviz model file or checkpoint (no kind/config/state_dict)")
+    state = record["state_dict"]
+    bad = [k for k, v in state.items() if isinstance(v, torch.Tensor) and v.is_floating_point() and not v.isfinite().all()]
+    if bad:
+        raise ValueError(f"{str(path)!r} holds NaN or infinite weights ({', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''}): "
+                         "a diverged or corrupted run; use an earlier checkpoint")  # fmt: skip
     try:
         network = build_model(record["kind"], record["config"])
-        state = record["state_dict"]
         network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     except (TypeError, RuntimeError, AttributeError) as error:  # a config or weights that do not fit the network
         reason = (str(error).strip().splitlines() or [""])[0][:160]

@@ -41,7 +41,11 @@ def model_path(model: str | os.PathLike) -> Path:
     Raises:
         ValueError: neither a file nor a shipped name; the message lists the shipped names.
     """
+    if not isinstance(model, (str, os.PathLike)):
+        raise ValueError(f"model: expected a file path or a shipped model's name, got {type(model).__name__}")
     path = Path(model)
+    if path.is_dir():
+        raise ValueError(f"model file {str(model)!r} is a folder; expected a model file or a shipped model's name")
     if path.exists():
         return path
     shipped = shipped_models()

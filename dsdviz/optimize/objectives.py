@@ -33,7 +33,8 @@ from ..losses import check_size, target_dsd, target_grams
 from ..precision import AutocastFeatures, Precision, resolve_precision
 from ..resize import downscale
 from ..trajectory import Trajectory
-from ..validation import check_choice, check_factor
+from ..devices import resolve_device
+from ..validation import check_choice, check_dsd_factor, check_factor
 from .engine import Objective, RunOptions, Schedule, default_device, one_image, optimize_image
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ MatchKind = Literal["dsd", "style"]
 
 
 def _resolve_device(device: torch.device | str | None) -> torch.device:
-    return default_device() if device is None else torch.device(device)
+    return default_device() if device is None else resolve_device(device)
 
 
 def _digest(x: torch.Tensor) -> str:
@@ -259,7 +260,7 @@ def minimize_dsd(
             deepest layer at scale ``1 / (base * alpha)``, or bad optimisation arguments.
     """
     names = resolve_layers(layers)
-    alpha, base = check_factor(alpha), check_factor(base, "base")
+    alpha, base = check_dsd_factor(alpha), check_factor(base, "base")
     one_image(image, "image")
     check_dsd_input(image, alpha, names, base, "image")
     run_device = _resolve_device(device)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,10 @@ from ..torchfiles import read_torch_file
 from .config import TrainConfig
 
 CHECKPOINT_FORMAT = "dsdviz-checkpoint-1"
+#: The checkpoint before the last, kept so that a truncated ``checkpoint.pt`` can fall back to it.
+PREVIOUS_CHECKPOINT = "checkpoint.prev.pt"
+#: What a run writes in its folder (``--overwrite`` removes them); the first three mean the folder holds a run.
+RUN_FILES = ("checkpoint.pt", PREVIOUS_CHECKPOINT, "model.pt", "log.jsonl", "samples")
 
 #: What a training checkpoint holds besides the model record (``code`` is optional: older files lack it).
 CHECKPOINT_KEYS = frozenset({"state_dict", "train_config", "optimizer", "scheduler", "scaler", "step", "rng",
@@ -47,6 +52,29 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     if missing:
         raise ValueError(f"{str(path)!r} is not {expected}: it lacks {', '.join(sorted(missing))}")
     return record
+
+
+def read_latest_checkpoint(folder: str | os.PathLike) -> dict[str, Any] | None:
+    """The newest readable checkpoint of a run folder: ``checkpoint.pt``, else :data:`PREVIOUS_CHECKPOINT`
+    (then with ``"fallback"``: a sentence saying why), or ``None`` when the folder has neither.
+
+    Raises:
+        ValueError: ``checkpoint.pt`` is unreadable and there is no readable previous checkpoint.
+    """
+    folder = Path(folder)
+    latest, previous = folder / "checkpoint.pt", folder / PREVIOUS_CHECKPOINT
+    if not latest.exists() and not previous.exists():
+        return None
+    try:
+        return read_checkpoint(latest)
+    except ValueError as error:
+        if not previous.is_file():
+            raise ValueError(f"{error}; there is no earlier checkpoint to fall back to: start again with "
+                             "overwrite=True (--overwrite)") from None  # fmt: skip
+        checkpoint = read_checkpoint(previous)
+        checkpoint["fallback"] = (f"{latest} was unreadable ({str(error).split(': ', 1)[-1][:120]}); resumed from the "
+                                  f"previous checkpoint {previous.name} at step {checkpoint['step']}")  # fmt: skip
+        return checkpoint
 
 
 def resumed_config(config: TrainConfig, checkpoint: dict[str, Any]) -> TrainConfig:
@@ -101,5 +129,5 @@ def set_rng_state(state: dict[str, Any]) -> None:
     random.setstate((version, tuple(internal), gauss))
 
 
-__all__ = ["CHECKPOINT_FORMAT", "RESUMABLE_CHANGES", "read_checkpoint", "resumed_config", "rng_state",
-           "set_rng_state"]  # fmt: skip
+__all__ = ["CHECKPOINT_FORMAT", "PREVIOUS_CHECKPOINT", "RESUMABLE_CHANGES", "RUN_FILES", "read_checkpoint",
+           "read_latest_checkpoint", "resumed_config", "rng_state", "set_rng_state"]  # fmt: skip

@@ -16,6 +16,8 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from ..devices import resolve_device
+
 
 def distributed_setup(requested: str) -> tuple[int, int, torch.device, bool]:
     """``(rank, world_size, device, initialised_here)`` from torchrun's environment variables.
@@ -24,10 +26,7 @@ def distributed_setup(requested: str) -> tuple[int, int, torch.device, bool]:
     """
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
-    if requested == "auto":
-        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    else:
-        device = torch.device(requested)
+    device = resolve_device(requested)
     if device.type == "cuda" and world > 1:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)

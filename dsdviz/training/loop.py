@@ -49,6 +49,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -67,7 +68,16 @@ from ..data import StepSampler
 from ..images import save_image
 from ..models.serialization import atomic_save, load_model, model_record
 from ..precision import PrecisionPlan, channels_last, grad_scaler, resolve_precision
-from .checkpoints import CHECKPOINT_FORMAT, read_checkpoint, resumed_config, rng_state, set_rng_state
+from ..runlock import RunLock
+from .checkpoints import (
+    CHECKPOINT_FORMAT,
+    PREVIOUS_CHECKPOINT,
+    RUN_FILES,
+    read_latest_checkpoint,
+    resumed_config,
+    rng_state,
+    set_rng_state,
+)
 from .config import TrainConfig
 from .distributed import StopOnSignal, any_process, distributed_setup
 from .provenance import code_changes, code_version
@@ -91,8 +101,13 @@ class Trainer:
 
     Args:
         config: the run's settings.
-        resume: continue from ``<out>/checkpoint.pt`` when it exists (else start fresh).
-            Without it, an existing checkpoint is an error rather than being overwritten.
+        resume: continue from ``<out>/checkpoint.pt`` when it exists (else start fresh); when that file is
+            unreadable (truncated), from the previous checkpoint ``checkpoint.prev.pt``, with a warning and a note.
+        overwrite: delete the run already in ``out`` (checkpoints, model, log, samples) and start again.
+            Without ``resume`` or ``overwrite``, a folder that holds a run is an error.
+
+    The output folder is locked (:class:`~dsdviz.runlock.RunLock`) from construction to :meth:`close`: a
+    second run on the same folder from another process is refused.
 
     Attributes:
         model: the network (wrapped in DDP when distributed; :attr:`network` unwraps it).
@@ -104,19 +119,16 @@ class Trainer:
             stored in checkpoints and model files under ``"precision"``).
     """
 
-    def __init__(self, config: TrainConfig, *, resume: bool = False) -> None:
+    def __init__(self, config: TrainConfig, *, resume: bool = False, overwrite: bool = False) -> None:
         self.rank, self.world, self.device, self._owns_group = distributed_setup(config.loop.device)
         self.out = Path(config.loop.out)
         self.checkpoint_path = self.out / "checkpoint.pt"
-        checkpoint = None
-        if not resume and self.checkpoint_path.is_file():
-            raise ValueError(
-                f"{self.checkpoint_path} exists: continue that run with resume=True (--resume), "
-                "or choose another output folder"
-            )
-        if resume and self.checkpoint_path.is_file():
-            checkpoint = read_checkpoint(self.checkpoint_path)
-            config = resumed_config(config, checkpoint)
+        self._lock = RunLock(self.out, folder=True).acquire() if self.rank == 0 else None
+        try:
+            config, checkpoint = self._start(config, resume, overwrite)
+        except BaseException:
+            self.close()
+            raise
         self.config = config
         loop = config.loop
         torch.manual_seed(loop.seed)
@@ -138,6 +150,8 @@ class Trainer:
         self._monitor_batch: dict[str, torch.Tensor] | None = None
         if checkpoint is not None:
             self._restore(model, checkpoint)
+            if checkpoint.get("fallback"):
+                self.notes.append(checkpoint["fallback"])
             changes = code_changes(checkpoint.get("code"))
             if changes:
                 note = (f"resumed at step {self.step} of {loop.steps} with other code than wrote the checkpoint "
@@ -168,6 +182,29 @@ class Trainer:
         last = {k: v for k, v in recorded[-1].items() if k not in ("step", "split")} if recorded else None
         if last != self.plan.metadata():
             self._log({"step": self.step, "split": "precision", **self.plan.metadata()})
+
+    def _start(
+        self, config: TrainConfig, resume: bool, overwrite: bool
+    ) -> tuple[TrainConfig, dict[str, Any] | None]:
+        """The run's config and the checkpoint it resumes from (``None``: a fresh start), after checking the folder."""
+        existing = [name for name in RUN_FILES if (self.out / name).exists()]
+        if not resume:
+            if overwrite and self.rank == 0:
+                for name in existing:
+                    target = self.out / name
+                    shutil.rmtree(target) if target.is_dir() else target.unlink()
+            elif not overwrite and set(existing) & set(RUN_FILES[:3]):
+                raise ValueError(
+                    f"{self.out} holds a run ({', '.join(existing)}): continue it with resume=True (--resume), start "
+                    "again with overwrite=True (--overwrite), or choose another output folder"
+                )
+            return config, None
+        checkpoint = read_latest_checkpoint(self.out) if resume else None
+        if checkpoint is None:
+            return config, None
+        if checkpoint.get("fallback"):
+            warnings.warn(checkpoint["fallback"], stacklevel=3)
+        return resumed_config(config, checkpoint), checkpoint
 
     @property
     def network(self) -> nn.Module:
@@ -203,6 +240,8 @@ class Trainer:
         if self.rank != 0:
             return None
         record = model_record(self.network)
+        if self.checkpoint_path.is_file():  # keep the previous one: a checkpoint truncated later falls back to it
+            keep_previous(self.checkpoint_path, self.out / PREVIOUS_CHECKPOINT)
         record.update(
             format=CHECKPOINT_FORMAT, train_config=self.config.flat(), optimizer=self.optimizer.state_dict(),
             scheduler=self.scheduler.state_dict(), scaler=self.scaler.state_dict(), step=self.step,
@@ -364,15 +403,33 @@ class Trainer:
         return self.history
 
     def close(self) -> None:
-        """Leave the process group if this trainer created it."""
+        """Release the output folder's lock, and leave the process group if this trainer created it."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
         if self._owns_group and dist.is_initialized():
             dist.destroy_process_group()
             self._owns_group = False
 
 
-def train(config: TrainConfig, *, resume: bool = False, seconds: float | None = None) -> Trainer:
-    """Run ``config`` to the end, or for ``seconds`` of wall time (resuming if asked); returns the :class:`Trainer`."""
-    trainer = Trainer(config, resume=resume)
+def keep_previous(path: Path, previous: Path) -> None:
+    """Make ``previous`` a copy of ``path`` (a hard link where the file system has them), atomically:
+    ``path`` itself is never missing, whenever the process is killed."""
+    staged = previous.with_name(f".{previous.name}.{os.getpid()}.tmp")
+    staged.unlink(missing_ok=True)
+    try:
+        os.link(path, staged)
+    except OSError:
+        shutil.copy2(path, staged)
+    os.replace(staged, previous)
+
+
+def train(
+    config: TrainConfig, *, resume: bool = False, seconds: float | None = None, overwrite: bool = False
+) -> Trainer:
+    """Run ``config`` to the end, or for ``seconds`` of wall time (resuming if asked, or replacing the run in its
+    folder with ``overwrite``); returns the :class:`Trainer`."""
+    trainer = Trainer(config, resume=resume, overwrite=overwrite)
     try:
         trainer.run(seconds=seconds)
     finally:

@@ -25,7 +25,7 @@ from ..fingerprint import dsd_unchecked
 from ..models import DSDRegressor
 from ..precision import AutocastFeatures, PrecisionPlan, autocast
 from ..resize import downscale
-from ..validation import check_factor, check_positive_int
+from ..validation import check_dsd_factor, check_positive_int
 from .settings import LoopSettings, TaskSettings, setting
 from .tasks import Batch, on_device
 
@@ -45,7 +45,7 @@ class RegressorSettings(TaskSettings):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_factor(self.alpha)
+        check_dsd_factor(self.alpha)
         check_positive_int(self.calibration_batches, "calibration_batches")
         check_positive_int(self.val_per_image, "val_per_image")
 
