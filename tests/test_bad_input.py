@@ -56,7 +56,7 @@ def run(args: list[str], capsys) -> tuple[int, str, str]:
     return status, out, err
 
 
-TRAIN = ["train", "sr", "--quick", "--steps", "1", "--crop", "8", "--blocks", "1", "--no-progress"]
+TRAIN = ["train", "sr", "--quick", "--steps", "1", "--crop", "8", "--blocks", "1", "--val-limit", "1", "--no-progress"]
 
 #: (case, arguments with {tmp} for the files fixture, a phrase of the one-line error)
 ERRORS = [
@@ -181,7 +181,7 @@ def test_two_concurrent_trainings_into_one_folder(vgg_weights, files):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     out = files / "run"
     first = subprocess.Popen(
-        _cli(*TRAIN, "--steps", "400", "--data", files / "images", "--out", out), env=env, stdout=subprocess.PIPE,
+        _cli(*TRAIN, "--steps", "300", "--data", files / "images", "--out", out), env=env, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 120
@@ -194,7 +194,7 @@ def test_two_concurrent_trainings_into_one_folder(vgg_weights, files):
     _, err = first.communicate(timeout=300)
     assert first.returncode == 0, err
     log = (out / "log.jsonl").read_text()
-    assert log.count('"split": "val"') == 2 and '"step": 400, "split": "train"' in log  # one run's log, whole
+    assert log.count('"split": "val"') == 2 and '"step": 300, "split": "train"' in log  # one run's log, whole
     assert not (out / ".lock").exists()
 
 

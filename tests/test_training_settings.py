@@ -23,10 +23,10 @@ def test_presets(tmp_path):
         "conv5_4", 2.0, "dsd", 25_000)  # fmt: skip
     assert full.task.data == str(tmp_path / "BSDS500_train") and full.task.val_lr.endswith("Set14/LR_bicubic/X4")
     quick = preset("regressor", True, root=tmp_path, steps=7)
-    assert (quick.loop.steps, quick.loop.val_every, quick.loop.decay_every, quick.loop.workers) == (7, 7, 150, 0)
+    assert (quick.loop.steps, quick.loop.val_every, quick.loop.decay_every, quick.loop.workers) == (7, 7, 30, 0)
     assert (quick.loop.monitor_every, quick.loop.monitor_batch, full.loop.monitor_every) == (1, 16, 1000)
     assert (quick.task.calibration_batches, full.task.feature_loss, quick.loop.out) == (2, "dsd", "runs/regressor")
-    assert preset("sr", True, root=tmp_path, stage="dsd").loop.monitor_every == 6
+    assert preset("sr", True, root=tmp_path, stage="dsd").loop.monitor_every == 1  # 12 steps: about 10 entries
     deblur = preset("deblur", True, root=tmp_path, stage="dsd")
     assert isinstance(deblur.task, DeblurSettings) and (deblur.task.kernel_size, deblur.task.scale) == (15, 1)
     assert preset("regressor", False, root=tmp_path).task.val_per_image == 4
@@ -90,7 +90,7 @@ def test_flat_names_go_to_the_loop_or_the_task(tmp_path):
         renamed = preset("sr", root=tmp_path, stage="dsd", dsd_weight=10.0)
     assert renamed.task.feature_weight == 10.0
     flat = renamed.flat()
-    assert flat["task"] == "sr" and flat["feature_weight"] == 10.0 and flat["steps"] == 60
+    assert flat["task"] == "sr" and flat["feature_weight"] == 10.0 and flat["steps"] == 12
     assert TrainConfig.from_flat(**flat) == renamed
     assert set(flat) - {"task"} >= RESUMABLE_CHANGES
 

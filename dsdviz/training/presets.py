@@ -11,11 +11,12 @@ from ..data import data_root
 from ..validation import check_choice
 from .config import TASKS, TrainConfig
 
-#: Quick mode (CPU, minutes): sizes and step counts per task and stage (``steps``: psnr, dsd).
+#: Quick mode (CPU, seconds per notebook cell): sizes and step counts per task and stage (``steps``: psnr, dsd).
+#: These runs show the loop at work; the figures draw the shipped networks.
 QUICK: dict[str, dict[str, Any]] = {
-    "sr": {"crop": 16, "batch_size": 8, "steps": (100, 60), "val_crop": 128, "val_limit": 3},
-    "deblur": {"crop": 32, "batch_size": 8, "steps": (80, 40), "val_crop": 96, "val_limit": 2, "kernel_size": 15},
-    "regressor": {"crop": 32, "batch_size": 8, "steps": (200, 200), "val_limit": 24, "calibration_batches": 2},
+    "sr": {"crop": 16, "batch_size": 8, "steps": (24, 12), "val_crop": 96, "val_limit": 2},
+    "deblur": {"crop": 32, "batch_size": 8, "steps": (16, 8), "val_crop": 96, "val_limit": 1, "kernel_size": 15},
+    "regressor": {"crop": 32, "batch_size": 8, "steps": (40, 40), "val_limit": 8, "calibration_batches": 2},
 }
 #: The paper's setting (a GPU): input crop and steps per stage (psnr, dsd) per task.
 FULL: dict[str, dict[str, Any]] = {
@@ -116,10 +117,10 @@ def preset(
     ``setting`` chooses; without it ``quick`` does (``True``: quick, ``False``: full).
 
     Data (``root`` defaults to ``$DSDVIZ_DATA``): training on ``BSDS500_train``; SR
-    validation on Set5 (quick: 3 central 128 px crops) or Set14 with their MATLAB-bicubic
+    validation on Set5 (quick: 2 central 96 px crops) or Set14 with their MATLAB-bicubic
     LR files; deblurring validation on Set5 blurred with fixed random camera-shake
-    kernels (quick: 2 crops of 128 px); regressor validation on BSD100 (quick: the first
-    24 images, one central crop each; full: all 100, 4 crops each).
+    kernels (quick: 1 crop of 96 px); regressor validation on BSD100 (quick: the first
+    8 images, one central crop each; full: all 100, 4 crops each).
 
     **full** (a GPU): batch 16, LR crop 40 (SR), 160 px (deblurring), ``y|a`` 80 px (regressor,
     as in the authors' code); SR/deblurring stage 1 for 200k steps and stage 2 for 100k
