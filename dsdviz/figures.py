@@ -89,9 +89,19 @@ FIGURES: dict[str, FigureRecipe] = {
             "dsdviz.experiments.sr_comparison:fig14_15_figure",
         ),
         FigureRecipe(
+            "equal_budget",
+            "the stage-2 loss at equal budget: L1 + perceptual with DSD, GAN, both or neither; equal_budget.md/.csv",
+            "dsdviz.experiments.equal_budget:equal_budget_figure",
+        ),
+        FigureRecipe(
             "fig16_deblurring",
             "supp. Fig. 16: deblurring vs DeepDeblur (DeblurGAN-v2 n/a); metrics table deblur_metrics.md/.csv",
             "dsdviz.experiments.deblur_comparison:fig16_figure",
+        ),
+        FigureRecipe(
+            "claims",
+            "the paper's claims scorecard claims.md, from the CSVs the recipes above write (run it last)",
+            "dsdviz.experiments.claims:claims_figure",
         ),
     )
 }

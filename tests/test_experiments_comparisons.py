@@ -111,3 +111,49 @@ def test_quick_setups_use_the_shipped_models_and_shrink_only_when_asked(setup, m
     small = setup.quick()
     assert small.schedule is None and small != quick
     assert setup.full() == setup() and setup().schedule == TrainingSchedule(quick=False)  # full settings never shrink
+
+
+def test_equal_budget_table_scores_the_arms_with_the_official_results(vgg_weights, shared_data, tmp_path):
+    from dsdviz.experiments.equal_budget import EqualBudgetSetup, run_equal_budget, save_equal_budget
+
+    models = {"stage 1 (L1)": XSRResNet(scale=4, num_blocks=0), "(b) + DSD": XSRResNet(scale=4, num_blocks=1)}
+    setup = EqualBudgetSetup(test_sets=(("Set5", 1),), crop=48, figure=(("Set5", "bird"),), zoom=32)
+    result = run_equal_budget(setup, tmp_path / "work", models=models, progress=False)
+    (table,) = result.tables
+    assert [r.method for r in table.rows] == ["ground truth", "bicubic", *models, "SRResNet", "SRGAN"]
+    assert "grid_artifacts" in table.columns and table.row("SRGAN").scored == 1
+    # the official SRResNet is far above bicubic in PSNR on the same crop, the GAN below it
+    assert table.row("SRResNet").means["psnr"] > table.row("bicubic").means["psnr"] > table.row("SRGAN").means["psnr"]
+    assert [p.title for p in result.rows[("Set5", "bird")]] == ["bicubic", *models, "SRGAN", "ground truth (HR)"]
+    paths = save_equal_budget(result, setup, tmp_path / "figures")
+    assert [p.name for p in paths] == ["equal_budget.png", "equal_budget.md", "equal_budget.csv",
+                                       "equal_budget_per_image.csv"]  # fmt: skip
+    assert "same 250 steps" in paths[1].read_text()
+
+
+def test_the_equal_budget_script_runs_the_arms_commands():
+    from pathlib import Path
+
+    from dsdviz.experiments.equal_budget import ARMS, arm_command
+
+    script = (Path(__file__).resolve().parents[1] / "tools" / "equal_budget.sh").read_text()
+    for label in ARMS:
+        assert arm_command(label) in script, label
+
+
+def test_the_shipped_arms_differ_only_in_their_loss():
+    from dsdviz.experiments.equal_budget import ARM_STEPS, ARMS
+    from dsdviz.models import model_meta
+    from dsdviz.training import TrainConfig
+
+    configs = {label: TrainConfig.from_record(model_meta(name)["train_config"]).flat() for label, (name, _) in
+               ARMS.items()}  # fmt: skip
+    loss = {"feature_weight", "adversarial", "out"}
+    first = configs["(a) L1 + perceptual"]
+    for label, config in configs.items():
+        assert {k: v for k, v in config.items() if k not in loss} == {k: v for k, v in first.items() if k not in loss}
+        assert model_meta(ARMS[label][0])["step"] == ARM_STEPS, label
+    assert (first["init"], first["crop"], first["batch_size"], first["lr"], first["precision"], first["steps"]) == (
+        "xsrresnet_sr_x4_psnr_cpu", 24, 16, 2e-4, "fp32", ARM_STEPS)  # fmt: skip
+    assert [(c["feature_weight"], c["adversarial"], c["adversarial_weight"]) for c in configs.values()] == [
+        (0.0, "none", 1e-3), (100.0, "none", 1e-3), (0.0, "standard", 1e-3), (100.0, "standard", 1e-3)]  # fmt: skip

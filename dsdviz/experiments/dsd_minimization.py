@@ -25,6 +25,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..data import data_root
+from ..evaluation import write_csv
 from ..features import LAYER_PRESETS
 from ..fingerprint import dsd
 from ..metrics import dsd_distance_to, psnr, reference_dsd, ssim
@@ -267,21 +268,54 @@ def lr_sweep(
     return rows
 
 
+def trajectory_rows(
+    trajectory: Trajectory, levels: GroundTruthLevels, setup: DSDMinimizationSetup
+) -> list[dict[str, float | int | str]]:
+    """Fig. 12's numbers: one row per snapshot (step, ``||DSD_alpha||_1``, sharpness, PSNR, SSIM and DSD
+    distance to the ground truth, whether the figure shows it), then the ground truth's row (``step``
+    ``"truth"``: its objective and sharpness), each with the run's steps, rate and crop."""
+    objective = trajectory.history["objective"]
+    run = {"steps": setup.steps, "lr": setup.lr, "crop": str(setup.crop)}
+    rows: list[dict[str, float | int | str]] = [
+        {"step": step, "objective": float(objective[step]) if step < len(objective) else float("nan"),
+         "sharpness": sharp, "psnr": db,
+         "ssim": similarity, "dsd_distance": distance, "shown": int(step in setup.shown), **run}
+        for step, sharp, db, similarity, distance in zip(levels.steps, levels.snapshot_sharpness, levels.psnr,
+                                                         levels.ssim, levels.dsd_distance)
+    ]  # fmt: skip
+    rows.append({"step": "truth", "objective": levels.objective, "sharpness": levels.sharpness, **run})
+    return rows
+
+
 def fig12_figure(quick: bool, out_dir: Path) -> list[Path]:
-    """``fig12_dsd_minimization.png`` (the ``dsdviz figures`` recipe), beside the ground truth if there is one."""
+    """``fig12_dsd_minimization.png`` (the ``dsdviz figures`` recipe), beside the ground truth if there is one,
+    and then its numbers, ``fig12_dsd_minimization.csv`` (:func:`trajectory_rows`)."""
     setup = DSDMinimizationSetup.quick() if quick else DSDMinimizationSetup.full()
     trajectory = run_dsd_minimization(setup)
     truth = load_truth(setup)
     levels = None if truth is None else versus_truth(trajectory, truth)
     path = Path(out_dir) / "fig12_dsd_minimization.png"
     plot_dsd_minimization(trajectory, setup.shown, truth=levels).savefig(path, dpi=DPI if quick else DETAIL_DPI)
-    return [path]
+    if levels is None:
+        return [path]
+    return [path, write_csv(path.with_suffix(".csv"), trajectory_rows(trajectory, levels, setup))]
+
+
+def sweep_rows(rows: Sequence[SweepRow]) -> list[dict[str, float | int | str]]:
+    """The numbers of :func:`lr_sweep`, one row per learning rate."""
+    return [
+        {"lr": r.lr, "peak_step": r.peak_step, "peak_sharpness": r.peak_sharpness, "truth_sharpness": r.truth_sharpness,
+         "crossing": "" if r.crossing is None else r.crossing, "final_psnr": r.final_psnr,
+         "steps": r.trajectory.steps[-1]}
+        for r in rows
+    ]  # fmt: skip
 
 
 def fig12_lr_sweep(quick: bool, out_dir: Path) -> list[Path]:
-    """``fig12_lr_sweep.png``: :func:`lr_sweep` on the quick or the full setting (the ``dsdviz figures`` recipe)."""
+    """``fig12_lr_sweep.png``: :func:`lr_sweep` on the quick or the full setting (the ``dsdviz figures`` recipe),
+    and its numbers, ``fig12_lr_sweep.csv`` (:func:`sweep_rows`)."""
     setup = DSDMinimizationSetup.quick() if quick else DSDMinimizationSetup.full()
     rows = lr_sweep(setup)
     path = Path(out_dir) / "fig12_lr_sweep.png"
     plot_lr_sweep(rows).savefig(path, dpi=DPI if quick else DETAIL_DPI)
-    return [path]
+    return [path, write_csv(path.with_suffix(".csv"), sweep_rows(rows))]

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import torch
 
+from ..evaluation import write_csv
 from ..features import LAYER_PRESETS
 from ..fingerprint import dsd_distances, dsd_label
 from ..optimize import match_fingerprint
+from ..sharpness import mean_gradient_magnitude
 from ..trajectory import Trajectory
 from ..viz.layout import DETAIL_DPI, DPI
 from ..viz.optimization import Box, plot_fingerprint_matching
@@ -87,12 +89,33 @@ def matching_distances(
     return dsd_distances(images, reference, setup.dsd_scales, setup.layers)
 
 
+def matching_rows(
+    content: torch.Tensor, reference: torch.Tensor, results: dict[str, Trajectory],
+    distances: dict[str, dict[str, float]], setup: FingerprintMatchingSetup,
+) -> list[dict[str, float | str]]:  # fmt: skip
+    """Fig. 11's numbers, one row per image (the content, the reference, each column's result): its kind
+    (``content``, ``reference``, ``style`` or ``dsd``), mean gradient magnitude (how much fine detail), the
+    DSD distance to the reference per scale pair (the reference: 0), and the run's steps and rate."""
+    images = {"content": content, "reference": reference, **{name: r.final for name, r in results.items()}}
+    rows: list[dict[str, float | str]] = []
+    for name, image in images.items():
+        kind = name if name in ("content", "reference") else "style" if name.startswith("style") else "dsd"
+        row: dict[str, float | str] = {"image": name, "kind": kind,
+                                       "sharpness": float(mean_gradient_magnitude(image.float())[0])}  # fmt: skip
+        pairs = distances.get(name, {label: 0.0 for label in next(iter(distances.values()))})
+        row.update({f"dsd_distance {label}": value for label, value in pairs.items()})
+        rows.append({**row, "steps": setup.steps, "lr": setup.lr})
+    return rows
+
+
 def fig11_figure(quick: bool, out_dir: Path) -> list[Path]:
-    """``fig11_fingerprint_matching.png`` (the ``dsdviz figures`` recipe)."""
+    """``fig11_fingerprint_matching.png`` and its numbers, ``fig11_fingerprint_matching.csv``
+    (:func:`matching_rows`) (the ``dsdviz figures`` recipe)."""
     setup = FingerprintMatchingSetup.quick() if quick else FingerprintMatchingSetup.full()
     content, reference, results = run_fingerprint_matching(setup)
     distances = matching_distances(content, reference, results, setup)
     path = Path(out_dir) / "fig11_fingerprint_matching.png"
     figure = plot_fingerprint_matching(content, reference, results, distances=distances)
     figure.savefig(path, dpi=DPI if quick else DETAIL_DPI)
-    return [path]
+    rows = matching_rows(content, reference, results, distances, setup)
+    return [path, write_csv(path.with_suffix(".csv"), rows)]

@@ -22,6 +22,7 @@ import torch
 from matplotlib.figure import Figure
 
 from ..artifacts import grid_artifact_score
+from ..evaluation import write_csv
 from ..degradations import bicubic_upsample
 from ..inference import restore
 from ..metrics import psnr
@@ -108,6 +109,16 @@ class LossComparison:
         """Mean grid-artifact score per method over the test set (dB; lower is better)."""
         return {method: float(np.mean(list(values.values()))) for method, values in self.scores.items()}
 
+    def csv_rows(self) -> list[dict[str, float | int | str]]:
+        """Per method: images, mean, min and max grid-artifact score (dB), mean PSNR (dB), and the models' note."""
+        rows: list[dict[str, float | int | str]] = []
+        for method, values in self.scores.items():
+            v = np.array(list(values.values()))
+            rows.append({"test_set": self.test_set, "method": method, "images": len(v), "grid_mean": float(v.mean()),
+                         "grid_min": float(v.min()), "grid_max": float(v.max()),
+                         "psnr_mean": float(np.mean(list(self.psnr[method].values()))), "note": self.note or ""})  # fmt: skip
+        return rows
+
     def to_markdown(self) -> str:
         """Per method: mean, min and max grid-artifact score and mean PSNR over the test set."""
         lines = [
@@ -168,9 +179,11 @@ def plot_loss_comparison(result: LossComparison) -> Figure:
 
 
 def save_loss_comparison(result: LossComparison, out_dir: str | Path) -> list[Path]:
-    """Write ``fig13_loss_comparison.png`` into ``out_dir`` (quick results: 256 colours)."""
+    """Write ``fig13_loss_comparison.png`` (quick results: 256 colours) and its numbers,
+    ``fig13_loss_comparison.csv`` (:meth:`LossComparison.csv_rows`), into ``out_dir``."""
     quick, path = result.note is not None, Path(out_dir) / "fig13_loss_comparison.png"
-    return [save_png(plot_loss_comparison(result), path, 100, quick)]
+    return [save_png(plot_loss_comparison(result), path, 100, quick),
+            write_csv(path.with_suffix(".csv"), result.csv_rows())]  # fmt: skip
 
 
 def fig13_figure(quick: bool, out_dir: Path) -> list[Path]:

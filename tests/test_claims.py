@@ -1,0 +1,57 @@
+"""The claims scorecard (dsdviz.experiments.claims): every verdict recomputed from the stored CSVs, and the rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dsdviz.evaluation import write_csv
+from dsdviz.experiments.claims import CLAIMS, VERDICTS, Finding, claims_markdown, fig13_rule, scorecard
+
+FIGURES = Path(__file__).resolve().parents[1] / "figures"
+
+
+def test_the_stored_scorecard_equals_the_one_recomputed_from_the_stored_csvs():
+    findings = scorecard(FIGURES)
+    assert (FIGURES / "claims.md").read_text() == claims_markdown(findings)
+    assert len(findings) == len(CLAIMS) and all(f.verdict in VERDICTS for _, f in findings)
+    for claim, finding in findings:
+        assert finding.numbers and finding.budget, claim.claim
+        if finding.verdict in ("not reproduced", "not testable here"):
+            assert finding.settle, f"{claim.where}: a negative verdict must say what would test it"
+
+
+def test_every_claim_reads_only_stored_csvs():
+    assert all(name.endswith(".csv") and (FIGURES / name).is_file() for claim in CLAIMS for name in claim.files)
+
+
+def fig13_rows(dsd: float, style: float, multiscale: float) -> list[dict[str, object]]:
+    return [{"test_set": "Set5", "method": m, "images": 5, "grid_mean": v, "note": "trained for a test"}
+            for m, v in (("DSD", dsd), ("style", style), ("multi-scale style", multiscale))]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("scores", "verdict"),
+    [((1.0, 2.0, 3.0), "reproduced"), ((2.5, 2.0, 3.0), "partly"), ((4.0, 2.0, 3.0), "not reproduced")],
+)
+def test_fig13_rule_reads_the_mean_grid_scores(tmp_path, scores, verdict):
+    write_csv(tmp_path / "fig13_loss_comparison.csv", fig13_rows(*scores))
+    finding = fig13_rule(tmp_path)
+    assert finding.verdict == verdict and f"DSD {scores[0]:.2f} dB" in finding.numbers
+    assert finding.budget == "trained for a test"
+
+
+def test_a_missing_csv_is_not_testable_and_says_what_would_make_it(tmp_path):
+    write_csv(tmp_path / "fig13_loss_comparison.csv", fig13_rows(1.0, 2.0, 3.0))
+    findings = dict((claim.where + claim.claim, f) for claim, f in scorecard(tmp_path))
+    verdicts = [f.verdict for f in findings.values()]
+    assert verdicts.count("reproduced") == 1 and verdicts.count("not testable here") == len(CLAIMS) - 1
+    missing = next(f for f in findings.values() if f.verdict == "not testable here")
+    assert missing.numbers.startswith("missing ") and "dsdviz figures" in missing.settle
+
+
+def test_markdown_escapes_cells_and_counts_verdicts():
+    claim = CLAIMS[0]
+    text = claims_markdown([(claim, Finding("partly", "a | b", "1 step", "more steps"))])
+    assert "a \\| b" in text and "0 reproduced, 1 partly" in text and "| **partly** | more steps |" in text
