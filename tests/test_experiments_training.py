@@ -28,7 +28,7 @@ def test_stage_configs_chain_the_stages_and_shrink_only_at_the_smoke_size(shared
     monkeypatch.delenv(SMOKE_ENV, raising=False)
     first, second = stage_configs("sr", True, tmp_path, prefix="sr_")
     assert first.loop.out == str(tmp_path / "sr_psnr") and second.loop.init == str(tmp_path / "sr_psnr" / "model.pt")
-    assert (first.loop.steps, second.loop.steps, first.task.crop, second.task.stage) == (100, 60, 16, "dsd")
+    assert (first.loop.steps, second.loop.steps, first.task.crop, second.task.stage) == (24, 12, 16, "dsd")
     assert regressor_config(True, 4, tmp_path).loop.out == str(tmp_path / "a4")
     monkeypatch.setenv(SMOKE_ENV, "1")
     small, _ = stage_configs("deblur", True, tmp_path)

@@ -17,7 +17,7 @@ natural level.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -84,6 +84,12 @@ class DSDMinimizationSetup:
         return cls()
 
 
+def sweep_snapshots(steps: int) -> list[int]:
+    """Snapshot steps at 1, 1.5, 2, 3, 5 and 7 times the powers of ten up to ``steps``: every run keeps them, so
+    that :func:`lr_sweep` locates a sharpness peak to about a third of its step and can reuse any run."""
+    return log_steps(steps, (1, 1.5, 2, 3, 5, 7))
+
+
 def run_dsd_minimization(
     setup: DSDMinimizationSetup,
     device: torch.device | str | None = None,
@@ -101,7 +107,7 @@ def run_dsd_minimization(
     (:func:`dsdviz.minimize_dsd`; fp32 by default, so the figure's numbers are float32's).
     """
     image = load_input(setup.image, setup.crop)
-    kept = {s for s in (*setup.shown, *extra_snapshots) if s <= setup.steps}
+    kept = {s for s in (*setup.shown, *extra_snapshots, *sweep_snapshots(setup.steps)) if s <= setup.steps}
     snapshots = sorted(set(log_steps(setup.steps)) | kept)
     previous = checkpoint if resume and checkpoint is not None and Path(checkpoint).is_file() else None
     return minimize_dsd(
@@ -241,12 +247,14 @@ def lr_sweep(
     lrs: Sequence[float] | None = None,
     device: torch.device | str | None = None,
     progress: bool = True,
+    known: Mapping[float, Trajectory] | None = None,
 ) -> list[SweepRow]:
     """Fig. 12's minimisation at each learning rate of ``lrs`` (default ``setup.sweep``; else ``setup``'s
     settings), against the ground truth.
 
-    Snapshots are kept at 1, 1.5, 2, 3, 5 and 7 times the powers of ten, so that the sharpness
-    peak is located to about a third of its step.
+    Snapshots are kept at :func:`sweep_snapshots`, so that the sharpness peak is located to about a third
+    of its step. ``known``: ``{lr: trajectory}`` of runs of ``setup`` already made at some of the rates
+    (:func:`run_dsd_minimization`, e.g. the notebook's main run), used instead of running them again.
 
     Raises:
         ValueError: ``setup.image`` has no ground truth in the data folder (:func:`truth_path`).
@@ -254,11 +262,12 @@ def lr_sweep(
     truth = load_truth(setup)
     if truth is None:
         raise ValueError(f"{setup.image!r} has no ground truth in the data folder (not sr_results/<method>/<set>/...)")
-    dense = log_steps(setup.steps, (1, 1.5, 2, 3, 5, 7))
     rows = []
     for lr in tqdm(setup.sweep if lrs is None else lrs, desc="learning rates", disable=not progress):
         run = replace(setup, lr=lr)
-        trajectory = run_dsd_minimization(run, device=device, progress=False, extra_snapshots=dense)
+        trajectory = (known or {}).get(lr)
+        if trajectory is None or set(sweep_snapshots(setup.steps)) - set(trajectory.steps):
+            trajectory = run_dsd_minimization(run, device=device, progress=False)
         levels = versus_truth(trajectory, truth)
         peak = max(range(len(levels.steps)), key=lambda i: levels.snapshot_sharpness[i])
         rows.append(
