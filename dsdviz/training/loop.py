@@ -199,7 +199,7 @@ class Trainer:
                     "again with overwrite=True (--overwrite), or choose another output folder"
                 )
             return config, None
-        checkpoint = read_latest_checkpoint(self.out) if resume else None
+        checkpoint = read_latest_checkpoint(self.out)
         if checkpoint is None:
             return config, None
         if checkpoint.get("fallback"):
