@@ -127,10 +127,12 @@ def check_dsd_factor(alpha: object, name: str = "alpha") -> float:
     return alpha
 
 
-def check_rate(value: object, name: str = "lr") -> float:
-    """Validate a learning rate (a finite number > 0) and return it as float."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}: expected a finite learning rate > 0 (e.g. 2e-4), got {value!r}")
+def check_positive(value: object, name: str, allow_zero: bool = False) -> float:
+    """``value`` as a float; a ``ValueError`` naming ``name`` unless it is finite and > 0 (>= 0)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name}: expected a finite number {bound}, got {value!r}")
     return float(value)
 
 

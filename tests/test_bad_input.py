@@ -60,8 +60,8 @@ TRAIN = ["train", "sr", "--quick", "--steps", "1", "--crop", "8", "--blocks", "1
 
 #: (case, arguments with {tmp} for the files fixture, a phrase of the one-line error)
 ERRORS = [
-    ("lr 0", [*TRAIN, "--lr", "0"], "lr: expected a finite learning rate > 0"),
-    ("lr inf", [*TRAIN, "--lr", "inf"], "lr: expected a finite learning rate > 0"),
+    ("lr 0", [*TRAIN, "--lr", "0"], "lr: expected a finite number > 0"),
+    ("lr inf", [*TRAIN, "--lr", "inf"], "lr: expected a finite number > 0"),
     ("negative decay", [*TRAIN, "--decay-gamma", "-1"], "decay_gamma: expected a factor in (0, 1]"),
     ("beta 1", [*TRAIN, "--betas", "1", "0.99"], "betas: expected two Adam coefficients in [0, 1)"),
     ("zero minutes", [*TRAIN, "--minutes", "0"], "--minutes: expected a positive number of minutes"),

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from ..losses import range_loss
 from ..trajectory import Trajectory, log_steps
-from ..validation import check_choice, check_image, check_positive_int
+from ..validation import check_choice, check_image, check_positive, check_positive_int
 from .record import RunRecord, check_resume
 
 #: ``objective(x)`` for an image ``x`` ``(1, 3, H, W)``: ``{"objective": scalar to minimise,
@@ -72,15 +72,6 @@ def learning_rate(step: int, steps: int, lr: float, schedule: Schedule) -> float
     if schedule == "cosine":
         return lr * 0.5 * (1 + math.cos(math.pi * min(step, steps) / steps))
     raise ValueError(f"schedule: expected one of {', '.join(map(repr, SCHEDULES))}, got {schedule!r}")
-
-
-def check_positive(value: object, name: str, allow_zero: bool = False) -> float:
-    """``value`` as a float; a ``ValueError`` naming ``name`` unless it is finite and > 0 (>= 0)."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < 0 or (value == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name}: expected a finite number {bound}, got {value!r}")
-    return float(value)
 
 
 def one_image(x: object, name: str) -> torch.Tensor:

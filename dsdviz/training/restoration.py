@@ -29,7 +29,6 @@ and of the baseline the network improves on (MATLAB bicubic up-sampling, or the 
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from typing import ClassVar, Literal
@@ -48,7 +47,7 @@ from ..losses import ADVERSARIAL_KINDS, FEATURE_LOSSES, available_perceptual_lay
 from ..metrics import dsd_distance, psnr, ssim
 from ..models import XSRResNet
 from ..precision import AutocastFeatures, PrecisionPlan, autocast
-from ..validation import check_choice, check_dsd_factor, check_positive_int
+from ..validation import check_choice, check_dsd_factor, check_positive, check_positive_int
 from .adversarial import Adversary
 from .settings import LoopSettings, TaskSettings, setting
 from .tasks import Batch, on_device
@@ -83,8 +82,7 @@ class RestorationSettings(TaskSettings):
         check_choice(self.adversarial, ("none", *ADVERSARIAL_KINDS), "adversarial")
         check_positive_int(self.num_blocks, "num_blocks")
         check_dsd_factor(self.alpha)
-        if not (math.isfinite(self.adversarial_weight) and self.adversarial_weight > 0):
-            raise ValueError(f"adversarial_weight: expected a finite positive number, got {self.adversarial_weight!r}")
+        check_positive(self.adversarial_weight, "adversarial_weight")
 
     @property
     def label(self) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from ..precision import PRECISIONS, Precision
-from ..validation import check_choice, check_positive_int, check_rate
+from ..validation import check_choice, check_positive, check_positive_int
 
 #: The precision of a run whose ``precision`` is ``None``, per device type (others: ``"fp32"``).
 #: CUDA: mixed precision, bf16 where supported, else fp16 with loss scaling (what ``amp=True`` did);
@@ -87,7 +87,7 @@ class LoopSettings:
         _check_positive(self, ("steps", "batch_size", "decay_every", "checkpoint_every", "val_every", "log_every",
                                "monitor_every", "monitor_batch"))  # fmt: skip
         self.betas = tuple(self.betas)  # type: ignore[assignment]
-        check_rate(self.lr, "lr")
+        check_positive(self.lr, "lr")
         if not (isinstance(self.decay_gamma, (int, float)) and 0 < self.decay_gamma <= 1):
             raise ValueError(f"decay_gamma: expected a factor in (0, 1] (0.5 halves the rate), got {self.decay_gamma!r}")
         if len(self.betas) != 2 or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in self.betas):
