@@ -42,8 +42,9 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset, Sampler
 
-from .degradations import bicubic_downsample, camera_shake_kernel, load_kernels, noisy_blur
+from .degradations import RealisticDegradation, bicubic_downsample, camera_shake_kernel, load_kernels, noisy_blur
 from .images import center_box, find_image, list_images, open_image, quantize
+from .resize import downscale
 from .validation import check_positive_int
 
 Folder = Union[str, os.PathLike]
@@ -172,10 +173,27 @@ class _CropStream(Dataset):
         return int(order[position]), item_generator(self.seed, index)
 
 
-def image_paths(folder: Folder | Sequence[Folder]) -> list[Path]:
-    """The images of one folder or several, in name order per folder."""
+def image_paths(folder: Folder | Sequence[Folder], holdout: int = 0) -> list[Path]:
+    """The images of one folder or several (or image files given one by one), in name order per folder,
+    without the last ``holdout`` of them (a fixed slice kept for validation: :func:`heldout_paths`)."""
     folders = [folder] if isinstance(folder, (str, os.PathLike)) else list(folder)
-    return [path for item in folders for path in list_images(item)]
+    paths = [path for item in folders for path in ([Path(item)] if Path(item).is_file() else list_images(item))]
+    if not 0 <= holdout < len(paths):
+        raise ValueError(f"holdout: expected 0 to {len(paths) - 1} of the {len(paths)} images, got {holdout!r}")
+    return paths[: len(paths) - holdout]
+
+
+def heldout_paths(folder: Folder | Sequence[Folder], holdout: int) -> list[Path]:
+    """The last ``holdout`` images of :func:`image_paths` (name order): the slice a run with ``holdout``
+    did not train on."""
+    paths = image_paths(folder)
+    check_positive_int(holdout, "holdout")
+    return paths[len(paths) - holdout :]
+
+
+def split_folders(folders: str) -> list[str]:
+    """Several folders written as one setting, separated by ``os.pathsep`` (``:`` on Linux and macOS)."""
+    return [item for item in str(folders).split(os.pathsep) if item]
 
 
 def partner_path(path: Path, folder: Folder, role: str) -> Path:
@@ -317,19 +335,29 @@ class DeblurPairs(_CropStream):
 
 
 class NaturalCrops(_CropStream):
-    """Random crops ``{"target": (3, c, c)}`` of natural images (the DSD regressor's ``y``).
+    """Random crops ``{"target": (3, c, c)}`` of natural images (the DSD regressor's ``y``), with
+    ``coarse`` also ``"input"``: the coarse copy ``y|a`` (MATLAB bicubic), which with probability
+    ``realistic`` carries the sensor noise and JPEG of :meth:`RealisticDegradation.camera`.
 
     Args:
         folder: folder(s) of natural images.
         crop: crop size ``c`` in pixels (the regressor sees ``y|a``, ``ceil(c / a)`` px).
         seed, dequantize: as in :class:`SRPairs`.
+        coarse: the factor ``a`` of the ``"input"`` coarse copy (``None``: no ``"input"``).
+        realistic: fraction of coarse copies given noise and JPEG, in ``[0, 1]``.
+        holdout: the last images of the folders (name order) not drawn from (:func:`image_paths`).
     """
 
     def __init__(
-        self, folder: Folder | Sequence[Folder], crop: int = 160, seed: int = 0, dequantize: bool = True
-    ) -> None:
+        self, folder: Folder | Sequence[Folder], crop: int = 160, seed: int = 0, dequantize: bool = True,
+        coarse: float | None = None, realistic: float = 0.0, holdout: int = 0,
+    ) -> None:  # fmt: skip
         super().__init__(folder, seed)
+        self.paths = image_paths(folder, holdout)
         self.crop, self.noise = check_positive_int(crop, "crop"), dequantize
+        if not 0 <= realistic <= 1 or (realistic and coarse is None):
+            raise ValueError(f"realistic: expected a fraction in [0, 1] of the coarse copies, got {realistic!r}")
+        self.coarse, self.realistic, self.camera = coarse, realistic, RealisticDegradation()
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         which, generator = self.pick(index)
@@ -338,4 +366,10 @@ class NaturalCrops(_CropStream):
         check_fits(path, image, c, c, "crop")
         top, left = random_index(image.shape[-2] - c, generator), random_index(image.shape[-1] - c, generator)
         (crop,) = _flip([image[:, top : top + c, left : left + c]], generator)
-        return {"target": dequantize(crop, generator) if self.noise else to_unit(crop)}
+        target = dequantize(crop, generator) if self.noise else to_unit(crop)
+        if self.coarse is None:
+            return {"target": target}
+        coarse = downscale(target[None], self.coarse)[0]
+        if float(torch.rand(1, generator=generator, dtype=torch.float64)) < self.realistic:
+            coarse = self.camera.camera(coarse.clamp(0, 1), generator)
+        return {"input": coarse, "target": target}

@@ -5,7 +5,10 @@
   compared with (:func:`bicubic_upsample`);
 * blur by a kernel (:func:`blur`, :func:`noisy_blur`): random camera shake
   (:func:`camera_shake_kernel`) or kernels from files (:func:`load_kernels`), e.g. Levin et al.'s;
-* isotropic Gaussian blur of a given width (:func:`gaussian_blur`).
+* isotropic Gaussian blur of a given width (:func:`gaussian_blur`);
+* what a camera adds: sensor noise (:func:`sensor_noise`) and JPEG compression (:func:`jpeg`),
+  drawn at random by :class:`RealisticDegradation` for a low-resolution photograph from a sharp
+  image (blur, downscale, noise, JPEG) or for a coarse copy (noise, JPEG).
 
 Every function works on tensors; :func:`dsdviz.scoring.degraded_versions` applies them to a
 folder of natural images.
@@ -13,11 +16,14 @@ folder of natural images.
 
 from __future__ import annotations
 
+import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from .images import quantize
 from .resize import downscale, imresize
@@ -170,3 +176,107 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
             f"gaussian_blur: sigma {sigma:g} px needs a {size} px kernel; the image is {tuple(x.shape[-2:])} px"
         )
     return (torchvision_blur(x, kernel_size=size, sigma=sigma) * 255).round() / 255
+
+
+def sensor_noise(x: torch.Tensor, read: float, shot: float, generator: torch.Generator) -> torch.Tensor:
+    """Poisson-Gaussian sensor noise (Foi et al., IEEE TIP 2008), Gaussian-approximated: each value gets
+    noise of variance ``read**2 + shot * x``, independently per pixel and channel, then is clipped to ``[0, 1]``.
+
+    Args:
+        x: images ``(B, 3, H, W)`` or ``(3, H, W)`` in ``[0, 1]`` (any float dtype).
+        read: standard deviation of the signal-independent (read) noise, ``[0, 1]`` scale (``2 / 255``: 2 grey levels).
+        shot: variance per unit of signal of the signal-dependent (shot) noise (``1e-3``: at mid grey a standard
+            deviation of about 0.022, 5.7 levels).
+        generator: source of the noise.
+
+    Returns:
+        the noisy images, shape and dtype of ``x``, in ``[0, 1]``.
+    """
+    if read < 0 or shot < 0:
+        raise ValueError(f"sensor_noise: read and shot must be non-negative, got {read!r} and {shot!r}")
+    std = (read**2 + shot * x.clamp(0, 1)).sqrt()
+    return (x + std * torch.randn(x.shape, generator=generator, dtype=x.dtype)).clamp(0, 1)
+
+
+def jpeg(x: torch.Tensor, quality: int) -> torch.Tensor:
+    """Compress with JPEG (Pillow's encoder: 4:2:0 chroma subsampling below quality 95, the
+    standard quantisation tables scaled by ``quality``) and decode.
+
+    Args:
+        x: images ``(B, 3, H, W)`` or ``(3, H, W)`` in ``[0, 1]``; rounded to 8 bits first.
+        quality: JPEG quality, 1 (worst) to 100.
+
+    Returns:
+        float32 of the same shape in ``[0, 1]`` (8-bit values / 255).
+    """
+    if not 1 <= int(quality) <= 100:
+        raise ValueError(f"jpeg: quality must be an integer from 1 to 100, got {quality!r}")
+    batch = x.ndim == 4
+    out = []
+    for image in quantize(x if batch else x[None]):
+        buffer = io.BytesIO()
+        Image.fromarray(image.permute(1, 2, 0).numpy()).save(buffer, format="JPEG", quality=int(quality))
+        decoded = np.asarray(Image.open(buffer).convert("RGB"))
+        out.append(torch.from_numpy(decoded.copy()).permute(2, 0, 1).float() / 255)
+    return torch.stack(out) if batch else out[0]
+
+
+@dataclass(frozen=True)
+class RealisticDegradation:
+    """Random degradations of the kind a photograph carries, in the style of the blind-SR literature
+    (the first-order models of BSRGAN, Zhang et al. ICCV 2021, and Real-ESRGAN, Wang et al. ICCVW
+    2021), with milder ranges: a camera, not a worst case. Each image draws its own parameters
+    uniformly in the ranges below from the generator it is given, so a seed fixes everything.
+
+    * :meth:`low_resolution`: Gaussian blur of ``blur`` px (at the sharp image's resolution), MATLAB
+      bicubic downscale by the SR factor, :meth:`camera`.
+    * :meth:`camera`: with probability ``noise_probability``, :func:`sensor_noise` with read noise in
+      ``read`` and shot noise in ``shot``; then, with probability ``jpeg_probability``, :func:`jpeg`
+      at a quality in ``quality``; the result is 8-bit.
+
+    Ranges are ``(low, high)`` pairs; units as in :func:`sensor_noise` and :func:`gaussian_blur`.
+    """
+
+    blur: tuple[float, float] = (0.4, 1.6)
+    read: tuple[float, float] = (1 / 255, 8 / 255)
+    shot: tuple[float, float] = (0.0, 2e-3)
+    quality: tuple[int, int] = (40, 95)
+    noise_probability: float = 0.8
+    jpeg_probability: float = 0.9
+
+    def __post_init__(self) -> None:
+        for name in ("blur", "read", "shot", "quality"):
+            low, high = getattr(self, name)
+            if not 0 <= low <= high:
+                raise ValueError(f"RealisticDegradation.{name}: expected 0 <= low <= high, got {(low, high)}")
+        if not 1 <= self.quality[0] <= self.quality[1] <= 100:
+            raise ValueError(f"RealisticDegradation.quality: expected qualities from 1 to 100, got {self.quality}")
+        for name in ("noise_probability", "jpeg_probability"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"RealisticDegradation.{name}: expected a probability, got {getattr(self, name)!r}")
+
+    def camera(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Sensor noise and JPEG of one image ``(3, h, w)`` in ``[0, 1]``: float32, 8-bit values / 255."""
+        check_image(x[None], "x")
+        out = x.float()
+        if _draw(generator) < self.noise_probability:
+            out = sensor_noise(out, _uniform(self.read, generator), _uniform(self.shot, generator), generator)
+        if _draw(generator) < self.jpeg_probability:
+            return jpeg(out, round(_uniform(self.quality, generator)))
+        return quantize(out).float() / 255
+
+    def low_resolution(self, hr: torch.Tensor, scale: int, generator: torch.Generator) -> torch.Tensor:
+        """A realistic LR photograph of one sharp image ``(3, H, W)`` in ``[0, 1]``: blur, MATLAB bicubic
+        downscale by ``scale``, :meth:`camera`. Returns float32 ``(3, ceil(H / scale), ceil(W / scale))``."""
+        check_image(hr[None], "hr")
+        blurred = gaussian_blur(hr[None].float(), _uniform(self.blur, generator)) if self.blur[1] > 0 else hr[None]
+        return self.camera(downscale(blurred.double(), scale).float().clamp(0, 1)[0], generator)
+
+
+def _draw(generator: torch.Generator) -> float:
+    return float(torch.rand(1, generator=generator, dtype=torch.float64))
+
+
+def _uniform(bounds: tuple[float, float], generator: torch.Generator) -> float:
+    low, high = bounds
+    return low + (high - low) * _draw(generator)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 from torch.utils.data import DataLoader
@@ -12,7 +14,10 @@ from dsdviz.data import (
     SRPairs,
     StepSampler,
     data_root,
+    heldout_paths,
+    image_paths,
     read_uint8,
+    split_folders,
 )
 from dsdviz.degradations import bicubic_downsample
 from dsdviz.examples import deblur_examples, natural_examples, sr_examples
@@ -144,3 +149,33 @@ def test_sr_example_crops_are_aligned_to_the_lr_grid(folder):
     torch.testing.assert_close(example.target[0] * 255, hr[:, 16:44, 20:48].float(), rtol=0, atol=1e-4)
     lr = bicubic_downsample(hr, 4)[:, 4:11, 5:12]  # offsets (64 - 28) / 2 / 4 and (72 - 28) / 2 / 4
     torch.testing.assert_close(example.input[0] * 255, lr.float(), rtol=0, atol=1e-4)
+
+
+def test_holdout_and_several_folders(folder, tmp_path, rng):
+    save_image(torch.rand(1, 3, 64, 64, generator=rng), tmp_path / "more" / "d.png")
+    both = [folder, tmp_path / "more"]
+    assert [p.name for p in image_paths(both)] == ["a.png", "b.png", "c.png", "d.png"]
+    assert [p.name for p in image_paths(both, holdout=2)] == ["a.png", "b.png"]
+    assert [p.name for p in heldout_paths(both, 2)] == ["c.png", "d.png"]
+    assert image_paths([folder / "b.png", folder / "a.png"]) == [folder / "b.png", folder / "a.png"]
+    assert split_folders(f"{folder}{os.pathsep}{tmp_path / 'more'}") == [str(p) for p in both]
+    stream = NaturalCrops(both, crop=32, holdout=2)
+    assert len(stream) == 2 and all(p.name in ("a.png", "b.png") for p in stream.paths)
+    with pytest.raises(ValueError, match="holdout: expected 0 to 3 of the 4 images"):
+        image_paths(both, holdout=4)
+
+
+def test_natural_crops_with_realistic_coarse_copies(folder):
+    clean = NaturalCrops(folder, crop=32, seed=1, coarse=2)
+    item = clean[5]
+    assert item["input"].shape == (3, 16, 16)
+    torch.testing.assert_close(item["input"], downscale(item["target"][None], 2)[0])
+    assert torch.equal(NaturalCrops(folder, crop=32, seed=1)[5]["target"], item["target"])  # same crops
+    realistic = NaturalCrops(folder, crop=32, seed=1, coarse=2, realistic=1.0)
+    degraded = [realistic[k] for k in range(8)]
+    assert all(torch.equal(d["input"], realistic[k]["input"]) for k, d in enumerate(degraded))  # seeded per item
+    assert all(torch.equal(d["input"] * 255, (d["input"] * 255).round()) for d in degraded)  # 8-bit, as a camera's
+    changed = [float((d["input"] - downscale(d["target"][None], 2)[0]).abs().mean()) > 1 / 255 for d in degraded]
+    assert sum(changed) >= 6  # noise or JPEG on most (2% draw neither; here item 3 is only rounded to 8 bits)
+    with pytest.raises(ValueError, match="realistic: expected a fraction"):
+        NaturalCrops(folder, crop=32, realistic=0.5)

@@ -9,13 +9,16 @@ import torch.nn.functional as F
 
 from dsdviz.data import read_uint8
 from dsdviz.degradations import (
+    RealisticDegradation,
     bicubic_downsample,
     bicubic_upsample,
     blur,
     camera_shake_kernel,
     gaussian_blur,
+    jpeg,
     load_kernels,
     noisy_blur,
+    sensor_noise,
 )
 from dsdviz.images import load_image, quantize
 from dsdviz.metrics import psnr, ssim
@@ -118,3 +121,44 @@ def test_gaussian_blur_is_scipys_filter_rounded_to_8_bits(rng):
         gaussian_blur(torch.zeros(1, 3, 48, 48), -1)
     with pytest.raises(ValueError, match=r"x: expected a float tensor of shape \(B, 3, H, W\)"):
         gaussian_blur(torch.zeros(3, 48, 48), 1)
+
+
+def test_sensor_noise_has_the_poisson_gaussian_variance(rng):
+    x = torch.rand(1, 3, 256, 256, generator=rng, dtype=torch.float64) * 0.6 + 0.2  # away from the clipping
+    read, shot = 4 / 255, 1e-3
+    noise = sensor_noise(x, read, shot, rng) - x
+    normalised = noise / (read**2 + shot * x).sqrt()
+    assert float(normalised.mean()) == pytest.approx(0, abs=0.01)
+    assert float(normalised.std()) == pytest.approx(1, abs=0.01)
+    torch.testing.assert_close(sensor_noise(x, 0.0, 0.0, rng), x)
+    with pytest.raises(ValueError, match="non-negative"):
+        sensor_noise(x, -0.1, 0.0, rng)
+
+
+def test_jpeg_keeps_flat_images_and_loses_more_at_low_quality(rng, shared_data):
+    flat = torch.full((2, 3, 16, 24), 0.5)
+    torch.testing.assert_close(jpeg(flat, 50), torch.full_like(flat, 128 / 255), atol=1 / 255, rtol=0)
+    image = load_image(shared_data / "Set5" / "HR" / "butterfly.png")
+    errors = [float(psnr(jpeg(image, q), image, shave=0)[0]) for q in (20, 60, 95)]
+    assert errors[0] < errors[1] < errors[2] and 24 < errors[0] and errors[2] > 38  # dB, rising with quality
+    assert jpeg(image[0], 60).shape == image[0].shape and jpeg(image, 60).dtype == torch.float32
+    with pytest.raises(ValueError, match="quality must be an integer from 1 to 100"):
+        jpeg(flat, 0)
+
+
+def test_realistic_low_resolution_is_seeded_and_degraded(shared_data):
+    hr = load_image(shared_data / "Set5" / "HR" / "butterfly.png")[0]  # 256 x 256
+    degradation = RealisticDegradation()
+    first = degradation.low_resolution(hr, 4, torch.Generator().manual_seed(3))
+    assert first.shape == (3, 64, 64) and first.dtype == torch.float32
+    assert torch.equal(first * 255, (first * 255).round()) and 0 <= float(first.min()) <= float(first.max()) <= 1
+    torch.testing.assert_close(first, degradation.low_resolution(hr, 4, torch.Generator().manual_seed(3)))
+    other = degradation.low_resolution(hr, 4, torch.Generator().manual_seed(4))
+    clean = bicubic_downsample((hr * 255).round().to(torch.uint8), 4).float() / 255
+    assert 0 < float((first - other).abs().mean()) and 20 < float(psnr(first[None], clean[None], shave=0)[0]) < 40
+    none = RealisticDegradation(blur=(0, 0), noise_probability=0, jpeg_probability=0)
+    torch.testing.assert_close(none.low_resolution(hr, 4, torch.Generator()), clean, atol=0.5 / 255 + 1e-6, rtol=0)
+    with pytest.raises(ValueError, match="RealisticDegradation.quality"):
+        RealisticDegradation(quality=(40, 101))
+    with pytest.raises(ValueError, match="RealisticDegradation.jpeg_probability"):
+        RealisticDegradation(jpeg_probability=1.5)

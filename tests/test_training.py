@@ -30,6 +30,7 @@ from dsdviz.losses import (
 )
 from dsdviz.models import load_model, model_meta
 from dsdviz.precision import Capability, probe_capability
+from dsdviz.resize import downscale
 from dsdviz.training import TrainConfig, Trainer, code_version, history_table
 
 
@@ -415,3 +416,18 @@ def test_bf16_training_step_is_close_to_float32(vgg_weights, folder, tmp_path):
         assert all(value.dtype == torch.float32 for value in terms[precision].values())
     for name, value in terms["fp32"].items():
         assert abs(float(terms["bf16"][name]) - float(value)) <= 0.02 * abs(float(value)), name
+
+
+def test_the_regressor_learns_from_realistic_coarse_copies(vgg_weights, folder, tmp_path):
+    trainer = Trainer(tiny("regressor", tmp_path, folder, realistic=1.0))
+    task, model = trainer.task, trainer.network
+    items = [trainer.dataset[k] for k in range(3)]
+    batch = {key: torch.stack([item[key] for item in items]) for key in ("input", "target")}
+    assert batch["input"].shape == (3, 3, 16, 16) and not torch.allclose(batch["input"], downscale(batch["target"], 2))
+    truth = task.targets(batch["target"])
+    expected = (((model(batch["input"]) - truth) / model.target_scale) ** 2).mean()
+    torch.testing.assert_close(task.losses(model, batch)["loss"], expected)  # psi sees the degraded y|a
+    with pytest.raises(ValueError, match=r"realistic: expected a fraction in \[0, 1\]"):
+        tiny("regressor", tmp_path, folder, realistic=1.5)
+    with pytest.raises(ValueError, match="holdout: expected a number of images >= 0"):
+        tiny("regressor", tmp_path, folder, holdout=-1)

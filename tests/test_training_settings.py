@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import pytest
@@ -51,6 +52,9 @@ def test_the_cpu_setting(tmp_path):
     psi_2, psi_4 = (preset("regressor", setting="cpu", root=tmp_path, alpha=a) for a in (2, 4))
     sizes = (psi_2.loop.out, psi_2.task.crop, psi_4.task.crop, psi_4.loop.steps)
     assert sizes == ("runs/regressor_a2_cpu", 48, 32, 1500)
+    pools = os.pathsep.join(str(tmp_path / pool) for pool in ("BSDS500_train", "BSDS500_test"))
+    assert (psi_2.task.data, psi_2.task.holdout, psi_2.task.realistic) == (pools, 50, 0.5)
+    assert preset("regressor", setting="quick", root=tmp_path).task.data == pools  # one data path in every setting
     with pytest.raises(ValueError, match="setting"):
         preset("sr", setting="gpu", root=tmp_path)
     with pytest.raises(ValueError, match="alpha 2 and 4"):

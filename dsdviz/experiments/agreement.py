@@ -29,9 +29,10 @@ from ..evaluation import write_csv
 from ..examples import sr_examples
 from ..images import find_image
 from ..inference import restore
-from ..models import load_model
+from ..models import DEFAULT_REGRESSORS, load_model
 from ..scoring import Scorer
 from .methods import OURS_SHIPPED, SR_OUTPUTS
+from .noref_checks import checks_figure
 from .settings import smoke
 from .stages import load_regressors
 from .test_sets import read_image
@@ -174,8 +175,8 @@ def agreement_markdown(rows: Sequence[dict[str, float | str]], ours: Mapping[str
         "Agreement with the full-reference scores reads as a positive correlation with the DSD distance "
         "(lower is better for both) and a negative one with PSNR (higher is better). Pairs (image, method): "
         + ", ".join(f"{k} ({v})" for k, v in counts.items())
-        + f". Bicubic is MATLAB bicubic from the x{SCALE} LR files; Q_DSD uses the package's CPU-trained "
-        "regressors (dsd_regressor_a2_cpu, dsd_regressor_a4_cpu); NIQE is dsdviz.niqe (MATLAB release's "
+        + f". Bicubic is MATLAB bicubic from the x{SCALE} LR files; Q_DSD uses the package's default "
+        f"regressors ({', '.join(DEFAULT_REGRESSORS)}); NIQE is dsdviz.niqe (MATLAB release's "
         "pristine model); PSNR on Y, border shave 4." + ours_text,
         "",
         f"The last column is the ordering of the SRGAN paper's mean-opinion-score study, where raters put "
@@ -232,8 +233,10 @@ def agreement_csv_rows(rows: Sequence[dict[str, float | str]]) -> list[dict[str,
 
 def noref_agreement_figure(quick: bool, out_dir: Path) -> list[Path]:
     """``figures/noref_agreement.md`` and its numbers ``noref_agreement.csv`` (:func:`agreement_csv_rows`),
-    with the shipped regressors and SR models."""
+    with the default regressors and the shipped SR models, then the checks of every shipped regressor
+    pair (:func:`dsdviz.experiments.noref_checks.checks_figure`, ``noref_checks.csv``)."""
     sets, rows = agreement_rows(quick, load_regressors())
+    checks, checks_csv = checks_figure(out_dir)
     path = Path(out_dir) / "noref_agreement.md"
-    path.write_text(agreement_markdown_page(sets, rows))
-    return [path, write_csv(path.with_suffix(".csv"), agreement_csv_rows(rows))]
+    path.write_text(agreement_markdown_page(sets, rows) + "\n" + checks)
+    return [path, write_csv(path.with_suffix(".csv"), agreement_csv_rows(rows)), checks_csv]

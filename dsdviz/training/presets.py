@@ -41,13 +41,23 @@ CPU: dict[str, dict[str, Any]] = {
         "checkpoint_every": 250, "workers": 0, "val_per_image": 1,
     },
 }  # fmt: skip
+#: The regressor's natural images: both BSDS500 pools (400 images), less the last :data:`REGRESSOR_HOLDOUT`
+#: of ``BSDS500_test`` (name order), kept unseen for the checks of :mod:`dsdviz.experiments.agreement`.
+REGRESSOR_POOLS = ("BSDS500_train", "BSDS500_test")
+REGRESSOR_HOLDOUT = 50
+#: Fraction of the regressor's training coarse copies given a camera's noise and JPEG.
+REGRESSOR_REALISTIC = 0.5
 #: The settings: ``"quick"``, ``"cpu"``, ``"full"``.
 SETTINGS = ("quick", "cpu", "full")
 Setting = Literal["quick", "cpu", "full"]
 
 
-def _data(task: str, quick: bool, base: Path) -> dict[str, str]:
+def _data(task: str, quick: bool, base: Path) -> dict[str, Any]:
     """The training and validation folders under the data folder ``base``."""
+    if task == "regressor":
+        pools = os.pathsep.join(str(base / pool) for pool in REGRESSOR_POOLS)
+        return {"data": pools, "holdout": REGRESSOR_HOLDOUT, "realistic": REGRESSOR_REALISTIC,
+                "val_data": str(base / "BSD100" / "HR")}  # fmt: skip
     settings = {"data": str(base / "BSDS500_train")}
     if task == "sr":
         benchmark = base / ("Set5" if quick else "Set14")
@@ -116,11 +126,12 @@ def preset(
 
     ``setting`` chooses; without it ``quick`` does (``True``: quick, ``False``: full).
 
-    Data (``root`` defaults to ``$DSDVIZ_DATA``): training on ``BSDS500_train``; SR
-    validation on Set5 (quick: 2 central 96 px crops) or Set14 with their MATLAB-bicubic
-    LR files; deblurring validation on Set5 blurred with fixed random camera-shake
-    kernels (quick: 1 crop of 96 px); regressor validation on BSD100 (quick: the first
-    8 images, one central crop each; full: all 100, 4 crops each).
+    Data (``root`` defaults to ``$DSDVIZ_DATA``): training on ``BSDS500_train`` (the regressor:
+    also ``BSDS500_test`` less its last 50 images, and half of its coarse copies with a camera's
+    noise and JPEG: :data:`REGRESSOR_POOLS`); SR validation on Set5 (quick: 2 central 96 px crops)
+    or Set14 with their MATLAB-bicubic LR files; deblurring validation on Set5 blurred with fixed
+    random camera-shake kernels (quick: 1 crop of 96 px); regressor validation on BSD100 (quick:
+    the first 8 images, one central crop each; full: all 100, 4 crops each).
 
     **full** (a GPU): batch 16, LR crop 40 (SR), 160 px (deblurring), ``y|a`` 80 px (regressor,
     as in the authors' code); SR/deblurring stage 1 for 200k steps and stage 2 for 100k

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..data import NaturalCrops
+from ..data import NaturalCrops, split_folders
 from ..examples import Example, natural_examples
 from ..features import VGG19Features, resolve_layers
 from ..fingerprint import dsd_unchecked
@@ -34,7 +34,12 @@ from .tasks import Batch, on_device
 class RegressorSettings(TaskSettings):
     """The regressor psi_a: its factor, the calibration of its target scale, the validation crops.
 
-    It sees ``y|a`` crops of ``crop`` px, taken from natural crops ``y`` of ``crop * alpha`` px.
+    It sees ``y|a`` crops of ``crop`` px, taken from natural crops ``y`` of ``crop * alpha`` px; a
+    fraction ``realistic`` of the training ``y|a`` carry a camera's sensor noise and JPEG
+    (:class:`~dsdviz.degradations.RealisticDegradation`), while the target stays the clean ``y``'s
+    DSD: psi learns the DSD a natural image would have from a coarse copy as photographs give it.
+    ``data`` may name several folders separated by ``os.pathsep`` (``BSDS500_train:BSDS500_test``);
+    the last ``holdout`` images of them are not trained on.
     """
 
     name = "regressor"
@@ -42,12 +47,18 @@ class RegressorSettings(TaskSettings):
     alpha: float = setting(2.0, "the downscaling factor a of psi_a (2 or 4)")
     calibration_batches: int = setting(8, "batches that set the target scale of each layer")
     val_per_image: int = setting(1, "validation crops per image")
+    realistic: float = setting(0.0, "fraction of training coarse copies y|a given sensor noise and JPEG")
+    holdout: int = setting(0, "the last N training images (name order) are held out, not trained on")
 
     def __post_init__(self) -> None:
         super().__post_init__()
         check_dsd_factor(self.alpha)
         check_positive_int(self.calibration_batches, "calibration_batches")
         check_positive_int(self.val_per_image, "val_per_image")
+        if not 0 <= self.realistic <= 1:
+            raise ValueError(f"realistic: expected a fraction in [0, 1], got {self.realistic!r}")
+        if self.holdout < 0:
+            raise ValueError(f"holdout: expected a number of images >= 0, got {self.holdout!r}")
 
     def make_task(self, loop: LoopSettings, device: torch.device, plan: PrecisionPlan) -> RegressorTask:
         return RegressorTask(self, loop, device, plan)
@@ -76,7 +87,11 @@ class RegressorTask:
         return DSDRegressor(alpha=self.alpha, layers=self.layers, crop=self.settings.crop)
 
     def dataset(self, seed: int | None = None) -> Dataset:
-        return NaturalCrops(self.settings.data, crop=self.image_crop, seed=self.loop.seed if seed is None else seed)
+        s = self.settings
+        return NaturalCrops(
+            split_folders(s.data), crop=self.image_crop, seed=self.loop.seed if seed is None else seed,
+            coarse=self.alpha if s.realistic else None, realistic=s.realistic, holdout=s.holdout,
+        )  # fmt: skip
 
     def targets(self, y: torch.Tensor, extractor: nn.Module | None = None) -> torch.Tensor:
         """True ``||DSD_{l,a}(y)||_1`` per layer, ``(B, 4)``, without gradient (default: float32 VGG19)."""
@@ -96,10 +111,11 @@ class RegressorTask:
         model.target_scale.copy_((sums / count).float())
 
     def losses(self, model: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
-        y = on_device(batch, self.device)["target"]
+        batch = on_device(batch, self.device)
+        y = batch["target"]
         truth = self.targets(y, self.features)
         with autocast(self.plan):
-            predicted = model(downscale(y, self.alpha))
+            predicted = model(batch["input"] if "input" in batch else downscale(y, self.alpha))
         scale = model.module.target_scale if hasattr(model, "module") else model.target_scale
         per_layer = (((predicted.float() - truth) / scale) ** 2).mean(dim=0)
         terms = {f"mse_{name}": per_layer[i] for i, name in enumerate(self.layers)}

@@ -1,0 +1,190 @@
+"""Checks a reader can trust for the no-reference scores: does each score rank the better of two images
+of the same scene as more natural, on images whose order nobody disputes?
+
+* (a) the ground truth above bicubic up-sampling of a *realistically* degraded LR photograph
+  (:class:`~dsdviz.degradations.RealisticDegradation`: blur, x4 downscale, sensor noise, JPEG; seeded
+  per image), on BSD100 and on the last 50 images of ``BSDS500_test``, which the regressors trained on
+  the two BSDS500 pools never saw (:data:`~dsdviz.training.presets.REGRESSOR_HOLDOUT`);
+* (b) the official SRGAN result above the official SRResNet one, image by image (all 19 of Set5 and
+  Set14), the order of the SRGAN paper's mean-opinion-score study;
+* (c) the ground truth above bicubic up-sampling of the clean MATLAB-bicubic LR image (Set5 + Set14).
+
+Per check and score (Q_2, Q_4, the two signed excesses, NIQE) the fraction of images ranked right, for
+each shipped pair of regressors (:data:`REGRESSOR_PAIRS`). Nothing is trained.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..data import data_root, heldout_paths, item_generator
+from ..degradations import RealisticDegradation, bicubic_upsample
+from ..evaluation import write_csv
+from ..examples import Example, sr_examples
+from ..images import find_image
+from ..models import DEFAULT_REGRESSORS, load_model, shipped_models
+from ..scoring import Scorer
+from ..training.presets import REGRESSOR_HOLDOUT, REGRESSOR_POOLS
+from .methods import SR_OUTPUTS
+from .settings import smoke
+from .test_sets import read_image
+
+#: The shipped regressor pairs compared, ``{label: (psi_2, psi_4)}`` (a pair missing from the package is skipped).
+REGRESSOR_PAIRS: dict[str, tuple[str, str]] = {
+    "cpu, clean (200 images)": ("dsd_regressor_a2_cpu", "dsd_regressor_a4_cpu"),
+    "gpu, clean (200 images)": ("dsd_regressor_a2_gpu", "dsd_regressor_a4_gpu"),
+    "cpu, realistic (350 images)": ("dsd_regressor_a2_realistic_cpu", "dsd_regressor_a4_realistic_cpu"),
+}
+#: The scores compared (all lower-is-better), ``{column: label}``.
+SCORES = {"q_dsd_a2": "Q_2", "q_dsd_a4": "Q_4", "excess_a2": "excess a=2", "excess_a4": "excess a=4", "niqe": "NIQE"}
+#: The checks, ``{name: (what, better method, worse method, sets)}``.
+CHECKS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
+    "a": ("ground truth above bicubic from a realistic LR", "ground truth", "bicubic, realistic LR",
+          ("BSD100", "BSDS500_test hold-out")),
+    "b": ("official SRGAN above official SRResNet", "SRGAN", "SRResNet", ("Set5", "Set14")),
+    "c": ("ground truth above bicubic from the clean LR", "ground truth", "bicubic, clean LR", ("Set5", "Set14")),
+}  # fmt: skip
+#: Every set a check reads.
+CHECK_SETS = ("Set5", "Set14", "BSD100", "BSDS500_test hold-out")
+HOLDOUT = "BSDS500_test hold-out"
+SCALE = 4
+
+
+def available_pairs(pairs: Mapping[str, tuple[str, str]] = REGRESSOR_PAIRS) -> dict[str, tuple[str, str]]:
+    """The pairs of ``pairs`` whose two models ship with the package."""
+    shipped = shipped_models()
+    return {label: pair for label, pair in pairs.items() if all(name in shipped for name in pair)}
+
+
+def check_examples(set_name: str, root: str | os.PathLike | None = None, limit: int | None = None) -> list[Example]:
+    """Ground truth and clean x4 LR of a check set: Set5, Set14 and BSD100 with their stored LR files,
+    or :data:`HOLDOUT` (the regressors' unseen ``BSDS500_test`` images, LR by MATLAB bicubic)."""
+    base = data_root(root)
+    if set_name == HOLDOUT:
+        paths = heldout_paths([base / pool for pool in REGRESSOR_POOLS], REGRESSOR_HOLDOUT)
+        return sr_examples(paths, SCALE, limit=limit)
+    return sr_examples(base / set_name / "HR", SCALE, base / set_name / "LR_bicubic" / f"X{SCALE}", limit=limit)
+
+
+def realistic_lr(example: Example, set_name: str, seed: int = 0) -> torch.Tensor:
+    """The realistic x4 LR photograph ``(1, 3, h, w)`` of an example's ground truth, drawn from
+    ``(seed, set name, image name)``."""
+    key = zlib.crc32(f"{set_name}/{example.name}".encode())
+    return RealisticDegradation().low_resolution(example.target[0], SCALE, item_generator(seed, key))[None]
+
+
+def check_images(
+    sets: Sequence[str], root: str | os.PathLike | None = None, limit: int | None = None, seed: int = 0
+) -> Iterator[tuple[str, str, dict[str, torch.Tensor]]]:
+    """``(set, image, {method: image})`` for the checks: the ground truth, bicubic from a realistic LR
+    (on the sets of check a) or from the clean LR (check c), and the official SRGAN / SRResNet outputs
+    (where the data folder has them), all ``(1, 3, H, W)`` in ``[0, 1]`` at the ground truth's size."""
+    for set_name in sets:
+        outputs = {m: data_root(root) / SR_OUTPUTS[m].format(set=set_name) for m in ("SRGAN", "SRResNet")}
+        for example in check_examples(set_name, root, limit):
+            height, width = example.target.shape[-2:]
+            images = {"ground truth": example.target}
+            if set_name in CHECKS["c"][3]:
+                images["bicubic, clean LR"] = bicubic_upsample(example.input, SCALE)
+            if set_name in CHECKS["a"][3]:
+                images["bicubic, realistic LR"] = bicubic_upsample(realistic_lr(example, set_name, seed), SCALE)
+            for method, folder in outputs.items():
+                path = find_image(folder, example.name) if folder.is_dir() else None
+                image = None if path is None else read_image(path)
+                if image is not None and image.shape[-2] >= height and image.shape[-1] >= width:
+                    images[method] = image[..., :height, :width]
+            yield set_name, example.name, images
+
+
+def check_rows(
+    pairs: Mapping[str, Sequence[nn.Module]], sets: Sequence[str] = CHECK_SETS, *,
+    root: str | os.PathLike | None = None, limit: int | None = None, seed: int = 0, progress: bool = True,
+) -> list[dict[str, float | str]]:  # fmt: skip
+    """Rows ``{"pair", "set", "image", "method", q_dsd_a2, excess_a2, q_dsd_a4, excess_a4, niqe}``: every
+    image of :func:`check_images` scored with each pair of regressors (``{label: (psi_2, psi_4)}``; NIQE,
+    which needs none, is computed once and repeated in each pair's rows)."""
+    scorers = {label: Scorer(regressors, excess=True, with_niqe=False) for label, regressors in pairs.items()}
+    niqe = Scorer(with_niqe=True)
+    rows = []
+    images = check_images(sets, root, limit, seed)
+    for set_name, name, by_method in tqdm(images, desc="no-reference checks", unit="image", disable=not progress):
+        for method, image in by_method.items():
+            base = {"set": set_name, "image": name, "method": method, **niqe(image, full_reference=False)}
+            rows += [{"pair": label, **base, **scorer(image, full_reference=False)} for label, scorer in scorers.items()]
+    return rows
+
+
+def check_fractions(rows: Sequence[dict[str, float | str]], pair: str) -> dict[str, dict[str, float]]:
+    """Per check of :data:`CHECKS` (``"a"``, ``"b"``, ``"c"``) for one pair's rows: ``images`` and, per score
+    of :data:`SCORES`, the fraction of images where the better method scores lower (finite scores only)."""
+    table = {}
+    for check, (_, better, worse, sets) in CHECKS.items():
+        scored = [r for r in rows if r["pair"] == pair and r["set"] in sets]
+        entry: dict[str, float] = {}
+        for column in SCORES:
+            values = {(r["set"], r["image"], r["method"]): float(r[column]) for r in scored if column in r}
+            wins = [
+                value < values[(s, image, worse)]
+                for (s, image, method), value in values.items()
+                if method == better and (s, image, worse) in values and np.isfinite([value, values[(s, image, worse)]]).all()
+            ]  # fmt: skip
+            entry[column] = float(np.mean(wins)) if wins else float("nan")
+            entry["images"] = max(entry.get("images", 0.0), float(len(wins)))
+        table[check] = entry
+    return table
+
+
+def check_csv_rows(rows: Sequence[dict[str, float | str]]) -> list[dict[str, float | str]]:
+    """:func:`check_fractions` for every pair in ``rows``, one CSV row per (pair, check)."""
+    pairs = list(dict.fromkeys(str(r["pair"]) for r in rows))
+    return [
+        {"pair": pair, "check": check, "what": CHECKS[check][0], **entry}
+        for pair in pairs
+        for check, entry in check_fractions(rows, pair).items()
+    ]
+
+
+def checks_markdown(rows: Sequence[dict[str, float | str]], default: Sequence[str] = DEFAULT_REGRESSORS) -> str:
+    """One markdown table per regressor pair: the checks' fractions (:func:`check_fractions`), with
+    what each pair is and which is the package's default."""
+    lines = []
+    for pair in dict.fromkeys(str(r["pair"]) for r in rows):
+        names = REGRESSOR_PAIRS.get(pair, ("?", "?"))
+        is_default = " (the default)" if tuple(names) == tuple(default) else ""
+        lines += [f"Regressors `{names[0]}`, `{names[1]}`: {pair}{is_default}.", "",
+                  "| check | images | " + " | ".join(SCORES.values()) + " |", "|---|---|" + "---|" * len(SCORES)]  # fmt: skip
+        for check, entry in check_fractions(rows, pair).items():
+            cells = " | ".join("-" if not np.isfinite(entry[c]) else f"{entry[c]:.2f}" for c in SCORES)
+            lines.append(f"| ({check}) {CHECKS[check][0]} | {entry['images']:.0f} | {cells} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def checks_page(rows: Sequence[dict[str, float | str]], seed: int = 0) -> str:
+    """The checks' section of ``figures/noref_agreement.md``: what was compared, then :func:`checks_markdown`."""
+    return (
+        "## Checks: the better image of a pair ranked as more natural\n\n"
+        "Fraction of images on which each score (lower = more natural) ranks the better image of the pair "
+        "first. (a) Realistic LR: `RealisticDegradation().low_resolution` (Gaussian blur 0.4-1.6 px, MATLAB "
+        "bicubic x4, Poisson-Gaussian sensor noise, JPEG quality 40-95; drawn per image from seed "
+        f"{seed}), up-sampled with MATLAB bicubic. The `BSDS500_test` hold-out is its last "
+        f"{REGRESSOR_HOLDOUT} images, which no regressor trained on; the realistic regressors trained on "
+        "the other 350 images of the two BSDS500 pools. (b) The official results of the SRGAN release. "
+        "(c) Bicubic from the stored MATLAB-bicubic LR files. NIQE uses no regressor: its column is the same in every table.\n\n" + checks_markdown(rows)
+    )
+
+
+def checks_figure(out_dir: Path) -> tuple[str, Path]:
+    """The checks for every shipped pair (smoke size: the first image of each set): the markdown section
+    and the CSV ``noref_checks.csv`` (:func:`check_csv_rows`) written to ``out_dir``."""
+    pairs = {label: [load_model(name) for name in names] for label, names in available_pairs().items()}
+    rows = check_rows(pairs, limit=1 if smoke() else None)
+    return checks_page(rows), write_csv(Path(out_dir) / "noref_checks.csv", check_csv_rows(rows))

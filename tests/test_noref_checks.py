@@ -1,0 +1,76 @@
+"""The no-reference checks: pairs of images whose order is known, scored by each shipped regressor pair."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from dsdviz.data import image_paths, split_folders
+from dsdviz.experiments.noref_checks import (
+    CHECKS,
+    HOLDOUT,
+    REGRESSOR_PAIRS,
+    SCORES,
+    available_pairs,
+    check_csv_rows,
+    check_examples,
+    check_fractions,
+    check_rows,
+    checks_markdown,
+    realistic_lr,
+)
+from dsdviz.models import DEFAULT_REGRESSORS, load_model
+from dsdviz.training import preset
+
+
+def _row(pair, set_name, image, method, value):
+    return {"pair": pair, "set": set_name, "image": image, "method": method, **{c: value for c in SCORES}}
+
+
+def test_fractions_of_synthetic_rows():
+    rows = [
+        _row("p", "BSD100", "1", "ground truth", 0.1), _row("p", "BSD100", "1", "bicubic, realistic LR", 0.3),
+        _row("p", "BSD100", "2", "ground truth", 0.5), _row("p", "BSD100", "2", "bicubic, realistic LR", 0.2),
+        _row("p", HOLDOUT, "3", "ground truth", 0.1), _row("p", HOLDOUT, "3", "bicubic, realistic LR", 0.4),
+        _row("p", "Set5", "4", "SRGAN", 0.1), _row("p", "Set5", "4", "SRResNet", 0.2),
+        _row("p", "Set5", "4", "ground truth", 0.3), _row("p", "Set5", "4", "bicubic, clean LR", float("nan")),
+        _row("q", "BSD100", "1", "ground truth", 0.9), _row("q", "BSD100", "1", "bicubic, realistic LR", 0.3),
+    ]  # fmt: skip
+    table = check_fractions(rows, "p")
+    assert table["a"]["images"] == 3 and table["a"]["q_dsd_a4"] == pytest.approx(2 / 3)
+    assert table["b"] == {**{c: 1.0 for c in SCORES}, "images": 1.0}
+    assert table["c"]["images"] == 0 and math.isnan(table["c"]["niqe"])  # a NaN score is no comparison
+    assert check_fractions(rows, "q")["a"]["niqe"] == 0.0
+    assert [(r["pair"], r["check"]) for r in check_csv_rows(rows)] == [(p, c) for p in "pq" for c in CHECKS]
+    text = checks_markdown(rows, default=("x", "y"))
+    assert text.count("| (a) ground truth above bicubic from a realistic LR | 3 | 0.67 |") == 1 and "| - |" in text
+
+
+def test_the_holdout_is_what_the_regressors_never_trained_on(shared_data, vgg_weights):
+    config = preset("regressor", setting="cpu", alpha=2, root=shared_data)
+    task = config.task
+    trained = set(task.make_task(config.loop, torch.device("cpu"), None).dataset().paths)
+    holdout = image_paths(split_folders(task.data))[-task.holdout :]
+    assert len(trained) == 350 and len(holdout) == 50 and not trained & set(holdout)
+    examples = check_examples(HOLDOUT, shared_data, limit=2)
+    assert [e.name for e in examples] == [p.stem for p in holdout[:2]] and examples[0].target.shape[-1] % 4 == 0
+    lr = realistic_lr(examples[0], HOLDOUT)
+    assert lr.shape[-2:] == tuple(s // 4 for s in examples[0].target.shape[-2:])
+    torch.testing.assert_close(lr, realistic_lr(examples[0], HOLDOUT))  # seeded by set and name
+    assert not torch.equal(lr, realistic_lr(examples[0], HOLDOUT, seed=1))
+
+
+def test_checks_on_one_image_per_set(shared_data, vgg_weights):
+    assert tuple(DEFAULT_REGRESSORS) in set(REGRESSOR_PAIRS.values()) and available_pairs()
+    pairs = {"default": [load_model(name) for name in DEFAULT_REGRESSORS]}
+    rows = check_rows(pairs, ("Set5", "BSD100"), root=shared_data, limit=1, progress=False)
+    methods = [(r["set"], r["method"]) for r in rows]
+    assert methods == [("Set5", "ground truth"), ("Set5", "bicubic, clean LR"), ("Set5", "SRGAN"),
+                       ("Set5", "SRResNet"), ("BSD100", "ground truth"), ("BSD100", "bicubic, realistic LR")]  # fmt: skip
+    assert all(np.isfinite([r[c] for c in SCORES]).all() for r in rows)
+    table = check_fractions(rows, "default")
+    assert [table[c]["images"] for c in "abc"] == [1, 1, 1]
+    assert table["a"]["niqe"] == 1.0  # bicubic from a blurred, noisy, JPEG-compressed LR: plainly worse
