@@ -18,15 +18,16 @@ follow the authors' MATLAB release (``computequality.m``):
    MATLAB's ``nanmean``/``nancov`` do.
 
 The pristine model is the MATLAB release's ``modelparameters.mat`` (``mu_prisparam``,
-``cov_prisparam``), the one the IQA literature reports NIQE with; dsdviz reads it offline from the
-copy the ``basicsr`` package ships (``basicsr/metrics/niqe_pris_params.npz``), without importing
-``basicsr``.
+``cov_prisparam``), the one the IQA literature reports NIQE with, shipped with dsdviz as
+``dsdviz/niqe_pristine.npz`` (:data:`PRISTINE_FILE`). Provenance: the 36 means and the 36 x 36
+covariance of the LIVE NIQE release (Mittal, Soundararajan and Bovik, UT Austin; research use, cite
+the paper above), as converted to NumPy by BasicSR v1.4.2 (``basicsr/metrics/niqe_pris_params.npz``,
+Apache License 2.0), stored unchanged in float64.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -50,27 +51,15 @@ SHIFTS = ((0, 1), (1, 0), (1, 1), (1, -1))
 _ALPHAS = 0.2 + 0.001 * np.arange(9801)
 _RATIOS = gamma(2 / _ALPHAS) ** 2 / (gamma(1 / _ALPHAS) * gamma(3 / _ALPHAS))
 
-_PARAMS_PACKAGE = "basicsr"
-_PARAMS_FILE = ("metrics", "niqe_pris_params.npz")
+#: The pristine model's file, package data (provenance in the module docstring).
+PRISTINE_FILE = Path(__file__).with_name("niqe_pristine.npz")
 
 
 @functools.lru_cache(maxsize=1)
 def pristine_model() -> tuple[np.ndarray, np.ndarray]:
-    """The MATLAB release's pristine MVG: ``mu_prisparam`` ``(36,)`` and ``cov_prisparam`` ``(36, 36)``, float64.
-
-    Raises:
-        ModuleNotFoundError: when the ``basicsr`` package, which holds the file, is not installed.
-    """
-    spec = importlib.util.find_spec(_PARAMS_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(
-            "NIQE reads the pristine-model parameters of the MATLAB release from the file the "
-            f"'{_PARAMS_PACKAGE}' package ships ({'/'.join((_PARAMS_PACKAGE, *_PARAMS_FILE))}); "
-            f"install it: pip install {_PARAMS_PACKAGE}"
-        )
-    path = Path(next(iter(spec.submodule_search_locations)), *_PARAMS_FILE)
-    with np.load(path) as params:
-        return params["mu_pris_param"].astype(np.float64).ravel(), params["cov_pris_param"].astype(np.float64)
+    """The MATLAB release's pristine MVG: ``mu_prisparam`` ``(36,)`` and ``cov_prisparam`` ``(36, 36)``, float64."""
+    with np.load(PRISTINE_FILE) as params:
+        return params["mu_prisparam"].copy(), params["cov_prisparam"].copy()
 
 
 def gaussian_window(size: int = 7, sigma: float = 7 / 6) -> np.ndarray:
