@@ -39,11 +39,10 @@ from typing import Union
 
 import numpy as np
 import torch
-from PIL import Image
 from torch.utils.data import Dataset, Sampler
 
 from .degradations import RealisticDegradation, bicubic_downsample, camera_shake_kernel, load_kernels, noisy_blur
-from .images import center_box, find_image, list_images, open_image, quantize
+from .images import find_image, list_images, open_image
 from .resize import downscale
 from .validation import check_positive_int
 

@@ -33,6 +33,7 @@ import numpy as np
 from torch import nn
 from tqdm.auto import tqdm
 
+from .formats import format_params
 from .images import IMAGE_SUFFIXES, list_images, load_image
 from .metrics import HIGHER_IS_BETTER, protocol_text
 from .scoring import Scorer
@@ -178,18 +179,6 @@ def _header(column: str) -> str:
 
 def _format(column: str) -> str:
     return COLUMNS[column][1] if column in COLUMNS else ".3g"
-
-
-def format_params(count: int) -> str:
-    """A parameter count as tables and figure titles show it: ``1111299 -> '1.11M'``, ``815875 -> '0.82M'``,
-    ``60930000 -> '60.9M'``, ``40000 -> '40.0K'``, ``0 -> '0'``."""
-    if count == 0:
-        return "0"
-    if count >= 10_000_000:
-        return f"{count / 1e6:.1f}M"
-    if count >= 100_000:
-        return f"{count / 1e6:.2f}M"
-    return f"{count / 1e3:.1f}K"
 
 
 def _method_rows(

@@ -69,6 +69,11 @@ FIGURES: dict[str, FigureRecipe] = {
             "dsdviz.experiments.noref:noref_figure",
         ),
         FigureRecipe(
+            "regressor_validation",
+            "the shipped realistic DSD regressors' relative validation error per layer against steps (their logs)",
+            "dsdviz.experiments.noref:regressor_validation_figure",
+        ),
+        FigureRecipe(
             "noref_agreement",
             "Spearman agreement of Q_DSD, its excess and NIQE with DSD distance and PSNR over SR methods (table)",
             "dsdviz.experiments.agreement:noref_agreement_figure",

@@ -222,6 +222,32 @@ def dsd(
     return DSD({name: result.matrices[name] for name in names}, alpha, base)
 
 
+def fingerprint_table(
+    images: Mapping[str, torch.Tensor], alphas: Sequence[float] = (2, 4), layers: Layers = "dsd"
+) -> tuple[list[dict[str, float | str]], dict[tuple[str, float], DSD]]:
+    """``||DSD_{l,a}||_1`` of each image for each factor.
+
+    Args:
+        images: ``{name: (1, 3, H, W)}`` tensors in ``[0, 1]``.
+        alphas: downscaling factors.
+        layers: VGG19 layers or a preset.
+
+    Returns:
+        ``rows``: one dict per (image, alpha) with keys ``image``, ``alpha``, ``height``,
+        ``width``, each layer and ``mean``; and the fingerprints ``{(image, alpha): DSD}``.
+    """
+    rows: list[dict[str, float | str]] = []
+    fingerprints: dict[tuple[str, float], DSD] = {}
+    for name, x in images.items():
+        for alpha in alphas:
+            with torch.no_grad():
+                result = dsd(x, alpha, layers)
+            fingerprints[(name, alpha)] = result
+            norms = {k: float(v[0]) for k, v in result.norms().items()}
+            rows.append({"image": name, "alpha": alpha, "height": x.shape[-2], "width": x.shape[-1], **norms})
+    return rows, fingerprints
+
+
 def dsd_label(alpha: float, base: float = 1.0) -> str:
     """The paper's notation: ``DSD_2(x)`` (full vs 1/2) or ``DSD_2(x|2)`` (1/2 vs 1/4)."""
     return f"DSD_{alpha:g}(x)" if base == 1 else f"DSD_{alpha:g}(x|{base:g})"

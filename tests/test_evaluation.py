@@ -12,10 +12,10 @@ from dsdviz.evaluation import (
     MISSING,
     PUBLISHED_PARAMETERS,
     REFERENCE_NOTE,
-    format_params,
     metrics_table,
     write_tables,
 )
+from dsdviz.formats import format_params
 from dsdviz.images import load_image, save_image
 from dsdviz.metrics import dsd_distance, psnr, q_dsd, ssim
 

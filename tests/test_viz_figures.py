@@ -9,12 +9,14 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from dsdviz.models import dsd_regressor, xsrresnet_deblur, xsrresnet_sr
+from dsdviz.experiments.noref import regressor_fit
+from dsdviz.fingerprint import fingerprint_table
+from dsdviz.models import dsd_regressor, network_caption, regressors_caption, xsrresnet_deblur, xsrresnet_sr
 from dsdviz.optimize import optimize_image
 from dsdviz.viz.compare import Panel
 from dsdviz.viz.fingerprints import plot_fingerprints, spread_by_norm
 from dsdviz.viz.optimization import curve_label, plot_dsd_minimization, plot_fingerprint_matching, value_label
-from dsdviz.viz.training import network_caption, plot_losses, plot_q_dsd, plot_regressor_fit, plot_restorations
+from dsdviz.viz.training import plot_losses, plot_q_dsd, plot_regressor_fit, plot_restorations, plot_validation
 
 MIN_TEXT_PX = 10
 
@@ -91,7 +93,8 @@ def test_spread_by_norm_spans_the_range():
 
 def test_fingerprints_figure_is_labelled_and_legible(vgg_weights, rng):
     images = {f"im{i}": torch.rand(1, 3, 48, 48, generator=rng) * (i + 1) / 4 for i in range(4)}
-    fig = plot_fingerprints(images, heatmap_channels=32)
+    table = fingerprint_table(images)
+    fig = plot_fingerprints(images, table, heatmap_channels=32)
     assert "fingerprints" in suptitle(fig)
     titles = [ax.get_title() for ax in fig.axes]
     assert sum("channels 1-32 of 128" in t for t in titles) == 3  # three heat-map rows at relu2_1
@@ -99,13 +102,25 @@ def test_fingerprints_figure_is_labelled_and_legible(vgg_weights, rng):
     assert fig.axes[0].get_xlabel() == "VGG19 layer l" and "DSD" in fig.axes[0].get_ylabel()
     assert_legible(fig)
     with pytest.raises(ValueError, match="heatmap_alpha 3"):
-        plot_fingerprints(images, alphas=(2,), heatmap_alpha=3)
+        plot_fingerprints(images, table, heatmap_alpha=3)
 
 
 def test_network_captions():
     assert network_caption(xsrresnet_sr()) == "xSRResNet 4x, 1,111,299 parameters"
     assert network_caption(xsrresnet_deblur()) == "xSRResNet deblurring, 815,875 parameters"
     assert network_caption(dsd_regressor(alpha=4)) == "DSD regressor psi_4, 745,508 parameters"
+
+
+def test_validation_curves_are_labelled_and_legible():
+    history = [{"step": s, "split": "val", "rel_relu1_2": 0.5 - s / 4000, "rel_relu3_1": 0.3} for s in range(0, 1001, 250)]
+    history.append({"step": 10, "split": "train", "loss": 1.0})
+    fig = plot_validation({"psi_2": history, "psi_4": history}, {"rel_relu1_2": "relu1_2", "rel_relu3_1": "relu3_1",
+                          "rel_absent": "absent"}, goal=0.15, title="relative validation error")  # fmt: skip
+    first = fig.axes[0]
+    assert [line.get_label() for line in first.get_lines()] == ["relu1_2", "relu3_1", "goal 0.15"]
+    assert list(first.get_lines()[0].get_xdata()) == [0, 250, 500, 750, 1000]  # the "val" entries only
+    assert suptitle(fig) == "relative validation error" and first.get_xlabel() == "training step"
+    assert_legible(fig)
 
 
 def test_training_figures_are_labelled_and_legible(vgg_weights, rng):
@@ -130,14 +145,16 @@ def test_training_figures_are_labelled_and_legible(vgg_weights, rng):
     versions = ("natural", "blurred", "gaussian 2 px")
     rows = [{"image": f"{i}", "version": v, "q_dsd_a2": float(q)}
             for i, q in enumerate(np.linspace(1e-4, 1e-3, 5)) for v in versions]  # fmt: skip
-    scores = plot_q_dsd(rows, [regressor])
+    scores = plot_q_dsd(rows, regressors_caption([regressor]))
     assert "of 5 natural images" in suptitle(scores)
     assert [t.get_text() for t in scores.axes[0].get_xticklabels()] == ["natural", "blurred", "gaussian\n2 px"]
     assert "regressors psi_2 (745,508 parameters)" in suptitle(scores)
     assert "Q_{2}" in scores.axes[0].get_ylabel()
     assert_legible(scores)
 
-    fit = plot_regressor_fit(regressor, [torch.rand(1, 3, 64, 64, generator=rng) for _ in range(3)], "noise")
+    fit = regressor_fit(regressor, [torch.rand(1, 3, 64, 64, generator=rng) for _ in range(3)])
+    assert list(fit) == list(regressor.layers) and all(t.shape == p.shape == (3,) for t, p in fit.values())
+    fit = plot_regressor_fit(fit, regressor.alpha, network_caption(regressor), "noise")
     assert suptitle(fit).startswith("DSD regressor psi_2, 745,508 parameters")
     assert "(3 images, noise)" in suptitle(fit)
     assert all(ax.get_xlabel() for ax in fit.axes) and fit.axes[0].get_ylabel()

@@ -156,6 +156,9 @@ def test_plot_dsd_minimization_with_truth(trajectory, truth, tmp_path):
 def test_plot_dsd_minimization_without_truth_has_no_reference_lines(trajectory):
     fig = plot_dsd_minimization(trajectory, steps=(0, 30))
     assert not any("ground truth" in line.get_label() for ax in fig.axes for line in ax.get_lines())
+    assert not any("sharpness" in ax.get_title() for ax in fig.axes)  # drawing computes nothing: none given
+    given = plot_dsd_minimization(trajectory, steps=(0, 30), sharpness={0: 0.125})
+    assert given.axes[0].get_title().endswith("\nsharpness 0.1250") and "sharpness" not in given.axes[2].get_title()
 
 
 def test_viewer_with_truth(trajectory, truth):

@@ -13,13 +13,15 @@ from .outputs import check_output_file, check_output_folder
 
 def _fingerprint(args: argparse.Namespace) -> int:
     from ..images import load_image
-    from ..viz.fingerprints import fingerprint_table, plot_fingerprints
+    from ..fingerprint import fingerprint_table
+    from ..viz.fingerprints import plot_fingerprints
 
     layers = resolve_layers(args.layers if len(args.layers) > 1 else args.layers[0])
     check_output_file(args.csv, "--csv")
     check_output_file(args.figure, "--figure")
     images = {Path(p).name: load_image(p) for p in args.images}
-    rows, _ = fingerprint_table(images, args.alpha, layers)
+    table = fingerprint_table(images, args.alpha, layers)
+    rows = table[0]
     columns = ["image", "alpha", "height", "width", *layers, "mean"]
     width = max(len(str(r["image"])) for r in rows) + 2
     print(f"{'image':<{width}}{'a':>4}{'size':>11}" + "".join(f"{c:>10}" for c in (*layers, "mean")))
@@ -34,7 +36,7 @@ def _fingerprint(args: argparse.Namespace) -> int:
             writer.writerows(rows)
         print(f"wrote {args.csv}")
     if args.figure:
-        plot_fingerprints(images, args.alpha, layers).savefig(args.figure, dpi=100)
+        plot_fingerprints(images, table).savefig(args.figure, dpi=100)
         print(f"wrote {args.figure}")
     return 0
 

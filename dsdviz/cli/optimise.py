@@ -120,14 +120,16 @@ def _minimize_dsd(args: argparse.Namespace) -> int:
     names = [name for name in trajectory.history if name.startswith("dsd/")]
     layers = "".join(f"{name.removeprefix('dsd/'):>10}" for name in names)
     print(f"{'step':>6}{'||DSD||_1':>12}{layers}{'sharpness':>11}")
-    for row in snapshot_table(trajectory, {"sharpness": mean_gradient_magnitude}, ["objective", *names]):
+    table = snapshot_table(trajectory, {"sharpness": mean_gradient_magnitude}, ["objective", *names])
+    for row in table:
         values = "".join(f"{row[n]:>10.3e}" for n in names)
         print(f"{row['step']:>6}{row['objective']:>12.4e}{values}{row['sharpness']:>11.4f}")
     print(f"||DSD||_1: mean |entry| of G_l(x|{args.base:g}) - G_l(x|{args.base * args.alpha:g}), mean over layers; "
           "sharpness: mean luminance gradient magnitude")
     status = _report_end(trajectory, args)
     if args.figure:
-        plot_dsd_minimization(trajectory, shown).savefig(args.figure, dpi=110)
+        sharpness = {int(row["step"]): float(row["sharpness"]) for row in table}
+        plot_dsd_minimization(trajectory, shown, sharpness=sharpness).savefig(args.figure, dpi=110)
         print(f"wrote {args.figure}")
     return status
 

@@ -1,7 +1,8 @@
 """DSD fingerprints of natural images: per-layer norms and difference matrices (``dsd_fingerprints.png``).
 
 The images are scikit-image's samples plus Set14 from the data folder (``$DSDVIZ_DATA``)
-when present; :func:`dsdviz.viz.fingerprints.plot_fingerprints` computes and draws them.
+when present; :func:`dsdviz.fingerprint.fingerprint_table` computes the fingerprints and
+:func:`dsdviz.viz.fingerprints.plot_fingerprints` draws them.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from pathlib import Path
 
 import torch
 
-from ..images import center_crop, list_images, load_image
 from ..data import data_root
+from ..fingerprint import fingerprint_table
+from ..images import center_crop, list_images, load_image
 from ..samples import SKIMAGE_SAMPLES, skimage_sample
 from ..viz.fingerprints import plot_fingerprints
 from ..viz.layout import DPI
@@ -41,7 +43,8 @@ def fingerprints_figure(quick: bool, out_dir: Path) -> list[Path]:
     Quick mode uses central 256 px crops and two Set14 images; the full mode all of
     Set14 at full size. Heat maps of three images in both modes.
     """
-    fig = plot_fingerprints(fingerprint_images(quick))
+    images = fingerprint_images(quick)
+    fig = plot_fingerprints(images, fingerprint_table(images))
     path = Path(out_dir) / "dsd_fingerprints.png"
     fig.savefig(path, dpi=DPI if quick else 1.5 * DPI)
     return [path]

@@ -9,18 +9,24 @@ and Gaussian-blurred versions, scored by the CPU-trained regressors shipped with
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
-from ..data import data_root
+from ..data import data_root, image_paths
 from ..examples import natural_examples
+from ..features import resolve_layers
+from ..models import regressors_caption, shipped_log
+from ..metrics import q_dsd
 from ..scoring import degraded_versions, q_dsd_table
 from ..training import TrainConfig, train
-from ..viz.training import plot_q_dsd
+from ..viz.training import plot_q_dsd, plot_validation
 from .settings import smoke
 from .stages import load_regressors, quick_preset, recipe_folders
+from .test_sets import read_image
 
 #: Widths (px) of the Gaussian blurs of the Q_DSD comparison (:func:`noref_versions`).
 NOREF_GAUSSIAN_SIGMAS = (1.0, 2.0, 4.0)
@@ -70,7 +76,42 @@ def noref_figure(quick: bool, out_dir: Path) -> list[Path]:
     """
     with recipe_folders(quick, out_dir, "") as (runs, _):
         regressors = noref_regressors(quick, runs, prefix="regressor_a")
-    fig = plot_q_dsd(q_dsd_table(noref_versions(quick), regressors), regressors)
+    fig = plot_q_dsd(q_dsd_table(noref_versions(quick), regressors), regressors_caption(regressors))
     path = Path(out_dir) / "noref_regressor.png"
     fig.savefig(path)
     return [path]
+
+
+#: The regressors whose shipped training logs :func:`regressor_validation_figure` draws.
+LOGGED_REGRESSORS = ("dsd_regressor_a2_realistic_cpu", "dsd_regressor_a4_realistic_cpu")
+
+
+def regressor_validation_figure(quick: bool, out_dir: Path) -> list[Path]:
+    """``figures/regressor_validation.png``: the relative validation error per layer of the shipped realistic
+    regressors against their training steps, from their shipped logs (nothing is computed; ``quick`` is unused)."""
+    logs = {name: shipped_log(name) for name in LOGGED_REGRESSORS}
+    layers = {f"rel_{name}": name for name in resolve_layers("no_reference")}
+    title = "relative validation error per layer, |psi_l - ||DSD_l||_1| / mean ||DSD_l||_1 (BSD100, one crop each)"
+    path = Path(out_dir) / "regressor_validation.png"
+    plot_validation(logs, layers, goal=0.15, title=title).savefig(path)
+    return [path]
+
+
+def regressor_fit(regressor: nn.Module, images: Sequence[torch.Tensor]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{layer: (true, predicted)}``: the DSD norms of each image ``(1, 3, H, W)`` and psi's prediction from its
+    coarse copy, as Q_DSD uses them (tile means of :func:`dsdviz.metrics.q_dsd`), arrays ``(N,)``."""
+    scores = [q_dsd(image, regressor, per_layer=True) for image in images]
+    return {
+        layer: (np.array([float(s[f"true_{layer}"][0]) for s in scores]),
+                np.array([float(s[f"pred_{layer}"][0]) for s in scores]))  # fmt: skip
+        for layer in regressor.layers
+    }
+
+
+def whole_image_errors(regressor: nn.Module, folder: str | os.PathLike, limit: int | None = None) -> dict[str, float]:
+    """How well psi predicts the DSD norms of whole images (:func:`regressor_fit` on the images of ``folder``):
+    per layer the relative error ``mean |predicted - true| / mean true`` (``rel_<layer>``) and Pearson's r
+    (``r_<layer>``)."""
+    fit = regressor_fit(regressor, [read_image(path) for path in image_paths(folder)[:limit]])
+    errors = {f"rel_{layer}": float(np.abs(p - t).mean() / t.mean()) for layer, (t, p) in fit.items()}
+    return errors | {f"r_{layer}": float(np.corrcoef(p, t)[0, 1]) for layer, (t, p) in fit.items()}

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from matplotlib.figure import Figure
 from torch import nn
@@ -23,10 +22,10 @@ from ..degradations import bicubic_upsample
 from ..inference import restore
 from ..losses import FEATURE_LOSS_LABELS
 from ..metrics import psnr
-from ..models import SHIPPED_RESTORATION, load_model, model_meta, shipped_log
+from ..models import SHIPPED_RESTORATION, load_model, model_meta, network_caption, shipped_log
 from ..training import TrainConfig, Trainer, train
 from ..viz.compare import Panel
-from ..viz.training import network_caption, plot_losses, plot_restorations
+from ..viz.training import plot_losses, plot_restorations
 from .stages import History, quick_preset, recipe_folders, shipped_note
 
 

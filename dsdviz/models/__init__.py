@@ -14,6 +14,8 @@ from .serialization import (
     count_parameters,
     load_model,
     model_meta,
+    network_caption,
+    regressors_caption,
     save_model,
 )
 from .store import (
@@ -44,6 +46,8 @@ __all__ = [
     "dsd_regressor",
     "load_model",
     "model_meta",
+    "network_caption",
+    "regressors_caption",
     "save_model",
     "shipped_log",
     "shipped_models",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,23 @@ MODEL_KINDS: dict[str, type[nn.Module]] = {XSRResNet.kind: XSRResNet, DSDRegress
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameters (buffers such as BatchNorm statistics excluded)."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def network_caption(model: nn.Module) -> str:
+    """``"xSRResNet 4x, 1,111,299 parameters"``, ``"xSRResNet deblurring, ..."``, ``"DSD regressor psi_2, ..."``."""
+    if hasattr(model, "alpha"):
+        name = f"DSD regressor psi_{model.alpha:g}"
+    elif getattr(model, "scale", 1) > 1:
+        name = f"xSRResNet {model.scale}x"
+    else:
+        name = "xSRResNet deblurring"
+    return f"{name}, {count_parameters(model):,} parameters"
+
+
+def regressors_caption(regressors: Sequence[nn.Module]) -> str:
+    """``"regressors psi_2, psi_4 (745,508 parameters)"`` (the distinct parameter counts, ``/``-separated)."""
+    sizes = " / ".join(f"{n:,}" for n in sorted({count_parameters(r) for r in regressors}))
+    return f"regressors {', '.join(f'psi_{r.alpha:g}' for r in regressors)} ({sizes} parameters)"
 
 
 def build_model(kind: str, config: dict[str, Any] | None = None) -> nn.Module:

@@ -19,7 +19,7 @@ import torch
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.patches import Rectangle
 
-from ..evaluation import format_params
+from ..formats import format_params
 from ..images import to_numpy
 from .layout import wrap_to_width
 

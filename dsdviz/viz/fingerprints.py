@@ -3,45 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from ..features import Layers, resolve_layers
-from ..fingerprint import DSD, dsd
 from ..images import to_numpy
 from .layout import DPI, suptitle
 
 
-def fingerprint_table(
-    images: Mapping[str, torch.Tensor], alphas: Sequence[float] = (2, 4), layers: Layers = "dsd"
-) -> tuple[list[dict[str, float | str]], dict[tuple[str, float], DSD]]:
-    """``||DSD_{l,a}||_1`` of each image for each factor.
+class Fingerprint(Protocol):
+    """One image's DSD at one factor (a :class:`dsdviz.fingerprint.DSD`): ``{layer: (1, C, C)}`` matrices."""
 
-    Args:
-        images: ``{name: (1, 3, H, W)}`` tensors in ``[0, 1]``.
-        alphas: downscaling factors.
-        layers: VGG19 layers or a preset.
-
-    Returns:
-        ``rows``: one dict per (image, alpha) with keys ``image``, ``alpha``, ``height``,
-        ``width``, each layer and ``mean``; and the fingerprints ``{(image, alpha): DSD}``.
-    """
-    rows: list[dict[str, float | str]] = []
-    fingerprints: dict[tuple[str, float], DSD] = {}
-    for name, x in images.items():
-        for alpha in alphas:
-            with torch.no_grad():
-                result = dsd(x, alpha, layers)
-            fingerprints[(name, alpha)] = result
-            norms = {k: float(v[0]) for k, v in result.norms().items()}
-            rows.append({"image": name, "alpha": alpha, "height": x.shape[-2], "width": x.shape[-1], **norms})
-    return rows, fingerprints
+    matrices: Mapping[str, torch.Tensor]
 
 
 def spread_by_norm(rows: Sequence[Mapping[str, float | str]], alpha: float, count: int) -> list[str]:
-    """``count`` images of :func:`fingerprint_table` rows spanning the range of their mean
+    """``count`` images of :func:`dsdviz.fingerprint.fingerprint_table` rows spanning the range of their mean
     ``||DSD_{l,alpha}||_1``, from the lowest to the highest (all of them, sorted, if fewer)."""
     ranked = sorted((r for r in rows if r["alpha"] == alpha), key=lambda r: float(r["mean"]))
     picks = np.linspace(0, len(ranked) - 1, min(count, len(ranked))).round().astype(int)
@@ -50,14 +29,17 @@ def spread_by_norm(rows: Sequence[Mapping[str, float | str]], alpha: float, coun
 
 def plot_fingerprints(
     images: Mapping[str, torch.Tensor],
-    alphas: Sequence[float] = (2, 4),
-    layers: Layers = "dsd",
+    table: tuple[Sequence[Mapping[str, float | str]], Mapping[tuple[str, float], Fingerprint]],
     heatmap_layers: Sequence[str] = ("relu2_1", "relu3_1"),
     heatmap_alpha: float | None = None,
     max_heatmap_rows: int = 3,
     heatmap_channels: int | None = 64,
 ) -> Figure:
     """Bars of ``||DSD_{l,a}||_1`` per layer and image, and heat maps of ``DSD_{l,a}`` matrices.
+
+    ``images`` are the images ``{name: (1, 3, H, W)}`` and ``table`` their
+    :func:`dsdviz.fingerprint.fingerprint_table` (rows and fingerprints); the factors and
+    layers drawn are the table's.
 
     The heat maps are drawn for ``max_heatmap_rows`` images that span the range of the
     mean ``||DSD||_1`` (:func:`spread_by_norm`), from the smoothest to the most textured.
@@ -68,11 +50,12 @@ def plot_fingerprints(
     pixels wide rather than a fraction of one. Laid out for :data:`~dsdviz.viz.layout.DPI`,
     about 840 px wide.
     """
+    rows, fingerprints = table
+    alphas = list(dict.fromkeys(float(r["alpha"]) for r in rows))
+    names = list(next(iter(fingerprints.values())).matrices)
     heatmap_alpha = alphas[0] if heatmap_alpha is None else heatmap_alpha
     if heatmap_alpha not in alphas:
-        raise ValueError(f"heatmap_alpha {heatmap_alpha:g} is not one of the factors {list(alphas)}")
-    names = resolve_layers(layers)
-    rows, fingerprints = fingerprint_table(images, alphas, names)
+        raise ValueError(f"heatmap_alpha {heatmap_alpha:g} is not one of the factors {alphas}")
     shown = spread_by_norm(rows, heatmap_alpha, max_heatmap_rows)
     n_cols = max(1 + len(heatmap_layers), len(alphas) + 1)
     fig = Figure(figsize=(2.8 * n_cols, 2.9 + 2.6 * len(shown)), dpi=DPI, layout="constrained")

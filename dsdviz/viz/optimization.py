@@ -29,7 +29,6 @@ from matplotlib.patches import Rectangle
 from PIL import Image
 
 from ..images import to_numpy, to_uint8
-from ..sharpness import mean_gradient_magnitude
 from ..trajectory import Trajectory
 from .layout import DPI, suptitle
 from .sweep import TRUTH_LABEL, TruthLevels, draw_truth_level, plot_truth_curves, step_axis
@@ -174,7 +173,7 @@ def plot_fingerprint_matching(
 
 def plot_dsd_minimization(
     trajectory: Trajectory, steps: Sequence[int] | None = None, zoom: Box | None = None,
-    truth: TruthLevels | None = None,
+    truth: TruthLevels | None = None, sharpness: Mapping[int, float] | None = None,
 ) -> Figure:  # fmt: skip
     """Supplementary Fig. 12: the image at a few steps of DSD minimisation, crops and curves.
 
@@ -188,9 +187,13 @@ def plot_dsd_minimization(
             reaches it (dotted) to the curves, and a row with the snapshots' sharpness (the
             truth's dashed) and their PSNR and DSD distance to it. Without it, no such parts.
 
-    Each column's title gives ``||DSD||_1`` (the recorded objective) and the mean gradient
-    magnitude (:func:`dsdviz.sharpness.mean_gradient_magnitude`) of that image; the title
-    gives the objective, the number of steps and the learning rate.
+        sharpness: ``{step: mean gradient magnitude}`` of the snapshots
+            (:func:`dsdviz.sharpness.mean_gradient_magnitude`); default: the truth's
+            ``snapshot_sharpness`` when ``truth`` is given, else none shown.
+
+    Each column's title gives ``||DSD||_1`` (the recorded objective) and, where known, the
+    sharpness of that image; the title gives the objective, the number of steps and the
+    learning rate.
     """
     last = trajectory.final_step
     wanted = (0, max(1, last // 10), last) if steps is None else steps
@@ -205,12 +208,16 @@ def plot_dsd_minimization(
     fig = Figure(figsize=(side * columns, side * (height / width + 1) + 3.3 + extra), dpi=DPI, layout="constrained")
     grid = fig.add_gridspec(len(ratios), columns, height_ratios=ratios)
     objective = trajectory.settings.get("objective", "objective").removeprefix("minimise ")
-    images = [(f"step {step}", trajectory.snapshots[step], trajectory.value("objective", step)) for step in shown]
+    if sharpness is None and truth is not None:
+        sharpness = dict(zip(truth.steps, truth.snapshot_sharpness))
+    sharp = dict(sharpness or {})
+    images = [(f"step {step}", trajectory.snapshots[step], trajectory.value("objective", step), sharp.get(step))
+              for step in shown]  # fmt: skip
     if truth is not None:
-        images.append((TRUTH_LABEL, truth.image, truth.objective))
-    for col, (name, image, value) in enumerate(images):
-        sharp = float(mean_gradient_magnitude(image.float())[0])
-        title = f"{name}\n{math_label(objective)} = {value:.3e}\nsharpness {sharp:.4f}"
+        images.append((TRUTH_LABEL, truth.image, truth.objective, truth.sharpness))
+    for col, (name, image, value, level) in enumerate(images):
+        title = f"{name}\n{math_label(objective)} = {value:.3e}"
+        title += f"\nsharpness {level:.4f}" if level is not None else ""
         _show(fig.add_subplot(grid[0, col]), image, title, zoom)
         crop = fig.add_subplot(grid[1, col])
         _show(crop, crop_box(image, zoom))

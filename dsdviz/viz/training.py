@@ -10,27 +10,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import torch
 from matplotlib.figure import Figure
-from torch import nn
 
 from ..images import center_crop, to_numpy
-from ..models import count_parameters
 from .compare import Panel
 from .layout import DPI, suptitle
 
 History = Sequence[Mapping[str, Any]]
-
-
-def network_caption(model: nn.Module) -> str:
-    """``"xSRResNet 4x, 1,111,299 parameters"``, ``"xSRResNet deblurring, ..."``, ``"DSD regressor psi_2, ..."``."""
-    if hasattr(model, "alpha"):
-        name = f"DSD regressor psi_{model.alpha:g}"
-    elif getattr(model, "scale", 1) > 1:
-        name = f"xSRResNet {model.scale}x"
-    else:
-        name = "xSRResNet deblurring"
-    return f"{name}, {count_parameters(model):,} parameters"
 
 
 def _columns(history: History, split: str) -> dict[str, np.ndarray]:
@@ -53,7 +39,7 @@ def plot_losses(
         runs: ``{label: Trainer.history}``.
         terms: loss terms to draw (default: every term the run logged, e.g. loss, l1, dsd).
         smooth: window of the running mean drawn over the raw values.
-        title: first line of the figure's title (e.g. the :func:`network_caption`); the
+        title: first line of the figure's title (e.g. :func:`dsdviz.models.network_caption`); the
             second says what the curves are.
     """
     fig = Figure(figsize=(4.2 * len(runs), 3.2), dpi=DPI, layout="constrained")
@@ -91,6 +77,34 @@ def plot_losses(
     return fig
 
 
+def plot_validation(
+    runs: Mapping[str, History], metrics: Mapping[str, str], goal: float | None = None, title: str = ""
+) -> Figure:
+    """Validation scores against training steps, one panel per run, one line per metric.
+
+    Args:
+        runs: ``{label: history}`` (a :class:`~dsdviz.training.Trainer`'s history or a shipped log).
+        metrics: ``{key in the "val" entries: legend label}``, e.g. ``{"rel_relu1_2": "relu1_2"}``.
+        goal: a level to draw as a dashed line (e.g. the target error), or ``None``.
+        title: the figure's title.
+    """
+    fig = Figure(figsize=(4.2 * len(runs), 3.2), dpi=DPI, layout="constrained")
+    for index, (label, history) in enumerate(runs.items()):
+        ax = fig.add_subplot(1, len(runs), index + 1)
+        table = _columns(history, "val")
+        for key, name in metrics.items():
+            if key in table:
+                ax.plot(table["step"], table[key], "o-", ms=3, label=name)
+        if goal is not None:
+            ax.axhline(goal, color="0.4", ls="--", lw=1, label=f"goal {goal:g}")
+        ax.set_xlabel("training step", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.set_title(label, fontsize=9)
+        ax.legend(fontsize=7.5)
+    suptitle(fig, title)
+    return fig
+
+
 def plot_restorations(
     rows: Sequence[tuple[str, Sequence[Panel]]], networks: Sequence[str], shave: int, crop: int | None = 96
 ) -> Figure:
@@ -100,7 +114,7 @@ def plot_restorations(
     Args:
         rows: ``[(image name, panels)]``, e.g. from
             :func:`dsdviz.experiments.restoration_training.restoration_rows`.
-        networks: what the title says about the networks (:func:`network_caption`; repeats shown once).
+        networks: what the title says about the networks (:func:`dsdviz.models.network_caption`; repeats shown once).
         shave: the border shave (px) of the PSNR in the captions, said in the title.
         crop: side of the central crops drawn; ``None``: whole images.
     """
@@ -118,11 +132,10 @@ def plot_restorations(
     return fig
 
 
-def plot_q_dsd(rows: Sequence[Mapping[str, Any]], regressors: Sequence[nn.Module] = ()) -> Figure:
+def plot_q_dsd(rows: Sequence[Mapping[str, Any]], scorers: str = "") -> Figure:
     """Q_DSD per version (natural, bicubic, blurred, ...) for each regressor column ``q_dsd_a*``: strip + box plots.
 
-    ``regressors``: the networks that scored the rows, named (with their parameter counts)
-    in the title.
+    ``scorers``: what scored the rows, for the title (e.g. :func:`dsdviz.models.regressors_caption`).
     """
     columns = sorted({k for r in rows for k in r if k.startswith("q_dsd_a")})
     versions = list(dict.fromkeys(r["version"] for r in rows))
@@ -141,34 +154,30 @@ def plot_q_dsd(rows: Sequence[Mapping[str, Any]], regressors: Sequence[nn.Module
         ax.tick_params(labelsize=8)
         ax.set_yscale("log")
     count = sum(r["version"] == versions[0] for r in rows) if rows else 0
-    sizes = " / ".join(f"{n:,}" for n in sorted({count_parameters(r) for r in regressors}))
-    scorers = f"regressors {', '.join(f'psi_{r.alpha:g}' for r in regressors)} ({sizes} parameters)"
     suptitle(
         fig,
         f"No-reference DSD score (Eq. 5) of {count} {versions[0] if versions else ''} images and degraded versions\n"
-        + (f"{scorers}; " if regressors else "")
+        + (f"{scorers}; " if scorers else "")
         + "boxes: quartiles and median; dots: images",
     )
     return fig
 
 
-def plot_regressor_fit(regressor: nn.Module, images: Sequence[torch.Tensor], title: str = "") -> Figure:
+def plot_regressor_fit(
+    fit: Mapping[str, tuple[np.ndarray, np.ndarray]], alpha: float, caption: str, title: str = ""
+) -> Figure:
     """Predicted ``psi_l(y|a)`` against the true ``||DSD_{l,a}(y)||_1``, one panel per layer.
 
     Args:
-        regressor: a :class:`~dsdviz.models.DSDRegressor`.
-        images: natural images ``(1, 3, H, W)`` (scored on the regressor's tiles, as Q_DSD does).
-        title: what the images are (added to the figure's title, which names the
-            regressor and its parameter count).
+        fit: ``{layer: (true, predicted)}``, arrays ``(N,)`` over N images
+            (:func:`dsdviz.experiments.noref.regressor_fit`).
+        alpha: the regressor's factor a.
+        caption: the regressor, for the title (e.g. :func:`dsdviz.models.network_caption`).
+        title: what the images are (added to the figure's title).
     """
-    from ..metrics import q_dsd
-
-    scores = [q_dsd(image, regressor, per_layer=True) for image in images]
-    fig = Figure(figsize=(2.3 * len(regressor.layers), 2.7), dpi=DPI, layout="constrained")
-    for index, layer in enumerate(regressor.layers):
-        ax = fig.add_subplot(1, len(regressor.layers), index + 1)
-        true = np.array([float(s[f"true_{layer}"][0]) for s in scores])
-        predicted = np.array([float(s[f"pred_{layer}"][0]) for s in scores])
+    fig = Figure(figsize=(2.3 * len(fit), 2.7), dpi=DPI, layout="constrained")
+    for index, (layer, (true, predicted)) in enumerate(fit.items()):
+        ax = fig.add_subplot(1, len(fit), index + 1)
         ax.scatter(true, predicted, s=8)
         low, high = float(min(true.min(), predicted.min())), float(max(true.max(), predicted.max()))
         ax.plot([low, high], [low, high], "k--", lw=0.8)
@@ -180,7 +189,8 @@ def plot_regressor_fit(regressor: nn.Module, images: Sequence[torch.Tensor], tit
         ax.xaxis.get_offset_text().set_fontsize(7.5)
         ax.yaxis.get_offset_text().set_fontsize(7.5)
         if index == 0:
-            ax.set_ylabel(rf"predicted $\psi_l(y|{regressor.alpha:g})$", fontsize=8)
-    about = f"{len(images)} images" + (f", {title}" if title else "")
-    suptitle(fig, f"{network_caption(regressor)}: predicted vs true norms ({about}); dashed: y = x")
+            ax.set_ylabel(rf"predicted $\psi_l(y|{alpha:g})$", fontsize=8)
+    count = len(next(iter(fit.values()))[0]) if fit else 0
+    about = f"{count} images" + (f", {title}" if title else "")
+    suptitle(fig, f"{caption}: predicted vs true norms ({about}); dashed: y = x")
     return fig
