@@ -22,8 +22,9 @@ from .validation import check_image, describe
 ImageSource = Union[str, os.PathLike, np.ndarray, Image.Image, torch.Tensor]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-#: ITU-R BT.601 luma weights (R, G, B), as in MATLAB's ``rgb2gray``.
-LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+#: Grey-level weights (R, G, B) of MATLAB's ``rgb2gray`` (the first row of the inverse of the NTSC matrix): the
+#: ITU-R BT.601 luminance weights 0.299, 0.587, 0.114 to within 1.1e-4, and the grey of the NIQE release.
+LUMA_WEIGHTS = (0.298936021293775, 0.587043074451121, 0.114020904255103)
 
 
 def _from_array(array: np.ndarray, background: float) -> np.ndarray:
@@ -215,8 +216,9 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
 
 
 def luma(x: torch.Tensor) -> torch.Tensor:
-    """BT.601 luminance ``Y = 0.299 R + 0.587 G + 0.114 B`` of RGB images ``(B, 3, H, W)``: ``(B, H, W)``,
-    in the dtype, device and range of ``x``."""
+    """Grey level (luminance) of RGB images ``(B, 3, H, W)`` as MATLAB's ``rgb2gray`` computes it (:data:`LUMA_WEIGHTS`,
+    about ``0.299 R + 0.587 G + 0.114 B``): ``(B, H, W)``, in the dtype, device and range of ``x``. The one grey of
+    dsdviz besides the studio-range BT.601 Y of PSNR/SSIM (:func:`dsdviz.metrics.rgb_to_y`)."""
     weights = torch.tensor(LUMA_WEIGHTS, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
     return (x * weights).sum(dim=1)
 

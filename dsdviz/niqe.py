@@ -35,14 +35,12 @@ import torch
 from scipy.ndimage import correlate
 from scipy.special import gamma
 
+from .images import luma
 from .resize import imresize
 from .validation import check_image
 
 #: Side of the square blocks at the first scale, in pixels (the MATLAB release's 96).
 BLOCK = 96
-
-#: MATLAB ``rgb2gray`` weights of R, G, B (the first row of the inverse of the NTSC matrix).
-GRAY_WEIGHTS = (0.298936021293775, 0.587043074451121, 0.114020904255103)
 
 #: Neighbour shifts ``(rows, columns)`` of the paired products (horizontal, vertical, two diagonals).
 SHIFTS = ((0, 1), (1, 0), (1, 1), (1, -1))
@@ -137,8 +135,7 @@ def niqe_gray(gray: np.ndarray) -> float:
 def to_gray(images: torch.Tensor) -> np.ndarray:
     """Grey levels ``(B, H, W)`` float64 on the 0-255 scale of RGB ``(B, 3, H, W)`` in ``[0, 1]``
     (MATLAB ``rgb2gray``)."""
-    weights = torch.tensor(GRAY_WEIGHTS, dtype=torch.float64).view(1, 3, 1, 1)
-    return (255 * (images.detach().cpu().to(torch.float64) * weights).sum(dim=1)).numpy()
+    return (255 * luma(images.detach().cpu().to(torch.float64))).numpy()
 
 
 def niqe(images: torch.Tensor) -> torch.Tensor:

@@ -21,8 +21,8 @@ def test_known_images():
 
 def test_uses_luminance():
     red = torch.zeros(1, 3, 4, 10, dtype=torch.float64)
-    red[:, 0, :, ::2] = 1  # red/black columns: the luma steps by 0.299
-    assert mean_gradient_magnitude(red).item() == pytest.approx(0.299)
+    red[:, 0, :, ::2] = 1  # red/black columns: the luma steps by MATLAB rgb2gray's red weight
+    assert mean_gradient_magnitude(red).item() == pytest.approx(0.298936021293775)
 
 
 def test_blur_lowers_and_batch_equals_items(rng):
