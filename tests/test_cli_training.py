@@ -27,7 +27,7 @@ def test_help(command, words, capsys):
 
 
 @pytest.mark.parametrize(("options", "precision"), [
-    ([], None), (["--precision", "bf16"], "bf16"), (["--no-amp"], "fp32"), (["--precision", "auto"], "auto"),
+    ([], None), (["--precision", "bf16"], "bf16"), (["--precision", "fp32"], "fp32"), (["--precision", "auto"], "auto"),
 ])  # fmt: skip
 def test_train_precision_options(options, precision):
     assert build_parser().parse_args(["train", "sr", *options]).precision == precision

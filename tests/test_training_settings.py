@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import warnings
 
 import pytest
 import torch
@@ -55,6 +54,7 @@ def test_the_cpu_setting(tmp_path):
     pools = os.pathsep.join(str(tmp_path / pool) for pool in ("BSDS500_train", "BSDS500_test"))
     assert (psi_2.task.data, psi_2.task.holdout, psi_2.task.realistic) == (pools, 50, 0.5)
     assert preset("regressor", setting="quick", root=tmp_path).task.data == pools  # one data path in every setting
+    assert preset("regressor", setting="cpu", root=tmp_path, data="mine/").task.holdout == 0  # a slice of the pools
     with pytest.raises(ValueError, match="setting"):
         preset("sr", setting="gpu", root=tmp_path)
     with pytest.raises(ValueError, match="alpha 2 and 4"):
@@ -90,16 +90,16 @@ def test_flat_names_go_to_the_loop_or_the_task(tmp_path):
         preset("regressor", root=tmp_path, lr_data="lr/")
     with pytest.raises(ValueError, match=r"kernels \(a setting of deblur\); colour \(unknown\)"):
         preset("sr", root=tmp_path, kernels="k/", colour="red")
-    with pytest.warns(DeprecationWarning, match="dsd_weight is now called feature_weight"):
-        renamed = preset("sr", root=tmp_path, stage="dsd", dsd_weight=10.0)
-    assert renamed.task.feature_weight == 10.0
+    with pytest.raises(ValueError, match=r"not settings of task 'sr': dsd_weight \(unknown\)"):
+        preset("sr", root=tmp_path, stage="dsd", dsd_weight=10.0)  # the name before 0.2.0 (CHANGELOG.md)
+    renamed = preset("sr", root=tmp_path, stage="dsd", feature_weight=10.0)
     flat = renamed.flat()
     assert flat["task"] == "sr" and flat["feature_weight"] == 10.0 and flat["steps"] == 12
     assert TrainConfig.from_flat(**flat) == renamed
     assert set(flat) - {"task"} >= RESUMABLE_CHANGES
 
 
-def test_an_old_flat_checkpoint_still_loads_and_resumes(tmp_path):
+def test_an_old_flat_checkpoint_resumes_and_a_renamed_setting_is_named(tmp_path):
     images = tmp_path / "images"
     generator = torch.Generator().manual_seed(0)
     for index in range(2):
@@ -109,22 +109,14 @@ def test_an_old_flat_checkpoint_still_loads_and_resumes(tmp_path):
     Trainer(config).run(until=2)
     path = tmp_path / "run" / "checkpoint.pt"
     record = torch.load(path, weights_only=True)
-    # what the flat 43-field TrainConfig of earlier versions stored: every task's settings, dsd_weight
+    # what the flat 43-field TrainConfig of earlier versions stored: every task's settings
     old = {**record["train_config"], "lr_data": None, "blur_data": None, "kernels": None, "val_blur": None,
            "kernel_size": 31, "noise": 0.01, "calibration_batches": 8, "val_per_image": 1}  # fmt: skip
-    old["dsd_weight"] = old.pop("feature_weight")
-    old["amp"] = old.pop("precision") is None  # before precision: amp=True, mixed precision on CUDA only
-    record = {k: v for k, v in record.items() if k != "precision"}
-    record["history"] = [e for e in record["history"] if e["split"] != "precision"]
     torch.save({**record, "train_config": old}, path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", DeprecationWarning)  # reading an old file is not the user's doing
-        resumed = Trainer(config, resume=True)
-    assert resumed.step == 2 and resumed.config == config and resumed.plan.precision == "fp32"
-    assert [e["split"] for e in resumed.history].count("precision") == 1  # recorded where the old file had none
-    old["dsd_weight"] = 5.0
+    assert Trainer(config, resume=True).step == 2
+    old["dsd_weight"] = old.pop("feature_weight")  # the name before 0.2.0
     torch.save({**record, "train_config": old}, path)
-    with pytest.raises(ValueError, match=r"feature_weight: 5.0 -> 100.0"):
+    with pytest.raises(ValueError, match="the recorded settings hold names no task has: dsd_weight"):
         Trainer(config, resume=True)
 
 
@@ -194,19 +186,13 @@ def test_the_real_training_code_leaves_out_drawing_experiments_and_the_command_l
     assert not [name for name in names if name.startswith(("viz/", "experiments/", "cli", "figures"))]
 
 
-def test_amp_is_read_as_precision():
+def test_precision_and_the_former_amp_switch():
     base = {"data": "images/", "steps": 2}
-    with pytest.warns(DeprecationWarning, match="amp is replaced by precision"):
-        assert TrainConfig.from_flat("sr", amp=False, **base).loop.precision == "fp32"
-    with pytest.warns(DeprecationWarning):
-        assert TrainConfig.from_flat("sr", amp=True, **base).loop.precision is None  # the device's default
-    with pytest.raises(ValueError, match="not both"), pytest.warns(DeprecationWarning):
-        TrainConfig.from_flat("sr", amp=False, precision="bf16", **base)
+    with pytest.raises(ValueError, match=r"amp \(unknown\)"):
+        TrainConfig.from_flat("sr", amp=False, **base)  # removed in 0.2.0: precision="fp32" (CHANGELOG.md)
     record = {**TrainConfig.from_flat("sr", **base).flat(), "amp": False}
-    del record["precision"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", DeprecationWarning)
-        assert TrainConfig.from_record(record).loop.precision == "fp32"
+    with pytest.raises(ValueError, match="names no task has: amp"):
+        TrainConfig.from_record(record)
     with pytest.raises(ValueError, match="precision: expected one of 'fp32', 'bf16', 'fp16', 'auto', got 'half'"):
         LoopSettings(precision="half")
     assert LoopSettings().precision is None and LoopSettings(precision="bf16").precision == "bf16"

@@ -4,8 +4,7 @@ Each field of :class:`~dsdviz.training.LoopSettings` and of the task settings
 (:class:`~dsdviz.training.SRSettings`, :class:`~dsdviz.training.DeblurSettings`,
 :class:`~dsdviz.training.RegressorSettings`) becomes ``--<field-name>`` (``_`` -> ``-``,
 other spellings from ``metadata["flags"]``) with its type, choices and help text; a
-boolean that defaults to true becomes ``--no-<name>``; ``--no-amp`` (the switch that
-``--precision`` replaced) still means ``--precision fp32``. Only the options given on the
+boolean that defaults to true becomes ``--no-<name>``. Only the options given on the
 command line override :func:`dsdviz.training.preset`; one that is not a setting of the
 chosen task is an error naming the task it belongs to.
 """
@@ -142,6 +141,4 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     for name, (item, kind, tasks) in settings.items():
         if name not in NOT_OPTIONS:
             _add_option(parser, name, item, kind, tasks)
-    parser.add_argument("--no-amp", dest="precision", action="store_const", const="fp32",
-                        help="former spelling of --precision fp32")  # fmt: skip
     parser.set_defaults(run=_train)

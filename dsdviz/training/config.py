@@ -3,14 +3,10 @@
 Settings have unique names across the loop and the tasks, so a run can also be described
 by one flat dict (``TrainConfig.flat``: what checkpoints and model files store under
 ``"train_config"``, and what :func:`dsdviz.training.preset` and ``dsdviz train`` accept).
-``dsd_weight``, the name of ``feature_weight`` before it also weighed the style losses, is
-still accepted (with a ``DeprecationWarning``) and read from older checkpoints; so is
-``amp``, the switch that ``precision`` replaces (:data:`AMP_PRECISION`).
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -25,33 +21,9 @@ TASK_SETTINGS: dict[str, type[TaskSettings]] = {
 }
 TASKS: tuple[str, ...] = tuple(TASK_SETTINGS)
 
-#: Former setting names -> current ones.
-RENAMED: dict[str, str] = {"dsd_weight": "feature_weight"}
-#: ``amp`` -> ``precision``: ``True`` (mixed precision on CUDA, float32 on CPU) is the default ``None``.
-AMP_PRECISION: dict[bool, str | None] = {True: None, False: "fp32"}
-
-
 def field_names(cls: type) -> tuple[str, ...]:
     """The dataclass fields of ``cls``, in order."""
     return tuple(f.name for f in fields(cls))
-
-
-def _renamed(settings: dict[str, Any], warn: bool) -> dict[str, Any]:
-    for old, new in RENAMED.items():
-        if old in settings:
-            if warn:
-                warnings.warn(f"the setting {old} is now called {new}", DeprecationWarning, stacklevel=4)
-            settings = {new if name == old else name: value for name, value in settings.items()}
-    if "amp" in settings:
-        if warn:
-            warnings.warn("the setting amp is replaced by precision (amp=False: precision='fp32')",
-                          DeprecationWarning, stacklevel=4)  # fmt: skip
-        if "precision" in settings:
-            raise ValueError("give precision or the former amp, not both")
-        amp = settings["amp"]
-        settings = {name: value for name, value in settings.items() if name != "amp"}
-        settings["precision"] = AMP_PRECISION[bool(amp)]
-    return settings
 
 
 @dataclass
@@ -74,7 +46,6 @@ class TrainConfig:
             ValueError: on an unknown task, a setting of no task, or one of another task.
         """
         check_choice(task, TASKS, "task")
-        settings = _renamed(settings, warn=True)
         kind = TASK_SETTINGS[task]
         own, loop = field_names(kind), field_names(LoopSettings)
         strays = [name for name in settings if name not in own and name not in loop]
@@ -92,12 +63,19 @@ class TrainConfig:
     def from_record(cls, record: dict[str, Any]) -> TrainConfig:
         """The config stored in a checkpoint or model file (``"train_config"``), flat as :meth:`flat` writes it.
 
-        Older files may lack settings added since (they take their defaults: what that run
-        used), hold former names (:data:`RENAMED`) or the other tasks' settings (dropped).
+        Older files may lack settings added since (they take their defaults: what that run used) or hold
+        the other tasks' settings (dropped).
+
+        Raises:
+            ValueError: a setting no task has (e.g. a name from before a rename), named.
         """
-        settings = _renamed(dict(record), warn=False)
+        settings = dict(record)
         task = settings.pop("task")
         check_choice(task, TASKS, "task")
+        everyone = {name for kind in (*TASK_SETTINGS.values(), LoopSettings) for name in field_names(kind)}
+        unknown = sorted(set(settings) - everyone)
+        if unknown:
+            raise ValueError(f"the recorded settings hold names no task has: {', '.join(unknown)}")
         known = set(field_names(TASK_SETTINGS[task])) | set(field_names(LoopSettings))
         return cls.from_flat(task, **{name: value for name, value in settings.items() if name in known})
 
@@ -106,4 +84,4 @@ class TrainConfig:
         return {"task": self.task.name, **asdict(self.task), **asdict(self.loop)}
 
 
-__all__ = ["AMP_PRECISION", "RENAMED", "TASKS", "TASK_SETTINGS", "TrainConfig"]
+__all__ = ["TASKS", "TASK_SETTINGS", "TrainConfig"]

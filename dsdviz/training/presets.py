@@ -179,6 +179,8 @@ def preset(
     settings: dict[str, Any] = {} if base is None else _data(task, setting == "quick", base)
     if "val_data" in overrides:  # the default LR / blurred folders belong to the default validation set
         settings.pop("val_lr", None)
+    if "data" in overrides:  # the regressor's hold-out is a slice of the default pools
+        settings.pop("holdout", None)
     settings.update(_sizes(task, setting, stage, float(overrides.get("alpha", 2.0))))
     settings.update(overrides)
     if setting == "quick":  # these follow the step count, overridden or not
