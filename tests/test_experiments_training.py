@@ -18,9 +18,8 @@ from dsdviz.experiments.settings import SMOKE_ENV, SMOKE_SIZE, SMOKE_STEPS
 from dsdviz.experiments.stages import first_last, shipped_note, validation_table
 from dsdviz.images import save_image
 from dsdviz.metrics import psnr
-from dsdviz.models import xsrresnet_sr
+from dsdviz.models import network_caption, xsrresnet_sr
 from dsdviz.training import TrainConfig, Trainer
-from dsdviz.viz.training import network_caption
 from test_viz_figures import assert_legible, suptitle
 
 
@@ -91,8 +90,8 @@ def test_the_note_of_gpu_and_mixed_models_says_where_and_how_far_they_were_train
         "GPU-trained models shipped with dsdviz, not the paper's: "
         "xsrresnet5_sr_x4_dsd_gpu 2,577 of 100,000 steps (3 min)"
     )
-    assert shipped_note(["xsrresnet5_sr_x4_dsd_cpu", "dsd_regressor_a4_gpu"]).startswith(
-        "CPU- and GPU-trained models shipped with dsdviz, not the paper's: xsrresnet5_sr_x4_dsd_cpu 300 steps (")
+    assert shipped_note(["xsrresnet_deblur_dsd_cpu", "dsd_regressor_a4_gpu"]).startswith(
+        "CPU- and GPU-trained models shipped with dsdviz, not the paper's: xsrresnet_deblur_dsd_cpu 1,000 steps (")
 
 
 def test_the_shipped_sr_stages_have_their_logs_settings_and_a_budget_note(shared_data, monkeypatch):

@@ -160,9 +160,8 @@ def test_bad_input_and_arguments(tmp_path):
 #: Every model the package ships (dsdviz/models/weights/README.md), sorted by name.
 SHIPPED = [
     "dsd_regressor_a2_cpu", "dsd_regressor_a2_gpu", "dsd_regressor_a4_cpu", "dsd_regressor_a4_gpu",
-    "xsrresnet5_sr_x4_dsd_cpu", "xsrresnet5_sr_x4_dsd_gpu", "xsrresnet5_sr_x4_multiscale_style_cpu",
-    "xsrresnet5_sr_x4_multiscale_style_gpu", "xsrresnet5_sr_x4_psnr_cpu", "xsrresnet5_sr_x4_psnr_gpu",
-    "xsrresnet5_sr_x4_style_cpu", "xsrresnet5_sr_x4_style_gpu", "xsrresnet_deblur_dsd_cpu",
+    "xsrresnet5_sr_x4_dsd_gpu", "xsrresnet5_sr_x4_multiscale_style_gpu", "xsrresnet5_sr_x4_psnr_gpu",
+    "xsrresnet5_sr_x4_style_gpu", "xsrresnet_deblur_dsd_cpu",
     "xsrresnet_deblur_dsd_gpu", "xsrresnet_deblur_psnr_cpu", "xsrresnet_deblur_psnr_gpu", "xsrresnet_sr_x4_dsd_cpu",
     "xsrresnet_sr_x4_dsd_gpu", "xsrresnet_sr_x4_dsd_l1x30_cpu", "xsrresnet_sr_x4_eq_dsd_cpu",
     "xsrresnet_sr_x4_eq_dsd_gan_cpu", "xsrresnet_sr_x4_eq_gan_cpu", "xsrresnet_sr_x4_eq_l1_perceptual_cpu",
