@@ -6,7 +6,7 @@ gradient scaler is needed (float16 on CUDA), and a ``reason`` for logs and run m
 
 * ``"fp32"``: float32 everywhere, on every device.
 * ``"bf16"``: bfloat16 autocast. On CPU only with native bfloat16 instructions
-  (``avx512_bf16`` or AMX on x86, where oneDNN runs convolutions about 2x faster);
+  (``avx512_bf16`` or AMX on x86, where oneDNN runs convolutions faster: ``benchmarks/``);
   elsewhere the AVX-512 emulation would be a silent slow path. On CUDA where
   ``torch.cuda.is_bf16_supported`` says so (Ampere and newer).
 * ``"fp16"``: float16 autocast with loss scaling, on CUDA only.
@@ -26,30 +26,12 @@ one thing a plan changes is where the convolutions run: :class:`AutocastFeatures
 feature extractor under the plan's autocast and can stand in for any ``extractor=`` of the
 losses, the optimiser and the trainer (the image resizing of the DSD stays float32).
 
-Accuracy of bfloat16, measured with ``benchmarks/accuracy_bf16.py`` on a CPU with
-``avx512_bf16`` (torch 2.14.1):
+Accuracy of bfloat16 against float32 (DSD norms, Fig. 12's optimisation, SR training) is measured by
+``benchmarks/accuracy_bf16.py``; its last results are in that script's docstring and the README's
+"Precision and speed on a CPU". The resize of the DSD's downscaled copy stays float32 (in bf16 it
+adds an order of magnitude of error); only the convolutions are lowered.
 
-* ``norms``: relative error of ``||DSD_l,a||_1`` against float32 on the 14 Set14 HR images,
-  mean / max over the images. The library's path (VGG19 in bf16 through
-  :class:`AutocastFeatures`; the MATLAB resize and the Gram products in float32) against the
-  whole computation under autocast, where the downscaled copy is resized in bf16 too::
-
-                    VGG19 in bf16 (AutocastFeatures)    resize in bf16 too
-    layer           a = 2           a = 4               a = 2           a = 4
-    relu1_2         0.10% / 0.25%   0.08% / 0.20%       1.82% / 6.2%    1.24% / 3.0%
-    relu2_1         0.07% / 0.18%   0.08% / 0.18%       0.51% / 1.0%    0.64% / 1.4%
-    relu2_2         0.07% / 0.17%   0.07% / 0.15%       0.66% / 1.2%    0.73% / 1.0%
-    relu3_1         0.07% / 0.21%   0.07% / 0.21%       0.36% / 0.8%    0.46% / 0.8%
-
-  The DSD is a small difference between an image and its downscaled copy, so the resize
-  must stay float32 (an order of magnitude less error); only the convolutions are lowered.
-* ``trajectory``: Fig. 12's quick setting (96 px crop, 60 steps, lr 1e-2) in bf16 follows the
-  float32 objective within 0.4% at every snapshot (0.39% at step 60).
-* ``training``: 500 steps of SR stage 1 from the same seed (batch 16, LR crops 24 px): the
-  fixed-batch loss 0.04242 vs 0.04239 (0.07% apart) and Set5 PSNR 29.946 vs 29.957 dB
-  (-0.011 dB), within the 0.1 dB / 2% that would allow bf16 as a CPU default.
-
-So bf16 is fine for losses, optimisation and training. It stays opt-in on CPUs all the same
+bf16 is fine for losses, optimisation and training. It stays opt-in on CPUs all the same
 (``precision="bf16"``, or ``"auto"``): the default is float32 on a CPU, so that a result does
 not depend on which processor computed it, and numbers that are reported (DSD norms, metrics,
 Q_DSD, figure captions) are always float32.

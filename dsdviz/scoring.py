@@ -45,7 +45,7 @@ class Scorer:
         shave: border removed for PSNR/SSIM (the SR scale; 0 for deblurring).
         y_channel: PSNR/SSIM on the luma (default) or on RGB.
         excess: also report ``excess_a<alpha>`` per regressor.
-        with_niqe: also report ``niqe`` (default; about 0.1 s for a 512 px image).
+        with_niqe: also report ``niqe`` (default).
         grid_period: also report ``grid_artifacts`` at this period in px (4 for 4x SR; ``None``: off).
 
     Example::

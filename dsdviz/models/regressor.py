@@ -33,9 +33,8 @@ the last bias is 1 so that every output starts at the mean target and inside the
 final ReLU's active range.
 
 Memory layout: :func:`dsdviz.precision.channels_last` gives the same outputs (float32:
-within 1e-5, batch norm in training and eval mode); one training step (batch 16, ``y|a``
-80 px) on a 2-thread ``avx512_bf16`` CPU: float32 0.29 -> 0.22 s, bfloat16 autocast
-0.16 -> 0.14 s.
+within 1e-5, batch norm in training and eval mode); step times: ``benchmarks/bench_training.py``
+and the README.
 """
 
 from __future__ import annotations

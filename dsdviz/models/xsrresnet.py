@@ -30,9 +30,8 @@ residual blocks grow the signal to outputs of about +-100 (Set5 PSNR about 9 dB 
 Memory layout: :func:`dsdviz.precision.channels_last` moves the network to channels-last,
 and every convolution (the depthwise xUnit gates included) then runs in that layout
 whatever the input's; outputs equal the contiguous network's (float32: within 1e-5) and
-come out channels-last. One training step (batch 16, LR crops 24 px, L1, Adam) on a
-2-thread ``avx512_bf16`` CPU: float32 0.84 -> 0.58 s, bfloat16 autocast 0.50 -> 0.27 s
-(converting the input as well gains nothing).
+come out channels-last (converting the input as well gains nothing; step times:
+``benchmarks/bench_training.py`` and the README).
 """
 
 from __future__ import annotations

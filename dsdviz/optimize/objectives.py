@@ -172,8 +172,12 @@ def match_fingerprint(
             coarsest scale, or bad optimisation arguments.
 
     Examples:
-        >>> result = match_fingerprint(content, reference, "dsd", scales=(2, 4), steps=500)  # doctest: +SKIP
-        >>> dsd(result.final, 2, base=2).distance(dsd(reference, 2, base=2))["mean"]  # doctest: +SKIP
+        >>> from dsdviz.images import center_crop
+        >>> from dsdviz.samples import skimage_sample
+        >>> content, reference = (center_crop(skimage_sample(name), 64) for name in ("chelsea", "coffee"))
+        >>> result = match_fingerprint(content, reference, "dsd", scales=(2, 4), steps=3, progress=False)
+        >>> result.final.shape, sorted(result.history)[:2]
+        (torch.Size([1, 3, 64, 64]), ['distance/relu1_2', 'distance/relu2_1'])
     """
     check_choice(kind, ("dsd", "style"), "kind")
     names = resolve_layers(layers)

@@ -24,7 +24,7 @@ FULL: dict[str, dict[str, Any]] = {
     "deblur": {"crop": 160, "steps": (200_000, 100_000)},
     "regressor": {"crop": 80, "steps": (100_000, 100_000), "val_per_image": 4},
 }
-#: The CPU setting (2 cores, bf16 autocast, about an hour per run): what the shipped ``*_cpu`` models were
+#: The CPU setting (a small CPU, bf16 autocast, an hour or so per run): what the shipped ``*_cpu`` models were
 #: trained with. A pair is ``(stage 1, stage 2)``; stage 2 starts from the shipped stage-1 model. The
 #: regressor's sizes depend on its factor: ``{alpha: value}``.
 CPU: dict[str, dict[str, Any]] = {
@@ -137,19 +137,18 @@ def preset(
     as in the authors' code); SR/deblurring stage 1 for 200k steps and stage 2 for 100k
     (lr halved every 50k / 25k); regressor 100k steps (halved every 25k). The paper trains
     per epoch on DIV2K-sized data; these step counts are our equivalent, stated here. The
-    loss on a fixed batch of 32 is logged every 1000 steps. Measured on an NVIDIA H200 with bf16
-    autocast: SR stage 1 alone 73 steps/s (200k steps in about 45 minutes); ten runs sharing it
-    (``tools/gpu_campaign.sh``) 5 to 50 steps/s each (the shipped ``*_gpu`` networks).
+    loss on a fixed batch of 32 is logged every 1000 steps. Throughput on a GPU: the README's "The full
+    settings (GPU)" and ``benchmarks/bench_full_training.py``.
 
-    **cpu** (2 cores, about an hour a run; the shipped ``*_cpu`` models, see
-    ``dsdviz/models/weights/README.md``): the full setting's losses, optimiser, data and
-    validation, in bf16 autocast (2 to 3 times faster on an AVX512-BF16 CPU, within 0.1 dB of
-    float32 after 500 SR steps), batch 16, and sizes cut to the hour:
+    **cpu** (a small CPU, an hour or so a run; the shipped ``*_cpu`` models, whose wall times the
+    model card ``dsdviz/models/weights/README.md`` gives): the full setting's losses, optimiser,
+    data and validation, in bf16 autocast (faster where the CPU has native bfloat16; its accuracy:
+    the README's "Precision and speed on a CPU"), batch 16, and sizes cut to the hour:
 
     * SR: LR crop 24 px (HR 96, the smallest at which relu3_1 Gram matrices of the DSD term still
-      average over 24 x 24 positions), stage 1 7000 steps (about 0.25 s each; the lr halved at
-      5000), stage 2 2500 steps from the shipped ``xsrresnet_sr_x4_psnr_cpu`` (about 1 s each with
-      VGG19 on the HR crops; halved at 2000).
+      average over 24 x 24 positions), stage 1 7000 steps (the lr halved at 5000), stage 2 2500
+      steps from the shipped ``xsrresnet_sr_x4_psnr_cpu`` (halved at 2000; a step runs VGG19 on
+      the HR crops).
     * deblurring: 48 px crops (the network works at full resolution, so a step costs 4 times an
       SR step at 24 px; 48 px still spans the 31 px camera-shake kernels), stage 1 2500 steps,
       stage 2 1000 from the shipped ``xsrresnet_deblur_psnr_cpu``.

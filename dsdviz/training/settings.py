@@ -54,11 +54,8 @@ class LoopSettings:
     bfloat16, CUDA sm_80+); ``"fp16"`` (CUDA, with loss scaling); ``"auto"`` (bf16 where
     native, else fp16 on CUDA, else fp32); ``None`` (default): :data:`DEFAULT_PRECISION` of
     the device, i.e. mixed precision on CUDA as ``amp=True`` had it, float32 on CPU. A
-    request the device cannot honour is an error. bf16 vs float32 (:mod:`dsdviz.precision`):
-    DSD norms within 0.1% mean / 0.25% max on Set14; one xSRResNet step (batch 16, LR 24 px)
-    0.76 s contiguous, 0.48 s channels-last (always on), 0.26 s in bf16
-    (``benchmarks/bench_training.py``). ``amp`` (the former switch) is still accepted
-    by :meth:`~dsdviz.training.TrainConfig.from_flat`: ``True`` -> ``None``, ``False`` -> ``"fp32"``.
+    request the device cannot honour is an error. Networks train channels-last. Accuracy and
+    speed of bf16 against float32: :mod:`dsdviz.precision`, ``benchmarks/bench_training.py``.
     """
 
     out: str = setting("runs/train", "run folder: checkpoint.pt, model.pt, log.jsonl, samples/")
