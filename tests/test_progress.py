@@ -33,7 +33,7 @@ def assert_text_bar(stderr: str, description: str, total: int) -> None:
     assert "HBox" not in stderr and "FloatProgress" not in stderr  # not a widget's text representation
 
 
-def test_image_optimisation_shows_a_text_bar():
+def test_image_optimization_shows_a_text_bar():
     stderr = run_script(
         """
         import torch
@@ -47,7 +47,7 @@ def test_image_optimisation_shows_a_text_bar():
     assert_text_bar(stderr, "toy run", 7)
 
 
-def test_image_optimisation_without_progress_prints_nothing():
+def test_image_optimization_without_progress_prints_nothing():
     stderr = run_script(
         """
         import torch

@@ -1,7 +1,7 @@
 """Command line: ``dsdviz <command>``, one module per group of commands.
 
 * :mod:`~dsdviz.cli.fingerprints`: ``fingerprint``, ``figures``;
-* :mod:`~dsdviz.cli.optimise`: ``minimize-dsd``, ``match-fingerprint``;
+* :mod:`~dsdviz.cli.optimize`: ``minimize-dsd``, ``match-fingerprint``;
 * :mod:`~dsdviz.cli.train`: ``train`` (options generated from the training settings);
 * :mod:`~dsdviz.cli.scoring`: ``restore``, ``score``.
 
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from ..data import DATA_ENV
 from ..features import WEIGHTS_ENV, WeightsUnavailableError
-from . import fingerprints, optimise, scoring, train
+from . import fingerprints, optimize, scoring, train
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"VGG19 weights: set {WEIGHTS_ENV} to a local state dict when offline. Data: {DATA_ENV}.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for group in (fingerprints, optimise, train, scoring):
+    for group in (fingerprints, optimize, train, scoring):
         group.add_commands(commands)
     return parser
 
