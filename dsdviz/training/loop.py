@@ -96,6 +96,13 @@ def _load_init(model: nn.Module, path: str) -> None:
         raise ValueError(f"init {path!r} does not fit the {model.kind} network of this run ({reason})") from None
 
 
+def _seed_everything(seed: int) -> None:
+    """Seed torch, NumPy and Python's ``random`` (the weights' initialisation and anything else drawn globally)."""
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+
+
 class Trainer:
     """Runs one :class:`~dsdviz.training.TrainConfig`: ``Trainer(config).run()``.
 
@@ -120,6 +127,8 @@ class Trainer:
     """
 
     def __init__(self, config: TrainConfig, *, resume: bool = False, overwrite: bool = False) -> None:
+        """Lock the output folder, seed, resolve the precision, build the task, network and optimiser, then
+        start the network from the checkpoint (``resume``), the ``init`` weights or the task's preparation."""
         self.rank, self.world, self.device, self._owns_group = distributed_setup(config.loop.device)
         self.out = Path(config.loop.out)
         self.checkpoint_path = self.out / "checkpoint.pt"
@@ -131,9 +140,7 @@ class Trainer:
             raise
         self.config = config
         loop = config.loop
-        torch.manual_seed(loop.seed)
-        np.random.seed(loop.seed % 2**32)
-        random.seed(loop.seed)
+        _seed_everything(loop.seed)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
         requested = loop.precision or DEFAULT_PRECISION.get(self.device.type, "fp32")
@@ -148,36 +155,47 @@ class Trainer:
         self.step = 0
         self.history: list[dict[str, Any]] = []
         self._monitor_batch: dict[str, torch.Tensor] | None = None
-        if checkpoint is not None:
-            self._restore(model, checkpoint)
-            if checkpoint.get("fallback"):
-                self.notes.append(checkpoint["fallback"])
-            changes = code_changes(checkpoint.get("code"))
-            if changes:
-                note = (f"resumed at step {self.step} of {loop.steps} with other code than wrote the checkpoint "
-                        f"({changes})")  # fmt: skip
-                self.notes.append(note)
-                warnings.warn(
-                    f"{loop.out}: {note}; a finished run is loaded as it is. To retrain with the current code, "
-                    "delete that folder or choose another output folder",
-                    stacklevel=2,
-                )
-        elif loop.init is not None:
-            _load_init(model, loop.init)
-        else:
-            self.task.prepare(model, self.dataset)
+        self._initialise(model, checkpoint)
         if self.world > 1:
             if self.device.type == "cuda":
                 model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
             model = DistributedDataParallel(model, device_ids=[self.device] if self.device.type == "cuda" else None)
         self.model = model
+        self._open_log()
+
+    def _initialise(self, model: nn.Module, checkpoint: dict[str, Any] | None) -> None:
+        """Start ``model`` (and the optimiser, schedule, history) from ``checkpoint``, else from the ``init``
+        weights, else as the task prepares a fresh network; notes a resume with other code than wrote it."""
+        loop = self.config.loop
+        if checkpoint is None:
+            if loop.init is not None:
+                _load_init(model, loop.init)
+            else:
+                self.task.prepare(model, self.dataset)
+            return
+        self._restore(model, checkpoint)
+        if checkpoint.get("fallback"):
+            self.notes.append(checkpoint["fallback"])
+        changes = code_changes(checkpoint.get("code"))
+        if changes:
+            note = f"resumed at step {self.step} of {loop.steps} with other code than wrote the checkpoint ({changes})"
+            self.notes.append(note)
+            warnings.warn(
+                f"{loop.out}: {note}; a finished run is loaded as it is. To retrain with the current code, "
+                "delete that folder or choose another output folder",
+                stacklevel=3,
+            )
+
+    def _open_log(self) -> None:
+        """Rewrite ``log.jsonl`` from the history (the log of record is the checkpoint's), say the precision, and
+        log it where it differs from the last recorded one."""
         if self.rank == 0:
             self.out.mkdir(parents=True, exist_ok=True)
-            with open(self.out / "log.jsonl", "w") as handle:  # the log of record is the checkpoint's history
+            with open(self.out / "log.jsonl", "w") as handle:
                 for entry in self.history:
                     handle.write(json.dumps(entry) + "\n")
-            if loop.progress:
-                tqdm.write(f"{config.task.label}: precision {self.plan.precision} ({self.plan.reason})")
+            if self.config.loop.progress:
+                tqdm.write(f"{self.config.task.label}: precision {self.plan.precision} ({self.plan.reason})")
         recorded = [e for e in self.history if e["split"] == "precision"]
         last = {k: v for k, v in recorded[-1].items() if k not in ("step", "split")} if recorded else None
         if last != self.plan.metadata():
