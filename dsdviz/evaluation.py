@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from .formats import format_params
 from .images import IMAGE_SUFFIXES, list_images, load_image
-from .metrics import HIGHER_IS_BETTER, protocol_text
+from .scores import protocol_text, score_of
 from .scoring import Scorer
 
 #: Parameter counts of other methods as published (the DSD paper's Figs. 14-16; RCAN: Zhang et al.,
@@ -55,16 +55,6 @@ PUBLISHED_PARAMETERS: dict[str, int] = {
 MISSING = "n/a (outputs not available)"
 #: The note of a table's ground-truth row (``metrics_table(..., reference_row=...)``).
 REFERENCE_NOTE = "the ground truth itself: how natural images score (no-reference columns only)"
-
-#: Column name -> (header, format); the arrow comes from :data:`dsdviz.metrics.HIGHER_IS_BETTER`.
-COLUMNS: dict[str, tuple[str, str]] = {
-    "psnr": ("PSNR (dB)", ".2f"),
-    "ssim": ("SSIM", ".4f"),
-    "dsd_distance": ("DSD distance", ".3g"),
-    "niqe": ("NIQE", ".3f"),
-    "grid_artifacts": ("grid artifacts (dB)", ".2f"),
-}
-
 
 @dataclass(frozen=True)
 class MethodScores:
@@ -170,15 +160,13 @@ class MetricsTable:
 
 
 def _header(column: str) -> str:
-    if column in COLUMNS:
-        name, higher = COLUMNS[column][0], HIGHER_IS_BETTER[column]
-    else:  # q_dsd_a<alpha>
-        name, higher = f"Q_DSD a={column.removeprefix('q_dsd_a')}", HIGHER_IS_BETTER["q_dsd"]
-    return f"{name} {'↑' if higher else '↓'}"
+    """A column's header with its direction, from the registry (:meth:`dsdviz.scores.Score.header`)."""
+    score, alpha = score_of(column)
+    return score.header(alpha)
 
 
 def _format(column: str) -> str:
-    return COLUMNS[column][1] if column in COLUMNS else ".3g"
+    return score_of(column)[0].format
 
 
 def _method_rows(

@@ -2,7 +2,7 @@
 full-reference DSD distance and the no-reference score Q_DSD (Eq. 5 of the DSD paper).
 
 SR papers' numbers move with conventions, so the protocol is explicit and recorded
-next to every score (:data:`PROTOCOL`, :func:`protocol_text`). By default, as in the
+next to every score (:data:`PROTOCOL`, :func:`dsdviz.scores.protocol_text`). By default, as in the
 benchmark code of most SR work (and the published RCAN Set5 values, which
 ``tests/test_metrics.py`` reproduces):
 
@@ -16,7 +16,7 @@ benchmark code of most SR work (and the published RCAN Set5 values, which
   Wang et al. (2004) and MATLAB's ``ssim``: Gaussian window sigma 1.5 (11 x 11), K1 0.01,
   K2 0.03, population covariance.
 
-:data:`HIGHER_IS_BETTER`: PSNR, SSIM yes; DSD distance, Q_DSD and NIQE no (lower is more natural).
+Which way each score is better, its format and protocol line: the registry :data:`dsdviz.scores.SCORES`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from torch import nn
 
-from .features import LAYER_PRESETS, Layers, default_extractor, resolve_layers
+from .features import Layers, default_extractor, resolve_layers
 from .fingerprint import DSD, check_dsd_input, dsd_unchecked
 from .resize import downscale
 from .validation import check_dsd_factor, check_factor, check_image, check_same_shape
@@ -47,26 +47,6 @@ PROTOCOL: dict[str, object] = {
     "ssim": "scikit-image structural_similarity, Gaussian sigma 1.5, K1 0.01, K2 0.03, population covariance",
     "psnr": "scikit-image peak_signal_noise_ratio",
 }
-
-#: Whether a higher value of each score is better (the table columns ``q_dsd_a<alpha>`` are ``"q_dsd"``).
-HIGHER_IS_BETTER: dict[str, bool] = {
-    "psnr": True, "ssim": True, "dsd_distance": False, "q_dsd": False, "niqe": False,  # niqe: dsdviz.niqe
-    "grid_artifacts": False,  # dsdviz.artifacts
-}
-
-
-def protocol_text(shave: int, y_channel: bool = True, quantize: bool = True) -> str:
-    """One line describing the protocol of a score table, e.g. for a CSV header or a print-out."""
-    channel = "Y (BT.601, MATLAB rgb2ycbcr)" if y_channel else "RGB"
-    quant = "8-bit images" if quantize else "unrounded images"
-    return (
-        f"PSNR/SSIM on {channel}, {quant}, border shave {shave} px, data range 255, scikit-image "
-        f"(SSIM: Gaussian sigma 1.5); DSD distance: mean |DSD_l,2(output) - DSD_l,2(ref)| over "
-        f"{', '.join(LAYER_PRESETS['full_reference'])}; Q_DSD: Eq. 5 over {', '.join(LAYER_PRESETS['no_reference'])} "
-        "(lower is better); NIQE: Mittal et al. 2013 on the grey image, 96 px blocks, the MATLAB release's "
-        "pristine model (lower is better)"
-    )
-
 
 def rgb_to_y(x: torch.Tensor) -> torch.Tensor:
     """Luma ``(B, 1, H, W)`` in ``[16, 235]`` (8-bit scale) of RGB images ``(B, 3, H, W)`` in ``[0, 1]``."""

@@ -1,4 +1,4 @@
-"""Scoring images: every metric of :mod:`dsdviz.metrics` through one :class:`Scorer`.
+"""Scoring images: every score of the registry :data:`dsdviz.scores.SCORES` through one :class:`Scorer`.
 
 A :class:`Scorer` holds the settings (PSNR/SSIM protocol, Q_DSD regressors) and one ground
 truth at a time, whose DSD fingerprint it computes once for all the images scored against
@@ -17,28 +17,20 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .artifacts import grid_artifact_score
-from .examples import deblur_examples, sr_examples
 from .degradations import bicubic_upsample, gaussian_blur
-from .fingerprint import DSD
-from .metrics import dsd_distance_to, psnr, q_dsd, reference_dsd, ssim
-from .niqe import BLOCK, niqe
-
-#: The full-reference scores of a :class:`Scorer`, in table order.
-FULL_REFERENCE = ("psnr", "ssim", "dsd_distance")
-
+from .examples import deblur_examples, sr_examples
+from .metrics import reference_dsd
+from .scores import SCORES, Score, ScoreInputs
 
 class Scorer:
-    """Every score of images ``(1, 3, H, W)`` in ``[0, 1]``, as a row ``{column: float}``.
+    """Every score of images ``(1, 3, H, W)`` in ``[0, 1]``, as a row ``{column: float}``, as the registry
+    :data:`dsdviz.scores.SCORES` defines them, in its order.
 
-    With a ground truth (:meth:`set_reference`, same size as the images): ``psnr`` and
-    ``ssim`` (protocol of :mod:`dsdviz.metrics`) and ``dsd_distance`` (alpha 2, the
-    full-reference layers). Per regressor, no reference needed: ``q_dsd_a<alpha>`` (Eq. 5)
-    and, with ``excess``, ``excess_a<alpha>`` (the signed relative excess of
-    :func:`dsdviz.metrics.q_dsd`); then, with ``with_niqe``, ``niqe`` (:func:`dsdviz.niqe.niqe`, no
-    reference, lower is better; left out of the row of an image under 96 px a side); with
-    ``grid_period`` and a ground truth, ``grid_artifacts``: :func:`dsdviz.artifacts.grid_artifact_score`
-    of the error at that period (dB, lower is better; about 0 without a periodic pattern).
+    With a ground truth (:meth:`set_reference`, same size as the images): the full-reference scores,
+    ``psnr`` and ``ssim`` (protocol of :mod:`dsdviz.metrics`), ``dsd_distance`` (alpha 2) and, with
+    ``grid_period``, ``grid_artifacts``. Per regressor, no reference needed: ``q_dsd_a<alpha>`` (Eq. 5)
+    and, with ``excess``, ``excess_a<alpha>``; then the other no-reference scores, ``niqe`` unless
+    ``with_niqe`` is off (left out of the row of an image under 96 px a side).
 
     Args:
         regressors: trained DSD regressors (:func:`dsdviz.models.load_model`), one Q_DSD each.
@@ -52,54 +44,56 @@ class Scorer:
 
         scorer = Scorer([load_model("dsd_regressor_a2_cpu")], shave=4)
         scorer.set_reference(truth)
-        scorer(output)  # {"psnr": ..., "ssim": ..., "dsd_distance": ..., "q_dsd_a2": ...}
+        scorer(output)  # {"psnr": ..., "ssim": ..., "dsd_distance": ..., "q_dsd_a2": ..., "niqe": ...}
     """
 
     def __init__(
         self, regressors: Sequence[nn.Module] = (), *, shave: int = 4, y_channel: bool = True, excess: bool = False,
         with_niqe: bool = True, grid_period: int | None = None,
     ) -> None:  # fmt: skip
-        self.regressors, self.shave, self.y_channel, self.excess = tuple(regressors), shave, y_channel, excess
-        self.with_niqe, self.grid_period = with_niqe, grid_period
-        self.reference: torch.Tensor | None = None
-        self._fingerprint: DSD | None = None
+        self.regressors = tuple(regressors)
+        self.inputs = ScoreInputs(shave=shave, y_channel=y_channel, grid_period=grid_period)
+        off = {"excess"} if not excess else set()
+        off |= {"niqe"} if not with_niqe else set()
+        off |= {"grid_artifacts"} if grid_period is None else set()
+        self.scores = [score for name, score in SCORES.items() if name not in off]
+
+    @property
+    def reference(self) -> torch.Tensor | None:
+        return self.inputs.reference
+
+    def _plan(self, full_reference: bool) -> list[tuple[Score, nn.Module | None]]:
+        """``(score, regressor)`` in row order: full reference, per regressor, the other no-reference ones."""
+        fixed = [(s, None) for s in self.scores if s.reference and full_reference]
+        each = [(s, psi) for psi in self.regressors for s in self.scores if s.per_regressor]
+        rest = [(s, None) for s in self.scores if not s.reference and not s.per_regressor]
+        return fixed + each + rest
 
     def columns(self, full_reference: bool = True) -> list[str]:
         """The keys of a row, in order (``full_reference=False``: the no-reference ones only)."""
-        columns = list(FULL_REFERENCE) if full_reference else []
-        if full_reference and self.grid_period is not None:
-            columns.append("grid_artifacts")
-        for psi in self.regressors:
-            columns += [f"q_dsd_a{psi.alpha:g}"] + ([f"excess_a{psi.alpha:g}"] if self.excess else [])
-        return columns + (["niqe"] if self.with_niqe else [])
+        return [score.column(None if psi is None else psi.alpha) for score, psi in self._plan(full_reference)]
 
     def set_reference(self, reference: torch.Tensor | None) -> None:
         """The ground truth ``(1, 3, H, W)`` in ``[0, 1]`` for the next images (``None``: no-reference scores only)."""
-        self.reference = reference
-        self._fingerprint = None if reference is None else reference_dsd(reference)
+        self.inputs.reference = reference
+        self.inputs.fingerprint = None if reference is None else reference_dsd(reference)
 
     def __call__(self, image: torch.Tensor, *, full_reference: bool = True) -> dict[str, float]:
         """The row of ``image``: full-reference scores when a reference is set and ``full_reference``
-        (``False``: e.g. to score the ground truth itself), then the regressors' columns."""
-        scores: dict[str, float] = {}
-        if full_reference and self.reference is not None:
-            if self.reference.shape != image.shape:
-                raise ValueError(
-                    f"the reference is {tuple(self.reference.shape[-2:])} px but the image {tuple(image.shape[-2:])} px"
-                )
-            scores["psnr"] = float(psnr(image, self.reference, shave=self.shave, y_channel=self.y_channel)[0])
-            scores["ssim"] = float(ssim(image, self.reference, shave=self.shave, y_channel=self.y_channel)[0])
-            scores["dsd_distance"] = float(dsd_distance_to(image, self._fingerprint)["mean"][0])
-            if self.grid_period is not None:
-                scores["grid_artifacts"] = grid_artifact_score(image, self.reference, self.grid_period).score_db
-        for psi in self.regressors:
-            out = q_dsd(image, psi, per_layer=True)
-            scores[f"q_dsd_a{psi.alpha:g}"] = float(out["q_dsd"][0])
-            if self.excess:
-                scores[f"excess_a{psi.alpha:g}"] = float(out["excess"][0])
-        if self.with_niqe and min(image.shape[-2:]) >= BLOCK:
-            scores["niqe"] = float(niqe(image)[0])
-        return scores
+        (``False``: e.g. to score the ground truth itself), then the no-reference ones."""
+        with_reference = full_reference and self.reference is not None
+        if with_reference and self.reference.shape != image.shape:
+            raise ValueError(
+                f"the reference is {tuple(self.reference.shape[-2:])} px but the image {tuple(image.shape[-2:])} px"
+            )
+        row: dict[str, float] = {}
+        self.inputs.forget()
+        for score, psi in self._plan(with_reference):
+            self.inputs.regressor = psi
+            value = score.compute(image, self.inputs)
+            if value is not None:
+                row[score.column(None if psi is None else psi.alpha)] = value
+        return row
 
 
 def score_image(

@@ -14,7 +14,6 @@ from dsdviz.fingerprint import dsd
 from dsdviz.images import load_image
 from dsdviz.metrics import (
     dsd_distance,
-    protocol_text,
     psnr,
     q_dsd,
     rgb_to_y,
@@ -23,6 +22,7 @@ from dsdviz.metrics import (
 )
 from dsdviz.models import DSDRegressor
 from dsdviz.resize import downscale
+from dsdviz.scores import protocol_text
 
 # RCAN (Zhang et al., ECCV 2018), 4x bicubic degradation, Set5: PSNR/SSIM on Y with a 4 px shave.
 # The paper reports 32.63 dB / 0.9002 on average; the per-image PSNRs are those of sr_results/MANIFEST.md.

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from dsdviz.degradations import gaussian_blur
-from dsdviz.metrics import HIGHER_IS_BETTER
 import dsdviz
 from dsdviz.niqe import PRISTINE_FILE, gaussian_window, niqe, niqe_gray, pristine_model, to_gray
 from dsdviz.samples import skimage_sample
+from dsdviz.scores import SCORES
 from dsdviz.scoring import Scorer
 
 
@@ -26,7 +26,7 @@ def test_pristine_model_is_the_matlab_release():
     assert mu.shape == (36,) and cov.shape == (36, 36)
     assert mu[0] == pytest.approx(2.6013, abs=1e-4) and mu[18] == pytest.approx(2.9695, abs=1e-4)
     np.testing.assert_allclose(cov, cov.T, atol=1e-12)
-    assert HIGHER_IS_BETTER["niqe"] is False
+    assert SCORES["niqe"].higher_is_better is False
 
 
 def test_random_image_is_finite_and_unnatural(astronaut):

@@ -54,7 +54,7 @@ def _write_map(args: argparse.Namespace, image: torch.Tensor, regressors: list[n
 
 def _score(args: argparse.Namespace) -> int:
     from ..images import load_image
-    from ..metrics import protocol_text
+    from ..scores import protocol_text
     from ..models import load_model
     from ..scoring import score_image
 

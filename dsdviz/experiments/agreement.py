@@ -30,6 +30,7 @@ from ..examples import sr_examples
 from ..images import find_image
 from ..inference import restore
 from ..models import DEFAULT_REGRESSORS, load_model
+from ..scores import score_of
 from ..scoring import Scorer
 from .methods import OURS_SHIPPED, SR_OUTPUTS
 from .noref_checks import checks_figure
@@ -43,9 +44,9 @@ METHODS = ("SRResNet", "SRGAN", "ESRGAN", "nESRGAN+", "RCAN")
 OFFICIAL_PAIR = ("SRGAN", "SRResNet")
 #: Our SR models, ``{label: shipped model name}``: stage 1 (L1 only) and stage 2 from it (L1 + perceptual + DSD).
 OURS: dict[str, str] = OURS_SHIPPED["sr"]
-#: No-reference scores compared (all lower-is-better) and their labels.
-NO_REFERENCE = {"q_dsd_a2": "Q_DSD a=2", "q_dsd_a4": "Q_DSD a=4", "excess_a2": "excess a=2",
-                "excess_a4": "excess a=4", "niqe": "NIQE"}  # fmt: skip
+#: No-reference scores compared (all lower-is-better) and their labels (the registry's, :mod:`dsdviz.scores`).
+NO_REFERENCE = {column: score_of(column)[0].title(score_of(column)[1])
+                for column in ("q_dsd_a2", "q_dsd_a4", "excess_a2", "excess_a4", "niqe")}  # fmt: skip
 SCALE = 4
 
 

@@ -44,7 +44,7 @@ from ..examples import Example, deblur_examples, sr_examples
 from ..degradations import bicubic_upsample
 from ..features import VGG19Features
 from ..losses import ADVERSARIAL_KINDS, FEATURE_LOSSES, available_perceptual_layer, feature_layers, restoration_loss
-from ..metrics import dsd_distance, psnr, ssim
+from ..scoring import Scorer
 from ..models import XSRResNet
 from ..precision import AutocastFeatures, PrecisionPlan, autocast
 from ..validation import check_choice, check_dsd_factor, check_positive, check_positive_int
@@ -246,9 +246,11 @@ class RestorationTask:
 
 
 def _score(into: dict[str, list[float]], suffix: str, image: torch.Tensor, target: torch.Tensor, shave: int) -> None:
-    into.setdefault(f"psnr{suffix}", []).append(float(psnr(image, target, shave=shave)[0]))
-    into.setdefault(f"ssim{suffix}", []).append(float(ssim(image, target, shave=shave)[0]))
-    into.setdefault(f"dsd_distance{suffix}", []).append(float(dsd_distance(image, target)["mean"][0]))
+    """Append the full-reference scores of the registry (PSNR, SSIM, DSD distance) of ``image`` to ``into``."""
+    scorer = Scorer(shave=shave, with_niqe=False)
+    scorer.set_reference(target)
+    for column, value in scorer(image).items():
+        into.setdefault(f"{column}{suffix}", []).append(value)
 
 
 __all__ = ["DeblurSettings", "RestorationSettings", "RestorationTask", "SRSettings"]
