@@ -159,7 +159,8 @@ def test_bad_input_and_arguments(tmp_path):
 
 #: Every model the package ships (dsdviz/models/weights/README.md), sorted by name.
 SHIPPED = [
-    "dsd_regressor_a2_cpu", "dsd_regressor_a2_gpu", "dsd_regressor_a4_cpu", "dsd_regressor_a4_gpu",
+    "dsd_regressor_a2_cpu", "dsd_regressor_a2_gpu", "dsd_regressor_a2_realistic_cpu", "dsd_regressor_a4_cpu",
+    "dsd_regressor_a4_gpu", "dsd_regressor_a4_realistic_cpu",
     "xsrresnet5_sr_x4_dsd_gpu", "xsrresnet5_sr_x4_multiscale_style_gpu", "xsrresnet5_sr_x4_psnr_gpu",
     "xsrresnet5_sr_x4_style_gpu", "xsrresnet_deblur_dsd_cpu",
     "xsrresnet_deblur_dsd_gpu", "xsrresnet_deblur_psnr_cpu", "xsrresnet_deblur_psnr_gpu", "xsrresnet_sr_x4_dsd_cpu",
@@ -167,9 +168,11 @@ SHIPPED = [
     "xsrresnet_sr_x4_eq_dsd_gan_cpu", "xsrresnet_sr_x4_eq_gan_cpu", "xsrresnet_sr_x4_eq_l1_perceptual_cpu",
     "xsrresnet_sr_x4_psnr_cpu", "xsrresnet_sr_x4_psnr_gpu",
 ]  # fmt: skip
-#: The equal-budget arms, trained in float32 on a CPU without native bfloat16 (the others: bf16).
+#: The equal-budget arms and the realistic regressors, trained in float32 on a CPU without native bfloat16
+#: (the others: bf16).
 FLOAT32 = {"xsrresnet_sr_x4_eq_dsd_cpu", "xsrresnet_sr_x4_eq_dsd_gan_cpu", "xsrresnet_sr_x4_eq_gan_cpu",
-           "xsrresnet_sr_x4_eq_l1_perceptual_cpu"}  # fmt: skip
+           "xsrresnet_sr_x4_eq_l1_perceptual_cpu", "dsd_regressor_a2_realistic_cpu",
+           "dsd_regressor_a4_realistic_cpu"}  # fmt: skip
 
 
 def test_shipped_models_load_by_name_or_path():
@@ -196,7 +199,7 @@ def test_shipped_files_are_small_float16_and_record_how_they_were_trained():
         else:  # a GPU lease of the full setting, stopped on time part-way through its schedule
             stage = 0 if meta["stage"] in (None, "psnr") else 1
             assert 0 < meta["step"] < FULL[meta["task"]]["steps"][stage] == meta["train_config"]["steps"], name
-        if name.startswith("xsrresnet") or name.endswith("_gpu"):  # wall time, bf16 and the logged curves
+        if name.startswith("xsrresnet") or name.endswith("_gpu") or name in FLOAT32:  # wall time, precision, curves
             precision = "fp32" if name in FLOAT32 else "bf16"
             assert meta["train_seconds"] > 60 and meta["precision"]["precision"] == precision, name
             assert training_budget(meta).startswith(f"{meta['step']:,} ") and shipped_log(name), name

@@ -22,6 +22,8 @@ from dsdviz.experiments.noref_checks import (
     checks_markdown,
     realistic_lr,
 )
+from dsdviz.experiments.noref import regressor_fit, regressor_validation_figure, whole_image_errors
+from dsdviz.images import load_image
 from dsdviz.models import DEFAULT_REGRESSORS, load_model
 from dsdviz.training import preset
 
@@ -74,3 +76,15 @@ def test_checks_on_one_image_per_set(shared_data, vgg_weights):
     table = check_fractions(rows, "default")
     assert [table[c]["images"] for c in "abc"] == [1, 1, 1]
     assert table["a"]["niqe"] == 1.0  # bicubic from a blurred, noisy, JPEG-compressed LR: plainly worse
+
+
+def test_whole_image_errors_and_the_validation_curves(shared_data, vgg_weights, tmp_path):
+    psi = load_model("dsd_regressor_a4_realistic_cpu")
+    errors = whole_image_errors(psi, shared_data / "Set5" / "HR", limit=3)
+    assert set(errors) == {f"{kind}_{layer}" for kind in ("rel", "r") for layer in psi.layers}
+    assert all(0 < errors[f"rel_{layer}"] < 1 and -1 <= errors[f"r_{layer}"] <= 1 for layer in psi.layers)
+    fit = regressor_fit(psi, [load_image(shared_data / "Set5" / "HR" / "baby.png")])
+    true, predicted = fit["relu3_1"]
+    assert errors["rel_relu3_1"] > 0 and true.shape == predicted.shape == (1,) and true[0] > 0
+    assert regressor_validation_figure(True, tmp_path) == [tmp_path / "regressor_validation.png"]
+    assert (tmp_path / "regressor_validation.png").stat().st_size > 10_000

@@ -112,14 +112,16 @@ def test_network_captions():
 
 
 def test_validation_curves_are_labelled_and_legible():
-    history = [{"step": s, "split": "val", "rel_relu1_2": 0.5 - s / 4000, "rel_relu3_1": 0.3} for s in range(0, 1001, 250)]
-    history.append({"step": 10, "split": "train", "loss": 1.0})
-    fig = plot_validation({"psi_2": history, "psi_4": history}, {"rel_relu1_2": "relu1_2", "rel_relu3_1": "relu3_1",
-                          "rel_absent": "absent"}, goal=0.15, title="relative validation error")  # fmt: skip
+    history = [{"step": s, "split": "val", "rel_relu1_2": 0.5 - s / 4000, "rel_relu3_1": 0.3}
+               for s in range(0, 1001, 250)] + [{"step": 10, "split": "train", "loss": 1.0}]  # fmt: skip
+    metrics = {"rel_relu1_2": "relu1_2", "rel_relu3_1": "relu3_1", "rel_absent": "absent"}
+    fig = plot_validation({"psi_2": history, "psi_4": history}, metrics, goal=0.15, title="relative validation error",
+                          ylabel="error")  # fmt: skip
     first = fig.axes[0]
     assert [line.get_label() for line in first.get_lines()] == ["relu1_2", "relu3_1", "goal 0.15"]
     assert list(first.get_lines()[0].get_xdata()) == [0, 250, 500, 750, 1000]  # the "val" entries only
     assert suptitle(fig) == "relative validation error" and first.get_xlabel() == "training step"
+    assert first.get_ylabel() == "error" and fig.axes[1].get_ylabel() == ""
     assert_legible(fig)
 
 

@@ -93,7 +93,7 @@ def regressor_validation_figure(quick: bool, out_dir: Path) -> list[Path]:
     layers = {f"rel_{name}": name for name in resolve_layers("no_reference")}
     title = "relative validation error per layer, |psi_l - ||DSD_l||_1| / mean ||DSD_l||_1 (BSD100, one crop each)"
     path = Path(out_dir) / "regressor_validation.png"
-    plot_validation(logs, layers, goal=0.15, title=title).savefig(path)
+    plot_validation(logs, layers, goal=0.15, title=title, ylabel="relative error").savefig(path)
     return [path]
 
 

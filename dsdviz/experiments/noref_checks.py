@@ -118,7 +118,8 @@ def check_rows(
     for set_name, name, by_method in tqdm(images, desc="no-reference checks", unit="image", disable=not progress):
         for method, image in by_method.items():
             base = {"set": set_name, "image": name, "method": method, **niqe(image, full_reference=False)}
-            rows += [{"pair": label, **base, **scorer(image, full_reference=False)} for label, scorer in scorers.items()]
+            rows += [{"pair": label, **base, **scorer(image, full_reference=False)}
+                     for label, scorer in scorers.items()]  # fmt: skip
     return rows
 
 
@@ -131,11 +132,9 @@ def check_fractions(rows: Sequence[dict[str, float | str]], pair: str) -> dict[s
         entry: dict[str, float] = {}
         for column in SCORES:
             values = {(r["set"], r["image"], r["method"]): float(r[column]) for r in scored if column in r}
-            wins = [
-                value < values[(s, image, worse)]
-                for (s, image, method), value in values.items()
-                if method == better and (s, image, worse) in values and np.isfinite([value, values[(s, image, worse)]]).all()
-            ]  # fmt: skip
+            pairs = [(value, values.get((s, image, worse), np.nan))
+                     for (s, image, method), value in values.items() if method == better]  # fmt: skip
+            wins = [first < second for first, second in pairs if np.isfinite([first, second]).all()]
             entry[column] = float(np.mean(wins)) if wins else float("nan")
             entry["images"] = max(entry.get("images", 0.0), float(len(wins)))
         table[check] = entry
@@ -159,8 +158,9 @@ def checks_markdown(rows: Sequence[dict[str, float | str]], default: Sequence[st
     for pair in dict.fromkeys(str(r["pair"]) for r in rows):
         names = REGRESSOR_PAIRS.get(pair, ("?", "?"))
         is_default = " (the default)" if tuple(names) == tuple(default) else ""
-        lines += [f"Regressors `{names[0]}`, `{names[1]}`: {pair}{is_default}.", "",
-                  "| check | images | " + " | ".join(SCORES.values()) + " |", "|---|---|" + "---|" * len(SCORES)]  # fmt: skip
+        header = "| check | images | " + " | ".join(SCORES.values()) + " |"
+        lines += [f"Regressors `{names[0]}`, `{names[1]}`: {pair}{is_default}.", "", header,
+                  "|---|---|" + "---|" * len(SCORES)]  # fmt: skip
         for check, entry in check_fractions(rows, pair).items():
             cells = " | ".join("-" if not np.isfinite(entry[c]) else f"{entry[c]:.2f}" for c in SCORES)
             lines.append(f"| ({check}) {CHECKS[check][0]} | {entry['images']:.0f} | {cells} |")
@@ -178,7 +178,8 @@ def checks_page(rows: Sequence[dict[str, float | str]], seed: int = 0) -> str:
         f"{seed}), up-sampled with MATLAB bicubic. The `BSDS500_test` hold-out is its last "
         f"{REGRESSOR_HOLDOUT} images, which no regressor trained on; the realistic regressors trained on "
         "the other 350 images of the two BSDS500 pools. (b) The official results of the SRGAN release. "
-        "(c) Bicubic from the stored MATLAB-bicubic LR files. NIQE uses no regressor: its column is the same in every table.\n\n" + checks_markdown(rows)
+        "(c) Bicubic from the stored MATLAB-bicubic LR files. NIQE uses no regressor: its column is the same in "
+        "every table.\n\n" + checks_markdown(rows)
     )
 
 

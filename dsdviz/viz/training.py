@@ -78,7 +78,8 @@ def plot_losses(
 
 
 def plot_validation(
-    runs: Mapping[str, History], metrics: Mapping[str, str], goal: float | None = None, title: str = ""
+    runs: Mapping[str, History], metrics: Mapping[str, str], goal: float | None = None, title: str = "",
+    ylabel: str = "",
 ) -> Figure:
     """Validation scores against training steps, one panel per run, one line per metric.
 
@@ -87,6 +88,7 @@ def plot_validation(
         metrics: ``{key in the "val" entries: legend label}``, e.g. ``{"rel_relu1_2": "relu1_2"}``.
         goal: a level to draw as a dashed line (e.g. the target error), or ``None``.
         title: the figure's title.
+        ylabel: the first panel's y label (what the metrics measure).
     """
     fig = Figure(figsize=(4.2 * len(runs), 3.2), dpi=DPI, layout="constrained")
     for index, (label, history) in enumerate(runs.items()):
@@ -98,6 +100,7 @@ def plot_validation(
         if goal is not None:
             ax.axhline(goal, color="0.4", ls="--", lw=1, label=f"goal {goal:g}")
         ax.set_xlabel("training step", fontsize=8)
+        ax.set_ylabel(ylabel if index == 0 else "", fontsize=8)
         ax.tick_params(labelsize=8)
         ax.set_title(label, fontsize=9)
         ax.legend(fontsize=7.5)
