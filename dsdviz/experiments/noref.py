@@ -60,11 +60,11 @@ def fit_images(quick: bool, crop: int = 256) -> list[torch.Tensor]:
 
 
 def noref_versions(quick: bool, root: str | os.PathLike | None = None) -> dict[str, list[tuple[str, torch.Tensor]]]:
-    """The images of the Q_DSD comparison: BSD100 ground truth (quick: the first 10 images), bicubic-up-sampled
+    """The images of the Q_DSD comparison: BSD100 ground truth (quick: the first 6 images), bicubic-up-sampled
     from its x4 LR files, camera-shake blurred, and Gaussian-blurred with :data:`NOREF_GAUSSIAN_SIGMAS`
     (:func:`dsdviz.scoring.degraded_versions`; ``root``: the data folder, default ``$DSDVIZ_DATA``)."""
     bsd100 = data_root(root) / "BSD100"
-    return degraded_versions(bsd100 / "HR", bsd100 / "LR_bicubic" / "X4", limit=_limit(quick, 10),
+    return degraded_versions(bsd100 / "HR", bsd100 / "LR_bicubic" / "X4", limit=_limit(quick, 6),
                              gaussian_sigmas=NOREF_GAUSSIAN_SIGMAS)  # fmt: skip
 
 
