@@ -199,11 +199,18 @@ def test_two_concurrent_trainings_into_one_folder(vgg_weights, files):
 
 
 @pytest.mark.slow
+def _default_sigint() -> None:
+    """In the child before exec: Ctrl-C's default action, as in a terminal. A process started with SIGINT ignored
+    keeps ignoring it (so Python installs no KeyboardInterrupt), and a test session may have left it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_ends_minimize_dsd_with_status_130(vgg_weights, files):
     process = subprocess.Popen(
         _cli("minimize-dsd", files / "images" / "im0.png", "--steps", "100000", "--out", files / "t.pt",
              "--checkpoint-every", "5"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
+        preexec_fn=_default_sigint,
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while not (files / "t.pt").exists() and time.monotonic() < deadline:  # the first save: the loop is running
