@@ -155,8 +155,8 @@ class StepSampler(Sampler[int]):
 class _CropStream(Dataset):
     """Shared machinery: a folder of images, a per-pass permutation, per-item generators."""
 
-    def __init__(self, folder: Folder | Sequence[Folder], seed: int) -> None:
-        self.paths = image_paths(folder)
+    def __init__(self, folder: Folder | Sequence[Folder], seed: int, holdout: int = 0) -> None:
+        self.paths = image_paths(folder, holdout)
         self.seed = seed
 
     def __len__(self) -> int:
@@ -351,8 +351,7 @@ class NaturalCrops(_CropStream):
         self, folder: Folder | Sequence[Folder], crop: int = 160, seed: int = 0, dequantize: bool = True,
         coarse: float | None = None, realistic: float = 0.0, holdout: int = 0,
     ) -> None:  # fmt: skip
-        super().__init__(folder, seed)
-        self.paths = image_paths(folder, holdout)
+        super().__init__(folder, seed, holdout)
         self.crop, self.noise = check_positive_int(crop, "crop"), dequantize
         if not 0 <= realistic <= 1 or (realistic and coarse is None):
             raise ValueError(f"realistic: expected a fraction in [0, 1] of the coarse copies, got {realistic!r}")

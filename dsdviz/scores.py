@@ -35,7 +35,7 @@ from .niqe import BLOCK, niqe
 class ScoreInputs:
     """What the score functions read besides the image: the ground truth ``(1, 3, H, W)`` and its DSD
     fingerprint (``None`` without one), the PSNR/SSIM protocol, the grid period and, for a score computed per
-    regressor, the regressor; :meth:`q_dsd_terms` caches one Q_DSD evaluation per image and regressor."""
+    regressor, the regressor; :meth:`q_dsd_terms` caches one Q_DSD evaluation per regressor for the current image."""
 
     reference: torch.Tensor | None = None
     fingerprint: DSD | None = None
@@ -43,15 +43,16 @@ class ScoreInputs:
     y_channel: bool = True
     grid_period: int | None = None
     regressor: nn.Module | None = None
-    _terms: dict[tuple[int, int], dict[str, torch.Tensor]] = field(default_factory=dict, repr=False)
+    _terms: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict, repr=False)
 
     def forget(self) -> None:
-        """Drop the cached Q_DSD evaluations (before the next image)."""
+        """Drop the cached Q_DSD evaluations: call before each new image."""
         self._terms.clear()
 
     def q_dsd_terms(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
-        """:func:`dsdviz.metrics.q_dsd` ``(per_layer=True)`` of ``image`` with :attr:`regressor`, computed once."""
-        key = (id(image), id(self.regressor))
+        """:func:`dsdviz.metrics.q_dsd` ``(per_layer=True)`` of ``image`` with :attr:`regressor`, computed once per
+        regressor until :meth:`forget`."""
+        key = id(self.regressor)
         if key not in self._terms:
             self._terms[key] = q_dsd(image, self.regressor, per_layer=True)
         return self._terms[key]
@@ -167,7 +168,8 @@ def protocol_text(shave: int, y_channel: bool = True, quantize: bool = True,
                   columns: Sequence[str] | None = None) -> str:  # fmt: skip
     """One line describing the protocol of a score table (its ``columns``; default: PSNR, SSIM, DSD distance,
     Q_DSD and NIQE), e.g. for a CSV header or a print-out; each score's line once."""
-    names = ("psnr", "ssim", "dsd_distance", "q_dsd", "niqe") if columns is None else [score_of(c)[0].name for c in columns]
+    default = ("psnr", "ssim", "dsd_distance", "q_dsd", "niqe")
+    names = default if columns is None else [score_of(column)[0].name for column in columns]
     channel = "Y (BT.601, MATLAB rgb2ycbcr)" if y_channel else "RGB"
     quantization = "8-bit images" if quantize else "unrounded images"
     lines = dict.fromkeys(SCORES[name].protocol for name in names)

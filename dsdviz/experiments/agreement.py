@@ -27,16 +27,14 @@ from ..data import data_root
 from ..degradations import bicubic_upsample
 from ..evaluation import write_csv
 from ..examples import sr_examples
-from ..images import find_image
 from ..inference import restore
 from ..models import DEFAULT_REGRESSORS, load_model
 from ..scores import score_of
 from ..scoring import Scorer
-from .methods import OURS_SHIPPED, SR_OUTPUTS
+from .methods import OURS_SHIPPED, published_sr_outputs
 from .noref_checks import checks_figure
 from .settings import smoke
 from .stages import load_regressors
-from .test_sets import read_image
 
 #: Published methods scored where their folder of :data:`~dsdviz.experiments.methods.SR_OUTPUTS` exists.
 METHODS = ("SRResNet", "SRGAN", "ESRGAN", "nESRGAN+", "RCAN")
@@ -71,17 +69,11 @@ def score_pairs(
     for set_name in sets:
         folder = data_root(root) / set_name
         pairs = sr_examples(folder / "HR", SCALE, folder / "LR_bicubic" / f"X{SCALE}", limit=limit)
-        outputs = {m: data_root(root) / SR_OUTPUTS[m].format(set=set_name) for m in methods}
         for pair in tqdm(pairs, desc=f"agreement {set_name}", unit="image", disable=not progress):
             scorer.set_reference(pair.target)
-            height, width = pair.target.shape[-2:]
             images = {"bicubic": bicubic_upsample(pair.input, SCALE)}
             images.update({label: restore(net, pair.input) for label, net in (networks or {}).items()})
-            for method, method_folder in outputs.items():
-                path = find_image(method_folder, pair.name) if method_folder.is_dir() else None
-                image = None if path is None else read_image(path)
-                if image is not None and image.shape[-2] >= height and image.shape[-1] >= width:
-                    images[method] = image[..., :height, :width]
+            images.update(published_sr_outputs(methods, set_name, pair.name, pair.target.shape[-2:], root))
             rows.append({"set": set_name, "image": pair.name, "method": "ground truth",
                          **scorer(pair.target, full_reference=False)})  # fmt: skip
             rows += [{"set": set_name, "image": pair.name, "method": m, **scorer(x)} for m, x in images.items()]

@@ -3,17 +3,22 @@ the results they return and what their tables say about our models."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
+from ..data import data_root
 from ..evaluation import PUBLISHED_PARAMETERS, MetricsTable
+from ..images import find_image
 from ..models import SHIPPED_RESTORATION, count_parameters, model_meta
 from ..viz.compare import Panel
 from .stages import TrainingSchedule, load_regressors, load_shipped, train_stages, training_note
+from .test_sets import read_image
 
 OURS_L1, OURS_DSD = "ours (L1 only)", "ours (DSD)"
 #: Our shipped CPU-trained pair per task, ``{task: {OURS_L1: stage-1 name, OURS_DSD: stage-2 name}}``.
@@ -34,6 +39,22 @@ SR_OUTPUTS: dict[str, str] = {
     "RCAN+": "sr_results/RCANplus/{set}",
     "SRGAN (re-impl., brade31919)": "sr_results/SRGAN_reimpl_brade31919/{set}",
 }
+
+
+def published_sr_outputs(
+    methods: Sequence[str], set_name: str, name: str, size: tuple[int, int], root: str | os.PathLike | None = None
+) -> dict[str, torch.Tensor]:
+    """``{method: (1, 3, H, W)}``: the published output of image ``name`` of ``set_name`` for each of ``methods``
+    (:data:`SR_OUTPUTS`) present in the data folder, cropped to the ground truth's ``size = (H, W)`` (top
+    left); a method without the image, or with a smaller one, is left out."""
+    found = {}
+    for method in methods:
+        folder = data_root(root) / SR_OUTPUTS[method].format(set=set_name)
+        path = find_image(folder, name) if folder.is_dir() else None
+        image = None if path is None else read_image(path)
+        if image is not None and image.shape[-2] >= size[0] and image.shape[-1] >= size[1]:
+            found[method] = image[..., : size[0], : size[1]]
+    return found
 #: The published methods drawn in Figs. 14-15 (all of :data:`SR_OUTPUTS` are scored in the tables).
 SR_FIGURE_METHODS: tuple[str, ...] = ("SRResNet", "SRGAN", "ESRGAN", "nESRGAN+", "RCAN")
 

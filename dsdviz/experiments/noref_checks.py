@@ -29,13 +29,11 @@ from ..data import data_root, heldout_paths, item_generator
 from ..degradations import RealisticDegradation, bicubic_upsample
 from ..evaluation import write_csv
 from ..examples import Example, sr_examples
-from ..images import find_image
 from ..models import DEFAULT_REGRESSORS, load_model, shipped_models
 from ..scoring import Scorer
 from ..training.presets import REGRESSOR_HOLDOUT, REGRESSOR_POOLS
-from .methods import SR_OUTPUTS
+from .methods import published_sr_outputs
 from .settings import smoke
-from .test_sets import read_image
 
 #: The shipped regressor pairs compared, ``{label: (psi_2, psi_4)}`` (a pair missing from the package is skipped).
 REGRESSOR_PAIRS: dict[str, tuple[str, str]] = {
@@ -88,20 +86,15 @@ def check_images(
     (on the sets of check a) or from the clean LR (check c), and the official SRGAN / SRResNet outputs
     (where the data folder has them), all ``(1, 3, H, W)`` in ``[0, 1]`` at the ground truth's size."""
     for set_name in sets:
-        outputs = {m: data_root(root) / SR_OUTPUTS[m].format(set=set_name) for m in ("SRGAN", "SRResNet")}
         for example in check_examples(set_name, root, limit):
-            height, width = example.target.shape[-2:]
             images = {"ground truth": example.target}
             if set_name in CHECKS["c"][3]:
                 images["bicubic, clean LR"] = bicubic_upsample(example.input, SCALE)
             if set_name in CHECKS["a"][3]:
                 images["bicubic, realistic LR"] = bicubic_upsample(realistic_lr(example, set_name, seed), SCALE)
-            for method, folder in outputs.items():
-                path = find_image(folder, example.name) if folder.is_dir() else None
-                image = None if path is None else read_image(path)
-                if image is not None and image.shape[-2] >= height and image.shape[-1] >= width:
-                    images[method] = image[..., :height, :width]
-            yield set_name, example.name, images
+            size = example.target.shape[-2:]
+            official = published_sr_outputs(("SRGAN", "SRResNet"), set_name, example.name, size, root)
+            yield set_name, example.name, {**images, **official}
 
 
 def check_rows(
