@@ -50,11 +50,10 @@ import time
 
 import torch
 
-from dsdviz.data import data_root
+from dsdviz.data import data_root, load_image
 from dsdviz.experiments.dsd_minimization import DSDMinimizationSetup, run_dsd_minimization
 from dsdviz.features import LAYER_PRESETS, VGG19Features
 from dsdviz.fingerprint import dsd_unchecked
-from dsdviz.images import load_image
 from dsdviz.precision import AutocastFeatures, autocast, resolve_precision
 from dsdviz.training import preset, train
 
@@ -113,7 +112,7 @@ def training(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as folder:
         for precision in ("fp32", "bf16"):
             config = preset(
-                "sr", True, root=args.data, out=f"{folder}/{precision}", steps=args.steps, batch_size=16, crop=24,
+                "sr", "quick", root=args.data, out=f"{folder}/{precision}", steps=args.steps, batch_size=16, crop=24,
                 decay_every=args.steps * 3 // 4, val_every=args.steps, val_crop=None, val_limit=None,
                 monitor_every=args.steps, checkpoint_every=args.steps, precision=precision, progress=False,
             )  # fmt: skip

@@ -4,7 +4,7 @@ The check to run on a GPU before committing hours to a full run: steps per secon
 setting and the validation PSNR/SSIM against bicubic, in a few minutes. For each precision (the
 trainer's ``precision``: ``fp32``, the baseline, and ``auto``: mixed precision on CUDA, bfloat16 on
 a CPU with native bfloat16; ``auto`` is left out where it resolves to float32) it runs
-:class:`dsdviz.training.Trainer` with ``preset(task, quick=False)`` for about ``--seconds`` of
+:class:`dsdviz.training.Trainer` with ``preset(task, "full")`` for about ``--seconds`` of
 training, then validates (SR: Set14 whole images; deblurring: Set5 with synthetic camera shake;
 regressor: BSD100 crops) and prints steps/s, images/s, peak memory and the validation scores
 beside their baseline (bicubic or the blurred input). The last line is the speed-up of mixed
@@ -34,7 +34,7 @@ from dsdviz.training import Trainer, preset
 def measure(args: argparse.Namespace, precision: str, out: Path) -> dict[str, float]:
     """Train one configuration for about ``args.seconds`` and validate it; throughput and scores."""
     config = preset(
-        args.task, args.quick, stage=args.stage, root=args.data, out=str(out), precision=precision, steps=10**7,
+        args.task, "quick" if args.quick else "full", stage=args.stage, root=args.data, out=str(out), precision=precision, steps=10**7,
         checkpoint_every=10**7, val_every=10**7, log_every=10, monitor_every=None, progress=False,
         device=args.device, **({} if args.workers is None else {"workers": args.workers}),
     )  # fmt: skip

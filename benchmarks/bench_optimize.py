@@ -37,7 +37,7 @@ LAYERS = "dsd"
 
 def _images(size: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """Two natural images (scikit-image samples), center-cropped to ``size``."""
-    from dsdviz.images import center_crop
+    from dsdviz.data import center_crop
     from dsdviz.samples import skimage_sample
 
     content = center_crop(skimage_sample("chelsea"), size).to(device)

@@ -14,7 +14,7 @@ from .features import (
     vgg19_features,
 )
 from .fingerprint import DSD, dsd, gram
-from .images import load_image, save_image
+from .data import load_image, save_image
 from .losses import (
     DSDLoss,
     MultiScaleStyleLoss,

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .images import luma
+from .data import luma
 from .validation import check_image, check_positive_int
 
 

@@ -34,7 +34,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .formats import format_params
-from .images import IMAGE_SUFFIXES, list_images, load_image
+from .data import IMAGE_SUFFIXES, list_images, load_image
 from .scores import protocol_text, score_of
 from .scoring import Scorer
 
@@ -193,6 +193,78 @@ def _images_by_name(folder: str | os.PathLike | None) -> dict[str, Path]:
     return {path.stem: path for path in Path(folder).iterdir() if path.suffix.lower() in IMAGE_SUFFIXES}
 
 
+def _check_request(
+    methods: Mapping[str, object], reference: object, regressors: Sequence[nn.Module], reference_row: str | None
+) -> None:
+    """:func:`metrics_table`'s checks of what it is asked: scores it can compute, a ground-truth row it can fill."""
+    if reference is None and not regressors:
+        raise ValueError("metrics_table: without a reference folder only Q_DSD can be computed; give regressors")
+    if reference_row is not None:
+        if reference is None or not regressors:
+            raise ValueError("metrics_table: a reference_row scores the ground truth with Q_DSD; it needs the "
+                             "reference folder and regressors")  # fmt: skip
+        if reference_row in methods:
+            raise ValueError(f"metrics_table: reference_row {reference_row!r} is also the name of a method")
+
+
+def _test_names(
+    methods: Mapping[str, str | os.PathLike | None], reference: str | os.PathLike | None, names: Sequence[str] | None
+) -> list[str]:
+    """The test images of a table: ``names``, or every image of ``reference``, or of the first method folder
+    that has images; each with its ground truth when there is a ``reference``."""
+    if names is None:
+        if reference is not None:
+            names = [path.stem for path in list_images(reference)]
+        else:
+            existing = [folder for folder in methods.values() if _images_by_name(folder)]
+            if not existing:
+                raise ValueError("metrics_table: no method folder holds any image")
+            names = sorted(_images_by_name(existing[0]))
+    names = list(names)
+    if not names:
+        raise ValueError("metrics_table: no test images")
+    targets = _images_by_name(reference)
+    missing = [name for name in names if reference is not None and name not in targets]
+    if missing:
+        raise ValueError(f"metrics_table: no ground truth for {missing} in {str(reference)!r}")
+    return names
+
+
+def _score_images(
+    scorer: Scorer, found: Mapping[str, Mapping[str, Path]], reference: str | os.PathLike | None,
+    names: Sequence[str], reference_row: str | None, desc: str, progress: bool,
+) -> list[dict[str, float | str]]:  # fmt: skip
+    """One row of scores per (method, image) that ``found`` (``{method: {name: path}}``) holds, grouped by
+    image: each ground truth is loaded and fingerprinted once (and is the ``reference_row``'s image)."""
+    targets, current = _images_by_name(reference), None
+    jobs = [(method, name) for name in names for method in found if name in found[method]]
+    per_image: list[dict[str, float | str]] = []
+    for method, name in tqdm(jobs, desc=desc, disable=not progress):
+        if reference is not None and name != current:
+            scorer.set_reference(load_image(targets[name]))
+            current = name
+        image = scorer.reference if method == reference_row else load_image(found[method][name])
+        if reference is not None and scorer.reference.shape != image.shape:
+            raise ValueError(
+                f"{method}: {found[method][name].name} is {tuple(image.shape[-2:])} px but its ground truth "
+                f"{tuple(scorer.reference.shape[-2:])} px"
+            )
+        per_image.append({"method": method, "image": name, **scorer(image, full_reference=method != reference_row)})
+    return per_image
+
+
+def _table_protocol(
+    full_reference: bool, shave: int, y_channel: bool, grid_period: int | None, regressors: Sequence[nn.Module]
+) -> str:
+    """The protocol line of a metrics table."""
+    protocol = protocol_text(shave, y_channel) if full_reference else "no reference"
+    if grid_period is not None and full_reference:
+        protocol += f"; grid artifacts: dsdviz.artifacts.grid_artifact_score of the error, period {grid_period} px (dB)"
+    if regressors:
+        protocol += "; Q_DSD regressors trained for alpha " + ", ".join(f"{psi.alpha:g}" for psi in regressors)
+    return protocol + "; means over the test images each method has"
+
+
 def metrics_table(
     methods: Mapping[str, str | os.PathLike | None],
     reference: str | os.PathLike | None,
@@ -238,58 +310,18 @@ def metrics_table(
             differs from its ground truth, or a ``reference_row`` without reference and
             regressors or named like a method.
     """
-    if reference is None and not regressors:
-        raise ValueError("metrics_table: without a reference folder only Q_DSD can be computed; give regressors")
-    if reference_row is not None:
-        if reference is None or not regressors:
-            raise ValueError("metrics_table: a reference_row scores the ground truth with Q_DSD; it needs the "
-                             "reference folder and regressors")  # fmt: skip
-        if reference_row in methods:
-            raise ValueError(f"metrics_table: reference_row {reference_row!r} is also the name of a method")
+    _check_request(methods, reference, regressors, reference_row)
     params = PUBLISHED_PARAMETERS if params is None else params
-    if names is None:
-        if reference is not None:
-            names = [path.stem for path in list_images(reference)]
-        else:
-            existing = [folder for folder in methods.values() if _images_by_name(folder)]
-            if not existing:
-                raise ValueError("metrics_table: no method folder holds any image")
-            names = sorted(_images_by_name(existing[0]))
-    names = list(names)
-    if not names:
-        raise ValueError("metrics_table: no test images")
-    targets = _images_by_name(reference) if reference is not None else {}
-    missing = [name for name in names if reference is not None and name not in targets]
-    if missing:
-        raise ValueError(f"metrics_table: no ground truth for {missing} in {str(reference)!r}")
-    scorer, current = Scorer(regressors, shave=shave, y_channel=y_channel, grid_period=grid_period), None
+    names = _test_names(methods, reference, names)
+    scorer = Scorer(regressors, shave=shave, y_channel=y_channel, grid_period=grid_period)
     columns = scorer.columns(full_reference=reference is not None)
     found = {method: _images_by_name(folder) for method, folder in methods.items()}
     if reference_row is not None:
-        found = {reference_row: targets, **found}
-    jobs = [(method, name) for name in names for method in found if name in found[method]]
-    per_image: list[dict[str, float | str]] = []
-    for method, name in tqdm(jobs, desc=f"scoring {test_set}".strip(), disable=not progress):
-        # jobs are grouped by image: each ground truth is loaded and fingerprinted once (and is the reference row)
-        if reference is not None and name != current:
-            scorer.set_reference(load_image(targets[name]))
-            current = name
-        image = scorer.reference if method == reference_row else load_image(found[method][name])
-        if reference is not None and scorer.reference.shape != image.shape:
-            raise ValueError(
-                f"{method}: {found[method][name].name} is {tuple(image.shape[-2:])} px but its ground truth "
-                f"{tuple(scorer.reference.shape[-2:])} px"
-            )
-        row = scorer(image, full_reference=method != reference_row)
-        per_image.append({"method": method, "image": name, **row})
+        found = {reference_row: _images_by_name(reference), **found}
+    per_image = _score_images(scorer, found, reference, names, reference_row, f"scoring {test_set}".strip(), progress)
     counts = {method: None if method == reference_row else params.get(method) for method in found}
     rows = _method_rows(counts, per_image, len(names), columns, reference_row)
-    protocol = protocol_text(shave, y_channel) if reference is not None else "no reference"
-    if grid_period is not None and reference is not None:
-        protocol += f"; grid artifacts: dsdviz.artifacts.grid_artifact_score of the error, period {grid_period} px (dB)"
-    if regressors:
-        protocol += "; Q_DSD regressors trained for alpha " + ", ".join(f"{psi.alpha:g}" for psi in regressors)
-    protocol += "; means over the test images each method has"
+    protocol = _table_protocol(reference is not None, shave, y_channel, grid_period, regressors)
     return MetricsTable(test_set, rows, per_image, names, protocol, columns, reference_row)
 
 

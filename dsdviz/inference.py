@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .images import load_image, save_image
+from .data import load_image, save_image
 from .devices import resolve_device
 from .models import XSRResNet, load_model
 from .validation import check_image

@@ -182,19 +182,35 @@ def check_regressor(regressor: object, alpha: float | None) -> nn.Module:
     return regressor
 
 
+def tile_starts(length: int, tile: int, stride: int | None = None) -> torch.Tensor:
+    """Where tiles of ``tile`` px start along a side of ``length >= tile`` px, every pixel covered: ``(n,)`` int64.
+
+    ``stride=None``: the fewest tiles, ``ceil(length / tile)``, evenly spaced from edge to edge (rounded to
+    whole pixels; they overlap where ``tile`` does not divide ``length``): how :func:`q_dsd` covers an image.
+    A ``stride``: ``0, stride, 2 stride, ...`` plus a last tile at ``length - tile`` where the grid falls
+    short of the edge: the dense grid of :func:`dsdviz.quality_map.q_dsd_map`.
+
+    Examples:
+        >>> tile_starts(100, 32).tolist(), tile_starts(100, 32, 12).tolist()
+        ([0, 23, 45, 68], [0, 12, 24, 36, 48, 60, 68])
+    """
+    if stride is None:
+        count = -(-length // tile)
+        return torch.from_numpy(np.round(np.linspace(0, length - tile, count)).astype(np.int64))
+    starts = list(range(0, length - tile + 1, stride))
+    if starts[-1] != length - tile:
+        starts.append(length - tile)
+    return torch.tensor(starts, dtype=torch.int64)
+
+
 def tiles(y: torch.Tensor, size: int) -> torch.Tensor:
     """Evenly spaced ``size`` x ``size`` crops covering images ``(B, C, H, W)``: ``(B, T, C, size, size)``.
 
-    ``ceil(H / size)`` rows by ``ceil(W / size)`` columns of tiles, the first and last
-    touching the borders (overlapping where ``size`` does not divide the side). A side
-    shorter than ``size`` gives one tile of that side.
+    ``ceil(H / size)`` rows by ``ceil(W / size)`` columns of tiles (:func:`tile_starts` without a stride),
+    the first and last touching the borders. A side shorter than ``size`` gives one tile of that side.
     """
-    starts = []
-    for length in y.shape[-2:]:
-        side = min(size, length)
-        count = -(-length // side)
-        starts.append((side, np.round(np.linspace(0, length - side, count)).astype(int)))
-    (h, rows), (w, cols) = starts
+    h, w = (min(size, length) for length in y.shape[-2:])
+    rows, cols = tile_starts(y.shape[-2], h).tolist(), tile_starts(y.shape[-1], w).tolist()
     crops = [y[..., r : r + h, c : c + w] for r in rows for c in cols]
     return torch.stack(crops, dim=1)
 

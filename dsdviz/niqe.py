@@ -35,7 +35,7 @@ import torch
 from scipy.ndimage import correlate
 from scipy.special import gamma
 
-from .images import luma
+from .data import luma
 from .resize import imresize
 from .validation import check_image
 

@@ -23,9 +23,10 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .features import min_input_size, resolve_layers
-from .metrics import check_regressor, q_dsd
+from .metrics import check_regressor, q_dsd, tile_starts
 from .models.regressor import REGRESSOR_BLOCKS
 from .resize import downscaled_size
+from .scores import SCORES
 from .validation import check_image, check_positive_int
 
 
@@ -51,15 +52,6 @@ def default_tile(regressor: nn.Module) -> int:
     96 for a = 4), or :func:`min_tile` times 4 when the regressor's crop is unknown."""
     crop = getattr(regressor, "crop", None)
     return int(round(crop * regressor.alpha)) if crop else 4 * min_tile(regressor)
-
-
-def tile_starts(length: int, tile: int, stride: int) -> torch.Tensor:
-    """Starts ``0, stride, 2 stride, ...`` of the tiles along a side of ``length`` px, plus a last one at
-    ``length - tile`` when the grid does not reach the edge: ``(n,)`` int64, every pixel covered."""
-    starts = list(range(0, length - tile + 1, stride))
-    if starts[-1] != length - tile:
-        starts.append(length - tile)
-    return torch.tensor(starts, dtype=torch.int64)
 
 
 def check_tiling(
@@ -112,6 +104,11 @@ class QualityMap:
     alpha: float
     size: tuple[int, int]
     layers: tuple[str, ...]
+
+    def label(self, key: str) -> str:
+        """The score registry's label of the map ``key`` (``"q_dsd"`` or ``"excess"``) at this factor, e.g.
+        ``"Q_DSD a=2"`` (:data:`dsdviz.scores.SCORES`)."""
+        return SCORES[key].title(self.alpha)
 
     @property
     def grid_shape(self) -> tuple[int, int]:
@@ -215,4 +212,4 @@ def q_dsd_map(
     return QualityMap(values, tops, lefts, tile, stride, regressor.alpha, (height, width), tuple(regressor.layers))
 
 
-__all__ = ["QualityMap", "check_tiling", "default_tile", "min_tile", "q_dsd_map", "regressor_min_input", "tile_starts"]
+__all__ = ["QualityMap", "check_tiling", "default_tile", "min_tile", "q_dsd_map", "regressor_min_input"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from .images import load_image
+from .data import load_image
 
 #: scikit-image samples shipped inside the package (no download needed).
 SKIMAGE_SAMPLES = ("astronaut", "coffee", "chelsea", "rocket")

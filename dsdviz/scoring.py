@@ -3,13 +3,12 @@
 A :class:`Scorer` holds the settings (PSNR/SSIM protocol, Q_DSD regressors) and one ground
 truth at a time, whose DSD fingerprint it computes once for all the images scored against
 it. :func:`score_image` scores one image, :func:`q_dsd_table` the no-reference scores of many
-(e.g. of :func:`degraded_versions`: natural images and degraded copies of them), and
+(e.g. of :func:`dsdviz.data.degraded_versions`: natural images and degraded copies of them), and
 :func:`dsdviz.evaluation.metrics_table` folders of method outputs.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,10 +16,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .degradations import bicubic_upsample, gaussian_blur
-from .examples import deblur_examples, sr_examples
 from .metrics import reference_dsd
 from .scores import SCORES, Score, ScoreInputs
+
 
 class Scorer:
     """Every score of images ``(1, 3, H, W)`` in ``[0, 1]``, as a row ``{column: float}``, as the registry
@@ -115,37 +113,10 @@ def score_image(
     return scorer(image)
 
 
-def degraded_versions(
-    hr: str | os.PathLike, lr: str | os.PathLike | None = None, *, scale: int = 4, limit: int | None = None,
-    kernel_size: int = 21, seed: int = 0, gaussian_sigmas: Sequence[float] = (),
-) -> dict[str, list[tuple[str, torch.Tensor]]]:  # fmt: skip
-    """Natural images and unnatural versions of each, for testing a no-reference score.
-
-    Returns ``{"natural": [...], "bicubic": [...], "blurred": [...], "gaussian <sigma> px": [...]}``,
-    lists of ``(name, (1, 3, H, W))`` in ``[0, 1]``: the ground truth (cropped to a multiple of
-    ``scale``), its LR image (from ``lr`` or the MATLAB-exact downscale, 8-bit) up-sampled
-    back with MATLAB bicubic, the ground truth blurred by a fixed random camera-shake kernel
-    of ``kernel_size`` px per image (:func:`dsdviz.examples.deblur_examples`, no noise), and one
-    version per ``gaussian_sigmas`` entry: an isotropic Gaussian blur of that standard
-    deviation in pixels (:func:`dsdviz.degradations.gaussian_blur`), e.g. ``(1, 2, 4)`` to see
-    which blur scales a score flags.
-    """
-    pairs = sr_examples(hr, scale, lr, limit=limit)
-    blurred = deblur_examples(hr, kernel_size=kernel_size, noise=0.0, limit=limit, seed=seed)
-    versions = {
-        "natural": [(p.name, p.target) for p in pairs],
-        "bicubic": [(p.name, bicubic_upsample(p.input, scale)) for p in pairs],
-        "blurred": [(b.name, b.input[..., : p.target.shape[-2], : p.target.shape[-1]]) for b, p in zip(blurred, pairs)],
-    }
-    for sigma in gaussian_sigmas:
-        versions[f"gaussian {sigma:g} px"] = [(p.name, gaussian_blur(p.target, sigma)) for p in pairs]
-    return versions
-
-
 def q_dsd_table(
     versions: dict[str, list[tuple[str, torch.Tensor]]], regressors: Sequence[nn.Module], progress: bool = True
 ) -> list[dict[str, float | str]]:
-    """Q_DSD of every image of :func:`degraded_versions` (or any ``{version: [(name, image)]}``).
+    """Q_DSD of every image of :func:`dsdviz.data.degraded_versions` (or any ``{version: [(name, image)]}``).
 
     Returns rows ``{"image", "version", "q_dsd_a<alpha>", "excess_a<alpha>", ...}``: per
     regressor, Eq. 5 and the signed relative excess of the measured over the predicted

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import torch
 
-from .images import luma
+from .data import luma
 from .validation import check_image
 
 
 def mean_gradient_magnitude(x: torch.Tensor) -> torch.Tensor:
     """Mean magnitude of the luminance gradient, per image.
 
-    With ``Y`` the grey level (:func:`dsdviz.images.luma`, about ``0.299 R + 0.587 G + 0.114 B``) and
+    With ``Y`` the grey level (:func:`dsdviz.data.luma`, about ``0.299 R + 0.587 G + 0.114 B``) and
     forward differences ``dx = Y[i, j + 1] - Y[i, j]``, ``dy = Y[i + 1, j] - Y[i, j]``, the measure is the mean
     of ``sqrt(dx^2 + dy^2)`` over the ``(H - 1) x (W - 1)`` pixels where both exist.
 

@@ -19,7 +19,7 @@ import torch
 from PIL import Image
 
 from dsdviz.cli import main
-from dsdviz.images import load_image, save_image
+from dsdviz.data import load_image, save_image
 from dsdviz.models import load_model, shipped_models
 from dsdviz.precision import probe_capability
 from dsdviz.runlock import RunLock

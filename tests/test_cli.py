@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from dsdviz.cli import main
-from dsdviz.images import save_image
+from dsdviz.data import save_image
 
 
 def test_help_runs_as_a_command():

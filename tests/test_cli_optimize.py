@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from dsdviz.cli import main
-from dsdviz.images import center_crop, save_image
+from dsdviz.data import center_crop, save_image
 from dsdviz.samples import skimage_sample
 from dsdviz.trajectory import Trajectory
 

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from dsdviz.cli import build_parser, main
-from dsdviz.images import load_image, save_image
+from dsdviz.data import load_image, save_image
 from dsdviz.models import load_model, shipped_models
 
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
+from dsdviz.data import Box
 from dsdviz.viz.compare import Panel, busiest_box, compare_figure, compare_images, compare_rows, zoomed_rows
 from dsdviz.viz.layout import save_png
 
@@ -13,7 +14,7 @@ from dsdviz.viz.layout import save_png
 def test_busiest_box_finds_the_textured_region(rng):
     image = torch.full((1, 3, 64, 80), 0.5)
     image[..., 30:46, 50:66] = torch.rand(1, 3, 16, 16, generator=rng)
-    assert busiest_box(image, 16) == (30, 50, 16, 16)
+    assert busiest_box(image, 16) == Box(30, 50, 16, 16)
     with pytest.raises(ValueError, match="larger than the image"):
         busiest_box(image, 100)
 
@@ -22,7 +23,7 @@ def test_compare_figure_layout(rng):
     big = torch.rand(1, 3, 32, 48, generator=rng)
     small = torch.rand(1, 3, 8, 12, generator=rng)
     panels = [Panel("LR", small), Panel("ours", big, params=1_111_299, caption="PSNR 30.1"), Panel("GAN", None)]
-    fig = compare_figure(panels, [(0, 0, 8, 8), (16, 24, 16, 16)], title="test")
+    fig = compare_figure(panels, [Box(0, 0, 8, 8), Box(16, 24, 16, 16)], title="test")
     axes = fig.axes
     assert len(axes) == 3 * 3  # one column per panel, one row for the image and one per box
     assert axes[3].get_title() == "ours (1.11M)\nPSNR 30.1"
@@ -36,7 +37,7 @@ def test_compare_figure_layout(rng):
 def test_compare_figure_errors(rng):
     big = torch.rand(1, 3, 32, 48, generator=rng)
     with pytest.raises(ValueError, match="outside"):
-        compare_figure([Panel("a", big)], [(30, 0, 8, 8)])
+        compare_figure([Panel("a", big)], [Box(30, 0, 8, 8)])
     with pytest.raises(ValueError, match="integer factor"):
         compare_figure([Panel("a", big), Panel("b", big[..., :20, :30])])
     with pytest.raises(ValueError, match="at least one panel"):
@@ -79,7 +80,7 @@ def test_compare_rows_stacks_comparisons_of_different_widths(rng):
     big = torch.rand(1, 3, 32, 48, generator=rng)
     first = [Panel("a", big), Panel("b", big), Panel("c", None)]
     second = [Panel("d", big[..., :16, :16]), Panel("e", torch.rand(1, 3, 4, 4, generator=rng))]
-    fig = compare_rows([("row one", first, [(0, 0, 8, 8)]), ("row two", second, [])], title="both", panel_width=2.0)
+    fig = compare_rows([("row one", first, [Box(0, 0, 8, 8)]), ("row two", second, [])], title="both", panel_width=2.0)
     assert fig.get_figwidth() == pytest.approx(6.0)  # as wide as the widest row
     assert [sub._suptitle.get_text() for sub in fig.subfigs] == ["row one", "row two"]
     assert len(fig.subfigs[0].axes) == 3 * 2 and len(fig.subfigs[1].axes) == 2

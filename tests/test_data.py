@@ -6,22 +6,32 @@ import os
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from dsdviz.data import (
+    Box,
     DeblurPairs,
     NaturalCrops,
     SRPairs,
     StepSampler,
+    bicubic_downsample,
+    bicubic_upsample,
     data_root,
+    deblur_examples,
+    degraded_versions,
+    gaussian_blur,
     heldout_paths,
+    image_names,
     image_paths,
+    natural_examples,
     read_uint8,
+    save_image,
     split_folders,
+    sr_examples,
+    sr_folders,
+    to_unit,
 )
-from dsdviz.degradations import bicubic_downsample
-from dsdviz.examples import deblur_examples, natural_examples, sr_examples
-from dsdviz.images import save_image
 from dsdviz.resize import downscale
 
 
@@ -146,9 +156,47 @@ def test_sr_example_crops_are_aligned_to_the_lr_grid(folder):
     (example,) = sr_examples(folder, scale=4, crop=30, limit=1)  # a is 64 x 72: a 28 px crop, 7 LR px
     hr = read_uint8(str(folder / "a.png"))
     assert example.target.shape == (1, 3, 28, 28) and example.input.shape == (1, 3, 7, 7)
+    assert example.box == Box(16, 20, 28, 28)
     torch.testing.assert_close(example.target[0] * 255, hr[:, 16:44, 20:48].float(), rtol=0, atol=1e-4)
     lr = bicubic_downsample(hr, 4)[:, 4:11, 5:12]  # offsets (64 - 28) / 2 / 4 and (72 - 28) / 2 / 4
     torch.testing.assert_close(example.input[0] * 255, lr.float(), rtol=0, atol=1e-4)
+
+
+def test_sr_examples_of_a_benchmark_set_by_name(shared_data):
+    hr_folder, lr_folder = sr_folders("Set5", root=shared_data)
+    assert (hr_folder, lr_folder) == (shared_data / "Set5" / "HR", shared_data / "Set5" / "LR_bicubic" / "X4")
+    assert image_names("Set5", 2, root=shared_data) == ["baby", "bird"]
+    bird, baby = sr_examples(hr_folder, 4, lr_folder, crop=66, names=["bird", "baby"])
+    assert [bird.name, baby.name] == ["bird", "baby"]
+    assert bird.box == Box(112, 112, 64, 64)  # bird is 288 x 288: a 64 px crop on the 4 px grid
+    hr, lr = read_uint8(str(hr_folder / "bird.png")), read_uint8(str(lr_folder / "bird.png"))
+    assert torch.equal(bird.target[0], to_unit(hr[:, 112:176, 112:176]))
+    assert torch.equal(bird.input[0], to_unit(lr[:, 28:44, 28:44]))  # the LR file's pixels, not a new downscale
+    (whole,) = sr_examples(hr_folder, 4, lr_folder, names=["bird"])
+    assert whole.box == Box(0, 0, 288, 288) and torch.equal(whole.input[0], to_unit(lr))
+    with pytest.raises(ValueError, match="no image named nothing"):
+        sr_examples(hr_folder, names=["nothing"])
+
+
+def _smooth(rng: torch.Generator, size: int = 48) -> torch.Tensor:
+    return F.interpolate(torch.rand(1, 3, 12, 12, generator=rng), size=(size, size), mode="bicubic").clamp(0, 1)
+
+
+def test_degraded_versions(tmp_path, rng):
+    for name in ("a", "b"):
+        save_image(_smooth(rng), tmp_path / "gt" / f"{name}.png")
+    versions = degraded_versions(tmp_path / "gt", gaussian_sigmas=(1, 2.5))
+    assert list(versions) == ["natural", "bicubic", "blurred", "gaussian 1 px", "gaussian 2.5 px"]
+    for version, images in versions.items():
+        assert [name for name, _ in images] == ["a", "b"]
+        assert all(image.shape == (1, 3, 48, 48) for _, image in images), version
+    (_, truth), (_, bicubic) = versions["natural"][0], versions["bicubic"][0]
+    lr = torch.round(F.interpolate(truth, scale_factor=0.25, mode="bicubic", antialias=True).clamp(0, 1) * 255)
+    assert (bicubic - bicubic_upsample(lr / 255, 4)).abs().max() < 0.1  # up-sampled from its 8-bit LR image
+    assert torch.equal(versions["gaussian 2.5 px"][1][1], gaussian_blur(versions["natural"][1][1], 2.5))
+    assert 0 < float((versions["blurred"][0][1] - truth).abs().mean()) < 0.2
+    with pytest.raises(ValueError, match="must be positive"):
+        degraded_versions(tmp_path / "gt", gaussian_sigmas=(0,))
 
 
 def test_holdout_and_several_folders(folder, tmp_path, rng):

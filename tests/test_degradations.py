@@ -7,8 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dsdviz.data import read_uint8
-from dsdviz.degradations import (
+from dsdviz.data import (
     RealisticDegradation,
     bicubic_downsample,
     bicubic_upsample,
@@ -16,11 +15,13 @@ from dsdviz.degradations import (
     camera_shake_kernel,
     gaussian_blur,
     jpeg,
+    load_image,
     load_kernels,
     noisy_blur,
+    quantize,
+    read_uint8,
     sensor_noise,
 )
-from dsdviz.images import load_image, quantize
 from dsdviz.metrics import psnr, ssim
 from dsdviz.resize import downscale
 

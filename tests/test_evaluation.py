@@ -16,7 +16,7 @@ from dsdviz.evaluation import (
     write_tables,
 )
 from dsdviz.formats import format_params
-from dsdviz.images import load_image, save_image
+from dsdviz.data import load_image, save_image
 from dsdviz.metrics import dsd_distance, psnr, q_dsd, ssim
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from dsdviz.data import load_image, save_image
 from dsdviz.evaluation import MISSING
 from dsdviz.experiments.deblur_comparison import DeblurComparisonSetup, run_deblur_comparison
 from dsdviz.experiments.loss_comparison import LossComparison, LossComparisonSetup, plot_loss_comparison
@@ -12,8 +13,7 @@ from dsdviz.experiments.methods import OURS_DSD
 from dsdviz.experiments.settings import SMOKE_ENV
 from dsdviz.experiments.sr_comparison import SRComparisonSetup, run_sr_comparison, stage_sr_set
 from dsdviz.experiments.stages import TrainingSchedule
-from dsdviz.experiments.test_sets import compare_folders
-from dsdviz.images import load_image, save_image
+from dsdviz.experiments.staging import compare_folders
 from dsdviz.metrics import psnr
 from dsdviz.models import XSRResNet
 

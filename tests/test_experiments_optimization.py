@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from dsdviz.data import Box, load_input
 from dsdviz.experiments.dsd_minimization import (
     TRUTH_SHAVE,
     DSDMinimizationSetup,
@@ -25,7 +26,6 @@ from dsdviz.experiments.fingerprint_matching import (
 )
 from dsdviz.experiments.fingerprints import fingerprint_images
 from dsdviz.experiments.settings import SMOKE_ENV, SMOKE_SIZE, SMOKE_STEPS
-from dsdviz.experiments.test_sets import load_input
 from dsdviz.features import LAYER_PRESETS
 from dsdviz.figures import FIGURES
 from dsdviz.fingerprint import dsd
@@ -44,7 +44,7 @@ def test_setups_run_small(vgg_weights, shared_data):
     assert list(results) == ["style x1/2", "DSD_2(x)"] and content.shape == (1, 3, 32, 32)
     distances = matching_distances(content, reference, results, small)
     assert distances["DSD_2(x)"]["DSD_2(x)"] < distances["content"]["DSD_2(x)"]
-    tiny = DSDMinimizationSetup(crop=(0, 280, 32), steps=3, lr=1e-2, shown=(0, 2, 3))
+    tiny = DSDMinimizationSetup(crop=Box.square(0, 280, 32), steps=3, lr=1e-2, shown=(0, 2, 3))
     result = run_dsd_minimization(tiny, device="cpu", progress=False)
     assert result.steps == [0, 1, 2, 3] and result.start.shape == (1, 3, 32, 32)
     assert torch.equal(result.start, load_input(tiny.image, tiny.crop))
@@ -56,7 +56,7 @@ def test_quick_setups_shrink_to_the_smoke_size_only_when_asked(setup, monkeypatc
     assert setup.quick().steps > SMOKE_STEPS
     monkeypatch.setenv(SMOKE_ENV, "1")
     small = setup.quick()
-    assert small.steps == SMOKE_STEPS and SMOKE_SIZE in (small.crop if isinstance(small.crop, tuple) else (small.crop,))
+    assert small.steps == SMOKE_STEPS and SMOKE_SIZE in (small.crop if isinstance(small.crop, Box) else (small.crop,))
     assert max(getattr(small, "shown", (0,))) <= SMOKE_STEPS and setup.full() == setup()
 
 
@@ -73,9 +73,9 @@ def test_truth_path_maps_sr_results_to_the_hr_folder():
 
 
 def test_load_truth_crops_like_the_start(shared_data):
-    setup = DSDMinimizationSetup(crop=(0, 300, 32))
+    setup = DSDMinimizationSetup(crop=Box.square(0, 300, 32))
     truth = load_truth(setup)
-    assert torch.equal(truth, load_input("Set14/HR/baboon.png", (0, 300, 32)))
+    assert torch.equal(truth, load_input("Set14/HR/baboon.png", Box.square(0, 300, 32)))
     assert load_truth(DSDMinimizationSetup(image="Set14/HR/baboon.png", crop=32)) is None
 
 
@@ -89,7 +89,7 @@ def test_crossing_step(values, level, expected):
 
 
 def test_versus_truth_at_snapshot_0_equals_the_metrics_of_the_start(vgg_weights, shared_data):
-    setup = DSDMinimizationSetup(crop=(0, 280, 48), steps=3, lr=1e-2, shown=(0, 3))
+    setup = DSDMinimizationSetup(crop=Box.square(0, 280, 48), steps=3, lr=1e-2, shown=(0, 3))
     trajectory = run_dsd_minimization(setup, device="cpu", progress=False)
     truth = load_truth(setup)
     levels = versus_truth(trajectory, truth)
@@ -107,7 +107,7 @@ def test_versus_truth_at_snapshot_0_equals_the_metrics_of_the_start(vgg_weights,
 
 
 def test_lr_sweep_rows(vgg_weights, shared_data):
-    setup = DSDMinimizationSetup(crop=(0, 280, 32), steps=4, shown=(0, 4))
+    setup = DSDMinimizationSetup(crop=Box.square(0, 280, 32), steps=4, shown=(0, 4))
     rows = lr_sweep(setup, lrs=(1e-3, 3e-2), device="cpu", progress=False)
     assert [row.lr for row in rows] == [1e-3, 3e-2]
     for row in rows:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from dsdviz.examples import Example
+from dsdviz.data import Example, save_image
 from dsdviz.experiments.noref import noref_versions, regressor_config
 from dsdviz.experiments.restoration_training import (
     TwoStages,
@@ -16,7 +16,6 @@ from dsdviz.experiments.restoration_training import (
 )
 from dsdviz.experiments.settings import SMOKE_ENV, SMOKE_SIZE, SMOKE_STEPS
 from dsdviz.experiments.stages import first_last, shipped_note, validation_table
-from dsdviz.images import save_image
 from dsdviz.metrics import psnr
 from dsdviz.models import network_caption, xsrresnet_sr
 from dsdviz.training import TrainConfig, Trainer

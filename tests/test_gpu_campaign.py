@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dsdviz.images import load_image, save_image
+from dsdviz.data import load_image, save_image
 from dsdviz.models import load_model, model_meta
 
 SCRIPT = Path(__file__).resolve().parents[1] / "tools" / "gpu_campaign.sh"

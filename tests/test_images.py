@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from dsdviz.images import center_box, center_crop, find_image, list_images, load_image, quantize, save_image, to_uint8
+from dsdviz.data import center_box, center_crop, find_image, list_images, load_image, quantize, save_image, to_uint8
 
 
 def test_rgb_uint8_round_trip(tmp_path, rng):

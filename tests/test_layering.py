@@ -11,9 +11,15 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "dsdviz"
 VIZ = sorted((PACKAGE / "viz").rglob("*.py"))
+#: What reads the data folder or folders of images: the modules of :mod:`dsdviz.data` and their names.
+DATA_READERS = {
+    "folders", "benchmarks", "streams", "examples", "data_root", "image_paths", "heldout_paths", "read_uint8",
+    "read_image", "sr_folders", "image_names", "load_input", "sr_examples", "deblur_examples", "natural_examples",
+    "degraded_versions",
+}  # fmt: skip
 #: What drawing code may not import: ``{module: names}`` (an empty set: the module itself, or any name of it).
 FORBIDDEN = {
-    "dsdviz.training": set(), "dsdviz.experiments": set(), "dsdviz.data": {"data_root"}, "dsdviz.fingerprint": set(),
+    "dsdviz.training": set(), "dsdviz.experiments": set(), "dsdviz.data": DATA_READERS, "dsdviz.fingerprint": set(),
     "dsdviz.metrics": set(), "dsdviz.scoring": set(), "dsdviz.evaluation": set(), "dsdviz.models": set(),
     "dsdviz.sharpness": set(),
 }  # fmt: skip
@@ -48,8 +54,10 @@ def test_the_parser_sees_relative_and_absolute_imports():
     assert {("dsdviz.training", "train"), ("dsdviz.experiments", None), ("dsdviz.data", None)} <= set(found)
     assert ("dsdviz.viz.compare", "Panel") in found
     assert [forbidden(*item) for item in found if item[1] != "Panel"][:3] == [True, True, True]
-    assert forbidden("dsdviz.data", "data_root") and not forbidden("dsdviz.data", "Example")
-    assert not forbidden("dsdviz.images", "to_numpy") and not forbidden("dsdviz.viz.compare", "Panel")
+    assert forbidden("dsdviz.data", "data_root") and forbidden("dsdviz.data.folders", "Folder")
+    assert forbidden("dsdviz.data.benchmarks", None) and forbidden("dsdviz.data", "sr_examples")
+    assert not forbidden("dsdviz.data", "Box") and not forbidden("dsdviz.data.images", "to_numpy")
+    assert not forbidden("dsdviz.data", "Example") and not forbidden("dsdviz.viz.compare", "Panel")
 
 
 @pytest.mark.parametrize("path", VIZ, ids=lambda p: p.stem)

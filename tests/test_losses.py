@@ -23,7 +23,7 @@ from dsdviz import (
     target_grams,
 )
 from dsdviz.features import LAYER_PRESETS, VGG19Features
-from dsdviz.images import center_crop
+from dsdviz.data import center_crop
 from dsdviz.precision import AutocastFeatures, autocast, probe_capability, resolve_precision
 from dsdviz.resize import downscale
 from dsdviz.samples import skimage_sample

@@ -11,7 +11,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from dsdviz.features import LAYER_PRESETS
 from dsdviz.fingerprint import dsd
-from dsdviz.images import load_image
+from dsdviz.data import load_image
 from dsdviz.metrics import (
     dsd_distance,
     psnr,

@@ -6,8 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dsdviz.degradations import bicubic_upsample
-from dsdviz.images import load_image
+from dsdviz.data import bicubic_upsample, load_image
 from dsdviz.inference import restore
 from dsdviz.metrics import dsd_distance, psnr
 from dsdviz.models import (
@@ -27,7 +26,7 @@ from dsdviz.models import (
     xsrresnet_sr,
     xunit,
 )
-from dsdviz.training.presets import FULL
+from dsdviz.training.presets import find_preset
 
 
 @pytest.mark.parametrize(
@@ -197,8 +196,8 @@ def test_shipped_files_are_small_float16_and_record_how_they_were_trained():
         if name.endswith("_cpu"):
             assert meta["train_config"]["steps"] == meta["step"], name  # each CPU run finished
         else:  # a GPU lease of the full setting, stopped on time part-way through its schedule
-            stage = 0 if meta["stage"] in (None, "psnr") else 1
-            assert 0 < meta["step"] < FULL[meta["task"]]["steps"][stage] == meta["train_config"]["steps"], name
+            full = find_preset(meta["task"], "full", "dsd" if meta["stage"] == "dsd" else "psnr")
+            assert 0 < meta["step"] < full.steps == meta["train_config"]["steps"], name
         if name.startswith("xsrresnet") or name.endswith("_gpu") or name in FLOAT32:  # wall time, precision, curves
             precision = "fp32" if name in FLOAT32 else "bf16"
             assert meta["train_seconds"] > 60 and meta["precision"]["precision"] == precision, name

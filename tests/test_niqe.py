@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from dsdviz.degradations import gaussian_blur
+from dsdviz.data import gaussian_blur
 import dsdviz
 from dsdviz.niqe import PRISTINE_FILE, gaussian_window, niqe, niqe_gray, pristine_model, to_gray
 from dsdviz.samples import skimage_sample
@@ -83,7 +83,7 @@ def test_pristine_model_is_package_data():
 
 
 def read_set14(root: Path, name: str) -> torch.Tensor:
-    from dsdviz.images import load_image
+    from dsdviz.data import load_image
 
     path = root / "Set14" / "HR" / f"{name}.png"
     if not path.is_file():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from dsdviz.data import image_paths, split_folders
+from dsdviz.data import image_paths, load_image, split_folders
 from dsdviz.experiments.noref_checks import (
     CHECKS,
     HOLDOUT,
@@ -23,7 +23,6 @@ from dsdviz.experiments.noref_checks import (
     realistic_lr,
 )
 from dsdviz.experiments.noref import regressor_fit, regressor_validation_figure, whole_image_errors
-from dsdviz.images import load_image
 from dsdviz.models import DEFAULT_REGRESSORS, load_model
 from dsdviz.training import preset
 
@@ -52,7 +51,7 @@ def test_fractions_of_synthetic_rows():
 
 
 def test_the_holdout_is_what_the_regressors_never_trained_on(shared_data, vgg_weights):
-    config = preset("regressor", setting="cpu", alpha=2, root=shared_data)
+    config = preset("regressor", "cpu", alpha=2, root=shared_data)
     task = config.task
     trained = set(task.make_task(config.loop, torch.device("cpu"), None).dataset().paths)
     holdout = image_paths(split_folders(task.data))[-task.holdout :]

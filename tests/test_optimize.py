@@ -7,7 +7,7 @@ import torch
 
 from dsdviz import dsd, dsd_loss, multiscale_style_loss
 from dsdviz.features import default_extractor
-from dsdviz.images import center_crop
+from dsdviz.data import center_crop
 from dsdviz.fingerprint import dsd_distances
 from dsdviz.optimize import (
     learning_rate,

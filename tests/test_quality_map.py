@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from dsdviz.cli import main
-from dsdviz.degradations import gaussian_blur
-from dsdviz.images import center_crop, load_image, save_image
+from dsdviz.data import center_crop, gaussian_blur, load_image, save_image
 from dsdviz.metrics import q_dsd
 from dsdviz.models import load_model
-from dsdviz.quality_map import QualityMap, check_tiling, default_tile, min_tile, q_dsd_map, tile_starts
+from dsdviz.metrics import tile_starts
+from dsdviz.quality_map import QualityMap, check_tiling, default_tile, min_tile, q_dsd_map
 from dsdviz.viz.quality_map import plot_quality_maps
 
 
@@ -28,14 +28,16 @@ def psi4():
     return load_model("dsd_regressor_a4_cpu")
 
 
-def random_map(size: tuple[int, int], tile: int, stride: int, seed: int = 0) -> QualityMap:
+def random_map(size: tuple[int, int], tile: int, stride: int, seed: int = 0, alpha: float = 2.0) -> QualityMap:
     """A QualityMap with random tile values (excess in [-0.5, 0.5], Eq. 5 in [0, 1]; no network)."""
     tops, lefts = tile_starts(size[0], tile, stride), tile_starts(size[1], tile, stride)
     values = torch.rand(len(tops), len(lefts), generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-    return QualityMap({"excess": values - 0.5, "q_dsd": values}, tops, lefts, tile, stride, 2.0, size, ("relu1_2",))
+    return QualityMap({"excess": values - 0.5, "q_dsd": values}, tops, lefts, tile, stride, alpha, size, ("relu1_2",))
 
 
 def test_tile_starts_reach_the_far_edge():
+    assert tile_starts(100, 32).tolist() == [0, 23, 45, 68]  # no stride: the fewest tiles, evenly spread
+    assert tile_starts(96, 32).tolist() == [0, 32, 64] and tile_starts(20, 20).tolist() == [0]
     assert tile_starts(70, 32, 12).tolist() == [0, 12, 24, 36, 38]
     assert tile_starts(100, 32, 12).tolist() == [0, 12, 24, 36, 48, 60, 68]
     assert tile_starts(96, 32, 32).tolist() == [0, 32, 64]  # divides: no extra tile
@@ -135,15 +137,15 @@ def test_half_blurred_image_shows_on_its_blurred_half(psi2, psi4, shared_data, v
 
 def test_overlay_figure_has_image_maps_and_colour_bars():
     images = {"a": torch.rand(1, 3, 48, 64), "b": torch.rand(1, 3, 48, 64)}
-    maps = {"a": [random_map((48, 64), 32, 8), random_map((48, 64), 40, 10, seed=1)],
-            "b": [random_map((48, 64), 32, 8, seed=2), random_map((48, 64), 40, 10, seed=3)]}  # fmt: skip
+    maps = {"a": [random_map((48, 64), 32, 8), random_map((48, 64), 40, 10, seed=1, alpha=4)],
+            "b": [random_map((48, 64), 32, 8, seed=2), random_map((48, 64), 40, 10, seed=3, alpha=4)]}  # fmt: skip
     fig = plot_quality_maps(images, maps, labels=["psi_2", "psi_4"], title="t")
     image_axes = [ax for ax in fig.axes if ax.images]
     bars = [ax for ax in fig.axes if not ax.images]
     assert len(image_axes) == 2 * 5 and len(bars) == 4
     assert [ax.get_title() for ax in image_axes[:5]] == [
-        "image", "excess, psi_2", "Q_DSD (Eq. 5), psi_2", "excess, psi_4", "Q_DSD (Eq. 5), psi_4",
-    ]  # fmt: skip
+        "image", "excess a=2", "Q_DSD a=2 (Eq. 5)", "excess a=4", "Q_DSD a=4 (Eq. 5)",
+    ]  # the score registry's labels  # fmt: skip
     assert [ax.get_ylabel() for ax in image_axes[::5]] == ["a", "b"]
     largest = max(maps[row][0].pixel_map("excess").abs().max().item() for row in maps)
     for ax in (image_axes[1], image_axes[6]):  # one colour scale per column, symmetric about 0
@@ -152,7 +154,7 @@ def test_overlay_figure_has_image_maps_and_colour_bars():
     assert all(ax.get_xticks().size == 0 and ax.get_yticks().size == 0 for ax in image_axes)
     assert [len(ax.patches) for ax in image_axes] == [0, 2, 2, 2, 2] * 2  # the tile squares
     caption = fig.get_supxlabel()
-    assert "tile 32 px, stride 8 px" in caption and "tile 40 px, stride 10 px" in caption
+    assert "psi_2: tile 32 px, stride 8 px" in caption and "tile 40 px, stride 10 px" in caption
     assert "not per-pixel truth" in caption
     with pytest.raises(ValueError, match="same"):
         plot_quality_maps(images, {"a": maps["a"]})

@@ -1,4 +1,4 @@
-"""The Scorer and what uses it: score_image, q_dsd_table/summary; degraded_versions."""
+"""The Scorer and what uses it: score_image, q_dsd_table/summary."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dsdviz.degradations import bicubic_upsample, gaussian_blur
-from dsdviz.images import save_image
 from dsdviz.metrics import dsd_distance, dsd_distance_to, psnr, q_dsd, reference_dsd, ssim
-from dsdviz.scoring import Scorer, degraded_versions, q_dsd_summary, q_dsd_table, score_image
+from dsdviz.scoring import Scorer, q_dsd_summary, q_dsd_table, score_image
 
 
 def _smooth(rng: torch.Generator, size: int = 48) -> torch.Tensor:
@@ -77,20 +75,3 @@ def test_q_dsd_table_and_summary(vgg_weights, regressor, rng):
         assert entry["natural"] == pytest.approx(sum(values["natural"]) / 3)
         worse = sum(d > c for c, d in zip(values["natural"], values["shifted"])) / 3
         assert entry["shifted worse"] == pytest.approx(worse)
-
-
-def test_degraded_versions(tmp_path, rng):
-    for name in ("a", "b"):
-        save_image(_smooth(rng), tmp_path / "gt" / f"{name}.png")
-    versions = degraded_versions(tmp_path / "gt", gaussian_sigmas=(1, 2.5))
-    assert list(versions) == ["natural", "bicubic", "blurred", "gaussian 1 px", "gaussian 2.5 px"]
-    for version, images in versions.items():
-        assert [name for name, _ in images] == ["a", "b"]
-        assert all(image.shape == (1, 3, 48, 48) for _, image in images), version
-    (_, truth), (_, bicubic) = versions["natural"][0], versions["bicubic"][0]
-    lr = torch.round(F.interpolate(truth, scale_factor=0.25, mode="bicubic", antialias=True).clamp(0, 1) * 255)
-    assert (bicubic - bicubic_upsample(lr / 255, 4)).abs().max() < 0.1  # up-sampled from its 8-bit LR image
-    assert torch.equal(versions["gaussian 2.5 px"][1][1], gaussian_blur(versions["natural"][1][1], 2.5))
-    assert 0 < float((versions["blurred"][0][1] - truth).abs().mean()) < 0.2
-    with pytest.raises(ValueError, match="must be positive"):
-        degraded_versions(tmp_path / "gt", gaussian_sigmas=(0,))

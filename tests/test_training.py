@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from dsdviz.features import VGG19Features
-from dsdviz.images import save_image
+from dsdviz.data import save_image
 from dsdviz.losses import (
     available_perceptual_layer,
     dsd_loss,

@@ -8,11 +8,11 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
+from dsdviz.data import Box, crop_box
 from dsdviz.optimize import optimize_image
 from dsdviz.trajectory import Trajectory
 from dsdviz.viz.optimization import (
     TrajectoryViewer,
-    crop_box,
     default_zoom,
     difference_map,
     math_label,
@@ -60,7 +60,7 @@ def test_viewer_slider_changes_the_displayed_step(trajectory):
 def test_viewer_pieces_are_standard_widgets(trajectory):
     import ipywidgets as widgets
 
-    viewer = TrajectoryViewer(trajectory, names=["objective"], zoom=(4, 4, 10), width=200)
+    viewer = TrajectoryViewer(trajectory, names=["objective"], zoom=Box.square(4, 4, 10), width=200)
     assert isinstance(viewer, widgets.VBox)
     assert isinstance(viewer.slider, widgets.SelectionSlider)
     assert isinstance(viewer.image, widgets.Image) and viewer.image.format == "png"
@@ -70,10 +70,10 @@ def test_viewer_pieces_are_standard_widgets(trajectory):
     import numpy as np
     from PIL import Image
 
-    from dsdviz.images import to_uint8
+    from dsdviz.data import to_uint8
 
     shown = np.asarray(Image.open(BytesIO(bytes(viewer.image.value))))
-    crop = to_uint8(crop_box(trajectory.start, (4, 4, 10)))
+    crop = to_uint8(crop_box(trajectory.start, Box.square(4, 4, 10)))
     assert shown.shape == (200, 200, 3)  # the zoomed 10 px crop, each pixel a 20 x 20 block
     assert np.array_equal(shown, crop.repeat(20, axis=0).repeat(20, axis=1))
 
@@ -89,15 +89,14 @@ def test_difference_map_scales_and_colours():
 
 
 def test_helpers():
-    assert default_zoom(90, 120) == (30, 45, 30)
-    assert crop_box(torch.zeros(1, 3, 20, 20), (15, 15, 10)).shape == (1, 3, 5, 5)
+    assert default_zoom(90, 120) == Box(30, 45, 30, 30)
     assert math_label("DSD_2(x|2)") == r"$\mathrm{DSD}_{2}(x|2)$"
     assert math_label("minimise ||DSD_4(x)||_1") == r"minimise $\|\mathrm{DSD}_{4}(x)\|_1$"
     assert math_label("style x1/2") == "style x1/2"
 
 
 def test_plot_dsd_minimization(trajectory, tmp_path):
-    fig = plot_dsd_minimization(trajectory, steps=(0, 4, 30), zoom=(2, 2, 8))
+    fig = plot_dsd_minimization(trajectory, steps=(0, 4, 30), zoom=Box.square(2, 2, 8))
     assert isinstance(fig, Figure)
     titles = [ax.get_title() for ax in fig.axes]
     assert any(t.startswith("step 0\n") for t in titles) and any(t.startswith("step 5\n") for t in titles)
@@ -135,7 +134,7 @@ def truth(trajectory, rng) -> SimpleNamespace:
 
 
 def test_plot_dsd_minimization_with_truth(trajectory, truth, tmp_path):
-    fig = plot_dsd_minimization(trajectory, steps=(0, 4, 30), zoom=(2, 2, 8), truth=truth)
+    fig = plot_dsd_minimization(trajectory, steps=(0, 4, 30), zoom=Box.square(2, 2, 8), truth=truth)
     titles = [ax.get_title() for ax in fig.axes]
     assert sum(t.startswith("ground truth\n") for t in titles) == 1
     assert len(fig.axes) == 8 + 4  # four images and crops; the objective, sharpness, PSNR and its twin axis

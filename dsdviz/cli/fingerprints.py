@@ -12,7 +12,7 @@ from .outputs import check_output_file, check_output_folder
 
 
 def _fingerprint(args: argparse.Namespace) -> int:
-    from ..images import load_image
+    from ..data import load_image
     from ..fingerprint import fingerprint_table
     from ..viz.fingerprints import plot_fingerprints
 

@@ -18,12 +18,11 @@ from .outputs import check_output_file
 
 
 def _load(path: str, args: argparse.Namespace):
-    from ..images import center_crop, load_image
-    from ..viz.optimization import crop_box
+    from ..data import Box, center_crop, crop_box, load_image
 
     image = load_image(path)
     if args.box:
-        return crop_box(image, tuple(args.box))
+        return crop_box(image, Box.square(*args.box))
     return center_crop(image, args.crop) if args.crop else image
 
 

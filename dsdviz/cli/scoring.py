@@ -27,7 +27,7 @@ def _restore(args: argparse.Namespace) -> int:
 
 def _reference(folder: Path, image: Path) -> Path:
     """The image of ``folder`` with the stem of ``image``."""
-    from ..images import find_image
+    from ..data import find_image
 
     if folder.is_file():
         raise ValueError(f"--ref {str(folder)!r} is a file; expected a folder of ground-truth images with those names")
@@ -53,7 +53,7 @@ def _write_map(args: argparse.Namespace, image: torch.Tensor, regressors: list[n
 
 
 def _score(args: argparse.Namespace) -> int:
-    from ..images import load_image
+    from ..data import load_image
     from ..scores import protocol_text
     from ..models import load_model
     from ..scoring import score_image

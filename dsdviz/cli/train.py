@@ -91,7 +91,7 @@ def _train(args: argparse.Namespace) -> int:
         raise ValueError(f"--minutes: expected a positive number of minutes, got {args.minutes:g}")
     if args.resume and args.overwrite:
         raise ValueError("--resume continues the run in --out and --overwrite replaces it: give one of them")
-    config = preset(args.task, setting=args.setting, stage=args.stage, root=args.root, **overrides)
+    config = preset(args.task, args.setting, stage=args.stage, root=args.root, **overrides)
     try:
         trainer = train(config, resume=args.resume, overwrite=args.overwrite,
                         seconds=None if args.minutes is None else 60 * args.minutes)  # fmt: skip
@@ -118,14 +118,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="train xSRResNet (sr, deblur) or the DSD regressor",
         description="Train a network of the DSD paper. Default: the paper's settings (meant for a GPU); "
         "--setting cpu: the shipped CPU models' (about an hour a run on 2 cores, bf16); --setting quick "
-        "(--quick): a CPU run of minutes. Data default to $DSDVIZ_DATA (BSDS500_train, Set5/Set14/BSD100). "
+        "(--quick): a CPU run of minutes; --setting smoke: 2 steps (does it run?). Data default to $DSDVIZ_DATA (BSDS500_train, Set5/Set14/BSD100). "
         "Options override the preset; those marked sr, deblur or regressor belong to that task only. "
         "Several GPUs: torchrun --nproc_per_node=N -m dsdviz.cli train ...",
     )
     parser.add_argument("task", choices=TASKS)
     parser.add_argument("--setting", choices=SETTINGS, default="full",
                         help="full: the paper's (a GPU); cpu: the shipped *_cpu models' (hours on a CPU); quick: "
-                        "minutes (default full)")  # fmt: skip
+                        "minutes; smoke: 2 steps (default full, as preset())")  # fmt: skip
     parser.add_argument("--quick", dest="setting", action="store_const", const="quick", help="--setting quick")
     parser.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.pt if it exists")
     parser.add_argument("--overwrite", action="store_true",

@@ -23,10 +23,8 @@ from scipy.stats import rankdata
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..data import data_root
-from ..degradations import bicubic_upsample
+from ..data import bicubic_upsample, sr_examples, sr_folders
 from ..evaluation import write_csv
-from ..examples import sr_examples
 from ..inference import restore
 from ..models import DEFAULT_REGRESSORS, load_model
 from ..scores import score_of
@@ -67,8 +65,8 @@ def score_pairs(
     cropped to it (top left); smaller ones are skipped."""
     scorer, rows = Scorer(regressors, shave=SCALE, excess=True), []
     for set_name in sets:
-        folder = data_root(root) / set_name
-        pairs = sr_examples(folder / "HR", SCALE, folder / "LR_bicubic" / f"X{SCALE}", limit=limit)
+        hr_folder, lr_folder = sr_folders(set_name, SCALE, root)
+        pairs = sr_examples(hr_folder, SCALE, lr_folder, limit=limit)
         for pair in tqdm(pairs, desc=f"agreement {set_name}", unit="image", disable=not progress):
             scorer.set_reference(pair.target)
             images = {"bicubic": bicubic_upsample(pair.input, SCALE)}

@@ -17,16 +17,23 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from ..evaluation import metrics_table, write_tables
-from ..images import center_box, list_images, load_image
+from ..data import (
+    center_box,
+    crop_box,
+    data_root,
+    deblur_examples,
+    image_names,
+    list_images,
+    load_image,
+    read_image,
+)
 from ..inference import restore
-from ..data import data_root
-from ..examples import deblur_examples
 from ..viz.compare import zoomed_rows
 from ..viz.layout import save_png
 from .methods import Q_DSD_NOTE, Comparison, compared_models, ours_note
 from .settings import SMOKE_SIZE, smoke
 from .stages import TrainingSchedule, recipe_folders
-from .test_sets import cut, image_names, read_image, save_all, scored_panels, set_label, slug, truth_row
+from .staging import save_all, scored_panels, set_label, slug, truth_row
 
 BLURRED = "blurred input"
 
@@ -100,7 +107,7 @@ def _cropped(path: Path, crop: int | None, *others: Path) -> list[torch.Tensor]:
     """The central ``crop`` px of an image file, and the same box of each of ``others``."""
     image = read_image(path)
     box = center_box(image.shape[-2], image.shape[-1], crop)
-    return [cut(image, box), *(cut(read_image(other), box) for other in others)]
+    return [crop_box(image, box), *(crop_box(read_image(other), box) for other in others)]
 
 
 def _crops_label(text: str, crop: int | None) -> str:

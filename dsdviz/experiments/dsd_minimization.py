@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from ..data import data_root
+from ..data import Box, data_root, load_input
 from ..evaluation import write_csv
 from ..features import LAYER_PRESETS
 from ..fingerprint import dsd
@@ -34,10 +34,9 @@ from ..precision import Precision
 from ..sharpness import mean_gradient_magnitude
 from ..trajectory import Trajectory, log_steps
 from ..viz.layout import DETAIL_DPI, DPI
-from ..viz.optimization import Box, plot_dsd_minimization
+from ..viz.optimization import plot_dsd_minimization
 from ..viz.sweep import plot_lr_sweep
 from .settings import SMOKE_SIZE, SMOKE_STEPS, smoke
-from .test_sets import load_input
 
 #: Border (px) left out of the PSNR and SSIM to the ground truth: the SR scale of the start images.
 TRUTH_SHAVE = 4
@@ -75,7 +74,8 @@ class DSDMinimizationSetup:
         ``||DSD_4||_1`` is *above* ESRGAN's, so minimising moves away from it at every rate.
         """
         if smoke():
-            return cls(crop=(0, 300, SMOKE_SIZE), steps=SMOKE_STEPS, lr=1e-2, shown=(0, 1, SMOKE_STEPS), sweep=(1e-2,))
+            return cls(crop=Box.square(0, 300, SMOKE_SIZE), steps=SMOKE_STEPS, lr=1e-2, shown=(0, 1, SMOKE_STEPS),
+                       sweep=(1e-2,))
         return cls(crop=192, steps=200, lr=3e-3, shown=(0, 50, 200), sweep=(1e-3, 3e-3, 1e-2))
 
     @classmethod

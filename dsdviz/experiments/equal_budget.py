@@ -24,6 +24,7 @@ from pathlib import Path
 
 from torch import nn
 
+from ..data import image_names
 from ..evaluation import PUBLISHED_PARAMETERS, metrics_table, write_tables
 from ..models import count_parameters, load_model, model_meta, training_budget
 from ..viz.compare import zoomed_rows
@@ -32,7 +33,7 @@ from .methods import Q_DSD_NOTE, Comparison
 from .settings import SMOKE_SIZE, smoke
 from .sr_comparison import grid_period, sr_panels, stage_sr_set
 from .stages import load_regressors
-from .test_sets import image_names, set_label, truth_row
+from .staging import set_label, truth_row
 
 #: The stage 1 all four arms start from.
 STAGE1 = ("stage 1 (L1)", "xsrresnet_sr_x4_psnr_cpu")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from ..data import Box, load_input
 from ..evaluation import write_csv
 from ..features import LAYER_PRESETS
 from ..fingerprint import dsd_distances, dsd_label
@@ -21,9 +22,8 @@ from ..optimize import match_fingerprint
 from ..sharpness import mean_gradient_magnitude
 from ..trajectory import Trajectory
 from ..viz.layout import DETAIL_DPI, DPI
-from ..viz.optimization import Box, plot_fingerprint_matching
+from ..viz.optimization import plot_fingerprint_matching
 from .settings import SMOKE_SIZE, SMOKE_STEPS, smoke
-from .test_sets import load_input
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import torch
 
-from ..data import data_root
+from ..data import center_crop, data_root, list_images, load_image
 from ..fingerprint import fingerprint_table
-from ..images import center_crop, list_images, load_image
 from ..samples import SKIMAGE_SAMPLES, skimage_sample
 from ..viz.fingerprints import plot_fingerprints
 from ..viz.layout import DPI

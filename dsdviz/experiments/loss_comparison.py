@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 
 from ..artifacts import grid_artifact_score
 from ..evaluation import write_csv
-from ..degradations import bicubic_upsample
+from ..data import bicubic_upsample, sr_examples, sr_folders
 from ..inference import restore
 from ..metrics import psnr
 from ..models import count_parameters
@@ -32,7 +32,6 @@ from ..viz.compare import Panel, zoomed_rows
 from ..viz.layout import save_png
 from .settings import SMOKE_SIZE, smoke
 from .stages import TrainingSchedule, load_shipped, recipe_folders, train_stages, training_note
-from .test_sets import image_names, sr_examples
 
 LR_INPUT, GROUND_TRUTH = "LR input", "ground truth"
 #: HR crop (px) scored at the smoke size: the smallest multiple of 4 the period-4 grid-artifact score accepts (44).
@@ -149,7 +148,9 @@ def run_loss_comparison(setup: LossComparisonSetup, runs: str | Path, *, progres
     scores: dict[str, dict[str, float]] = {"bicubic": {}, **{m: {} for m in models}}
     psnr_values: dict[str, dict[str, float]] = {m: {} for m in scores}
     shown: dict[str, dict[str, torch.Tensor]] = {}
-    for name, lr, hr, _ in sr_examples(setup.test_set, image_names(setup.test_set, setup.limit), setup.crop):
+    hr_folder, lr_folder = sr_folders(setup.test_set)
+    for example in sr_examples(hr_folder, 4, lr_folder, setup.crop, setup.limit):
+        name, lr, hr = example.name, example.input, example.target
         outputs = {"bicubic": bicubic_upsample(lr, 4), **{m: restore(net, lr) for m, net in models.items()}}
         for method, output in outputs.items():
             scores[method][name] = grid_artifact_score(output, hr, period=4).score_db

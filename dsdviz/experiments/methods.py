@@ -12,13 +12,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..data import data_root
+from ..data import data_root, find_image, read_image
 from ..evaluation import PUBLISHED_PARAMETERS, MetricsTable
-from ..images import find_image
 from ..models import SHIPPED_RESTORATION, count_parameters, model_meta
 from ..viz.compare import Panel
 from .stages import TrainingSchedule, load_regressors, load_shipped, train_stages, training_note
-from .test_sets import read_image
 
 OURS_L1, OURS_DSD = "ours (L1 only)", "ours (DSD)"
 #: Our shipped CPU-trained pair per task, ``{task: {OURS_L1: stage-1 name, OURS_DSD: stage-2 name}}``.
@@ -77,7 +75,7 @@ class Comparison:
         notes: remarks for the table (models, data, fallbacks).
         folders: ``{set: (reference folder, {method: folder or None})}``: the scored images, to
             pass to :func:`dsdviz.evaluation.metrics_table` or
-            :func:`dsdviz.experiments.test_sets.compare_folders`.
+            :func:`dsdviz.experiments.staging.compare_folders`.
     """
 
     tables: list[MetricsTable]

@@ -16,17 +16,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..data import data_root, image_paths
-from ..examples import natural_examples
+from ..data import data_root, degraded_versions, image_paths, natural_examples, read_image, sr_folders
 from ..features import resolve_layers
 from ..models import regressors_caption, shipped_log
 from ..metrics import q_dsd
-from ..scoring import degraded_versions, q_dsd_table
+from ..scoring import q_dsd_table
 from ..training import TrainConfig, train
 from ..viz.training import plot_q_dsd, plot_validation
 from .settings import smoke
 from .stages import load_regressors, quick_preset, recipe_folders
-from .test_sets import read_image
 
 #: Widths (px) of the Gaussian blurs of the Q_DSD comparison (:func:`noref_versions`).
 NOREF_GAUSSIAN_SIGMAS = (1.0, 2.0, 4.0)
@@ -62,9 +60,8 @@ def fit_images(quick: bool, crop: int = 256) -> list[torch.Tensor]:
 def noref_versions(quick: bool, root: str | os.PathLike | None = None) -> dict[str, list[tuple[str, torch.Tensor]]]:
     """The images of the Q_DSD comparison: BSD100 ground truth (quick: the first 6 images), bicubic-up-sampled
     from its x4 LR files, camera-shake blurred, and Gaussian-blurred with :data:`NOREF_GAUSSIAN_SIGMAS`
-    (:func:`dsdviz.scoring.degraded_versions`; ``root``: the data folder, default ``$DSDVIZ_DATA``)."""
-    bsd100 = data_root(root) / "BSD100"
-    return degraded_versions(bsd100 / "HR", bsd100 / "LR_bicubic" / "X4", limit=_limit(quick, 6),
+    (:func:`dsdviz.data.degraded_versions`; ``root``: the data folder, default ``$DSDVIZ_DATA``)."""
+    return degraded_versions(*sr_folders("BSD100", root=root), limit=_limit(quick, 6),
                              gaussian_sigmas=NOREF_GAUSSIAN_SIGMAS)  # fmt: skip
 
 

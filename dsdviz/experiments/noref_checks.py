@@ -2,7 +2,7 @@
 of the same scene as more natural, on images whose order nobody disputes?
 
 * (a) the ground truth above bicubic up-sampling of a *realistically* degraded LR photograph
-  (:class:`~dsdviz.degradations.RealisticDegradation`: blur, x4 downscale, sensor noise, JPEG; seeded
+  (:class:`~dsdviz.data.RealisticDegradation`: blur, x4 downscale, sensor noise, JPEG; seeded
   per image), on BSD100 and on the last 50 images of ``BSDS500_test``, which the regressors trained on
   the two BSDS500 pools never saw (:data:`~dsdviz.training.presets.REGRESSOR_HOLDOUT`);
 * (b) the official SRGAN result above the official SRResNet one, image by image (all 19 of Set5 and
@@ -25,10 +25,17 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..data import data_root, heldout_paths, item_generator
-from ..degradations import RealisticDegradation, bicubic_upsample
+from ..data import (
+    Example,
+    RealisticDegradation,
+    bicubic_upsample,
+    data_root,
+    heldout_paths,
+    item_generator,
+    sr_examples,
+    sr_folders,
+)
 from ..evaluation import write_csv
-from ..examples import Example, sr_examples
 from ..models import DEFAULT_REGRESSORS, load_model, shipped_models
 from ..scoring import Scorer
 from ..training.presets import REGRESSOR_HOLDOUT, REGRESSOR_POOLS
@@ -69,7 +76,8 @@ def check_examples(set_name: str, root: str | os.PathLike | None = None, limit: 
     if set_name == HOLDOUT:
         paths = heldout_paths([base / pool for pool in REGRESSOR_POOLS], REGRESSOR_HOLDOUT)
         return sr_examples(paths, SCALE, limit=limit)
-    return sr_examples(base / set_name / "HR", SCALE, base / set_name / "LR_bicubic" / f"X{SCALE}", limit=limit)
+    hr_folder, lr_folder = sr_folders(set_name, SCALE, base)
+    return sr_examples(hr_folder, SCALE, lr_folder, limit=limit)
 
 
 def realistic_lr(example: Example, set_name: str, seed: int = 0) -> torch.Tensor:

@@ -18,8 +18,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from ..degradations import bicubic_upsample
-from ..images import center_crop
+from ..data import bicubic_upsample, center_crop, load_input
 from ..inference import restore
 from ..models import load_model
 from ..quality_map import QualityMap, q_dsd_map
@@ -29,7 +28,6 @@ from .agreement import OURS
 from .methods import OURS_DSD
 from .settings import smoke
 from .stages import load_regressors
-from .test_sets import load_input
 
 #: The images mapped: ``{row name: path in the data folder}``; ``"bicubic"`` is made from the LR file.
 BABOON = {

@@ -17,8 +17,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 from torch import nn
 
-from ..examples import Example
-from ..degradations import bicubic_upsample
+from ..data import Example, bicubic_upsample
 from ..inference import restore
 from ..losses import FEATURE_LOSS_LABELS
 from ..metrics import psnr

@@ -20,17 +20,24 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from ..evaluation import metrics_table, write_tables
-from ..images import save_image
-from ..degradations import bicubic_upsample
+from ..data import (
+    bicubic_upsample,
+    crop_box,
+    data_root,
+    image_names,
+    read_image,
+    save_image,
+    sr_examples,
+    sr_folders,
+)
 from ..inference import restore
 from ..artifacts import grid_min_side
-from ..data import data_root
 from ..viz.compare import Panel, zoomed_rows
 from ..viz.layout import save_png
 from .methods import Q_DSD_NOTE, SR_FIGURE_METHODS, SR_OUTPUTS, Comparison, compared_models, ours_note
 from .settings import SMOKE_SIZE, smoke
 from .stages import TrainingSchedule, recipe_folders
-from .test_sets import cut, image_names, read_image, scored_panels, set_label, slug, sr_examples, truth_row
+from .staging import scored_panels, set_label, slug, truth_row
 
 #: The super-resolution factor of every comparison here.
 SCALE = 4
@@ -95,14 +102,17 @@ def stage_sr_set(
     folders: dict[str, Path | None] = {"bicubic": base / "bicubic", **{m: base / slug(m) for m in models}}
     published = {m: published_sr_folder(m, set_name) for m in SR_OUTPUTS}
     folders.update({m: (base / slug(m) if src is not None else None) for m, src in published.items()})
-    for name, lr, hr, box in sr_examples(set_name, names, crop):
-        save_image(hr, base / "HR" / f"{name}.png")
-        save_image(bicubic_upsample(lr, 4), folders["bicubic"] / f"{name}.png")
+    hr_folder, lr_folder = sr_folders(set_name, SCALE)
+    for example in sr_examples(hr_folder, SCALE, lr_folder, crop, names=names):
+        name, lr = example.name, example.input
+        save_image(example.target, base / "HR" / f"{name}.png")
+        save_image(bicubic_upsample(lr, SCALE), folders["bicubic"] / f"{name}.png")
         for method, model in models.items():
             save_image(restore(model, lr), folders[method] / f"{name}.png")
         for method, source in published.items():
             if source is not None and (source / f"{name}.png").is_file():
-                save_image(cut(read_image(source / f"{name}.png"), box), folders[method] / f"{name}.png")
+                published_crop = crop_box(read_image(source / f"{name}.png"), example.box)
+                save_image(published_crop, folders[method] / f"{name}.png")
     return base / "HR", folders
 
 
@@ -159,15 +169,16 @@ def sr_panels(
 ) -> list[Panel]:  # fmt: skip
     """Whole-image panels of one test image: bicubic, our models, each ``published`` method (default
     :data:`~dsdviz.experiments.methods.SR_FIGURE_METHODS`) with outputs on the set, HR."""
-    ((_, lr, hr, _),) = sr_examples(set_name, [name])
-    images: dict[str, torch.Tensor | None] = {"bicubic": bicubic_upsample(lr, 4)}
-    images.update({m: restore(net, lr) for m, net in models.items()})
+    hr_folder, lr_folder = sr_folders(set_name, SCALE)
+    (example,) = sr_examples(hr_folder, SCALE, lr_folder, names=[name])
+    images: dict[str, torch.Tensor | None] = {"bicubic": bicubic_upsample(example.input, SCALE)}
+    images.update({m: restore(net, example.input) for m, net in models.items()})
     for method in published:
         folder = published_sr_folder(method, set_name)
         if folder is not None:
             path = folder / f"{name}.png"
             images[method] = read_image(path) if path.is_file() else None
-    return scored_panels(images, hr, params, shave=4, reference_label="ground truth (HR)")
+    return scored_panels(images, example.target, params, shave=4, reference_label="ground truth (HR)")
 
 
 def plot_sr_comparison(result: Comparison, keys: Sequence[tuple[str, str]], title: str, zoom: int = 96) -> Figure:

@@ -1,11 +1,10 @@
-"""Training runs of the experiments: two stages per task, the smoke size, and summaries of a run's log.
+"""Training runs of the experiments: two stages per task, the recipes' setting, and summaries of a run's log.
 
 A restoration network is trained in two stages (:func:`dsdviz.training.preset`): stage 1
 with L1 only, then stage 2 from its weights with a feature loss (DSD, or style losses for
 Fig. 13). :func:`train_stages` runs both and resumes finished runs, so a finished run is
-loaded, not repeated. :func:`smoke_overrides` shrinks any quick run to the smoke size of
-:mod:`dsdviz.experiments.settings`. Quick figures use the CPU-trained models shipped with the package
-instead (:func:`load_shipped`, which also writes the note the figures print about them).
+loaded, not repeated. :func:`quick_preset` runs a quick recipe at the smoke setting under
+``DSDVIZ_SMOKE``. Quick figures use the CPU-trained models shipped with the package instead (:func:`load_shipped`, which also writes the note the figures print about them).
 """
 
 from __future__ import annotations
@@ -22,7 +21,8 @@ from torch import nn
 
 from ..models import DEFAULT_REGRESSORS, load_model, model_meta, steps_done
 from ..training import TrainConfig, Trainer, history_table, preset, train
-from .settings import SMOKE_SIZE, SMOKE_STEPS, runs_dir, smoke
+from ..training.presets import follow_steps
+from .settings import runs_dir, smoke
 
 History = Sequence[Mapping[str, Any]]
 
@@ -38,35 +38,25 @@ def recipe_folders(quick: bool, out_dir: str | Path, name: str) -> Iterator[tupl
         yield runs, Path(tmp) / "outputs"
 
 
-def smoke_overrides(task: str) -> dict[str, Any]:
-    """Preset overrides of the smoke size (``{}`` unless ``DSDVIZ_SMOKE`` is set): :data:`SMOKE_STEPS`
-    steps on batches of 2 crops of :data:`SMOKE_SIZE` px (SR: the HR side), one validation image."""
-    if not smoke():
-        return {}
-    sizes: dict[str, Any] = {
-        "steps": SMOKE_STEPS, "decay_every": SMOKE_STEPS, "batch_size": 2, "val_limit": 1, "monitor_batch": 2,
-        "crop": SMOKE_SIZE // 4 if task == "sr" else SMOKE_SIZE,
-    }  # fmt: skip
-    if task == "regressor":
-        sizes["calibration_batches"] = 1
-    else:
-        sizes["val_crop"] = SMOKE_SIZE
-    return sizes
+def run_setting(quick: bool) -> str:
+    """The training setting of a figure recipe: ``"smoke"`` (quick under ``DSDVIZ_SMOKE``), ``"quick"`` or
+    ``"full"`` (:data:`dsdviz.training.presets.PRESETS`)."""
+    return ("smoke" if smoke() else "quick") if quick else "full"
 
 
 def quick_preset(task: str, quick: bool, **overrides: Any) -> TrainConfig:
-    """:func:`dsdviz.training.preset` with the smoke size applied to quick runs."""
-    return preset(task, quick, **{**(smoke_overrides(task) if quick else {}), **overrides})
+    """:func:`dsdviz.training.preset` at the recipe's :func:`run_setting`."""
+    return preset(task, run_setting(quick), **overrides)
 
 
 @dataclass(frozen=True)
 class TrainingSchedule:
     """Overrides of :func:`dsdviz.training.preset` for both stages (``None``: the preset's value).
 
-    ``decay_every`` defaults to 3/4 of the overridden step count in quick mode (the preset's
-    rule), so that a longer CPU run keeps one late rate decay. ``monitor=False`` turns off
-    the fixed-batch loss (``monitor_every``) and ``validation=False`` the trainer's
-    validation: the comparisons score the finished models themselves.
+    In quick mode the rate decay follows an overridden step count (the rule of
+    :func:`dsdviz.training.presets.follow_steps`), so that a longer CPU run keeps one late decay.
+    ``monitor=False`` turns off the fixed-batch loss (``monitor_every``) and ``validation=False`` the
+    trainer's validation: the comparisons score the finished models themselves.
     """
 
     quick: bool = True
@@ -92,8 +82,13 @@ class TrainingSchedule:
         if not self.validation:
             chosen["val_data"] = None
         if self.quick and steps is not None:
-            chosen["decay_every"] = max(1, steps * 3 // 4)
+            chosen["decay_every"] = follow_steps(steps)["decay_every"]
         return chosen
+
+    @property
+    def setting(self) -> str:
+        """``"quick"`` or ``"full"``."""
+        return "quick" if self.quick else "full"
 
 
 def train_stages(
@@ -122,13 +117,13 @@ def train_stages(
     stage2_only = {"perceptual_weight", "feature_weight"}
     common = {k: v for k, v in settings.items() if k not in stage2_only}
     first = train(
-        preset(task, schedule.quick, out=str(runs / "psnr"), progress=progress, **schedule.overrides("psnr"), **common),
+        preset(task, schedule.setting, out=str(runs / "psnr"), progress=progress, **schedule.overrides("psnr"), **common),
         resume=True,
     )
     second = {
         loss: train(
             preset(
-                task, schedule.quick, stage="dsd", init=str(runs / "psnr" / "model.pt"), out=str(runs / loss),
+                task, schedule.setting, stage="dsd", init=str(runs / "psnr" / "model.pt"), out=str(runs / loss),
                 feature_loss=loss, progress=progress, **schedule.overrides("dsd"), **settings,
             ),
             resume=True,

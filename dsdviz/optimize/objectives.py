@@ -122,6 +122,23 @@ def dsd_norm(alpha: float, base: float, names: tuple[str, ...], net: VGG19Featur
     return objective
 
 
+def _check_match(
+    kind: str, content: torch.Tensor, reference: torch.Tensor, names: Sequence[str], factors: Sequence[float]
+) -> str:
+    """:func:`match_fingerprint`'s checks of both images (one image each, large enough for every scale and
+    layer); returns the objective's description."""
+    one_image(content, "content")
+    one_image(reference, "reference")
+    if kind == "dsd":
+        alpha, base = dsd_scales(factors)
+        check_dsd_input(content, alpha, names, base, "content")
+        check_dsd_input(reference, alpha, names, base, "reference")
+        return f"match {dsd_label(alpha, base)}"
+    for image, name in ((content, "content"), (reference, "reference")):
+        check_size(image, names, max(factors), name)
+    return "match style at " + ", ".join(f"1/{f:g}" if f != 1 else "1" for f in factors)
+
+
 def match_fingerprint(
     content: torch.Tensor,
     reference: torch.Tensor,
@@ -172,7 +189,7 @@ def match_fingerprint(
             coarsest scale, or bad optimisation arguments.
 
     Examples:
-        >>> from dsdviz.images import center_crop
+        >>> from dsdviz.data import center_crop
         >>> from dsdviz.samples import skimage_sample
         >>> content, reference = (center_crop(skimage_sample(name), 64) for name in ("chelsea", "coffee"))
         >>> result = match_fingerprint(content, reference, "dsd", scales=(2, 4), steps=3, progress=False)
@@ -182,23 +199,14 @@ def match_fingerprint(
     check_choice(kind, ("dsd", "style"), "kind")
     names = resolve_layers(layers)
     factors = _match_scales(kind, scales)
-    one_image(content, "content")
-    one_image(reference, "reference")
-    if kind == "dsd":
-        alpha, base = dsd_scales(factors)
-        check_dsd_input(content, alpha, names, base, "content")
-        check_dsd_input(reference, alpha, names, base, "reference")
-        description = f"match {dsd_label(alpha, base)}"
-    else:
-        for image, name in ((content, "content"), (reference, "reference")):
-            check_size(image, names, max(factors), name)
-        description = "match style at " + ", ".join(f"1/{f:g}" if f != 1 else "1" for f in factors)
+    description = _check_match(kind, content, reference, names, factors)
     run_device = _resolve_device(device)
     content = content.to(run_device)
     reference = reference.to(device=run_device, dtype=content.dtype)
     net = default_extractor(names, device=run_device, dtype=content.dtype)
     features, numeric = _under_plan(net, precision, run_device)
     if kind == "dsd":
+        alpha, base = dsd_scales(factors)
         objective = dsd_matching(target_dsd(reference, names, alpha, base=base, extractor=net), names, features)
     else:
         targets = [target_grams(reference, names, f, net) for f in factors]

@@ -4,7 +4,7 @@
 * :mod:`~dsdviz.training.restoration`: SR and deblurring with xSRResNet (:class:`SRSettings`,
   :class:`DeblurSettings`); :mod:`~dsdviz.training.regressor`: the DSD regressor (:class:`RegressorSettings`);
 * :mod:`~dsdviz.training.config`: :class:`TrainConfig` (loop + task settings);
-  :mod:`~dsdviz.training.presets`: :func:`preset` (the quick, cpu and full settings);
+  :mod:`~dsdviz.training.presets`: :data:`PRESETS` (the settings, one record per task x stage x setting) and :func:`preset`;
 * :mod:`~dsdviz.training.loop`: :class:`Trainer`, :func:`train`, :func:`history_table`;
   :mod:`~dsdviz.training.checkpoints`, :mod:`~dsdviz.training.distributed`,
   :mod:`~dsdviz.training.provenance` (:func:`code_version`).
@@ -13,7 +13,7 @@ Example::
 
     from dsdviz.training import preset, train
 
-    run = train(preset("sr", quick=True, steps=5, out="runs/sr_tiny"), resume=True)
+    run = train(preset("sr", "quick", steps=5, out="runs/sr_tiny"), resume=True)
     run.network, run.history, run.config.task.scale, run.config.loop.steps
 """
 

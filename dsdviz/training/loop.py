@@ -64,8 +64,7 @@ from torch.optim.lr_scheduler import StepLR
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ..data import StepSampler
-from ..images import save_image
+from ..data import StepSampler, save_image
 from ..models.serialization import atomic_save, load_model, model_record
 from ..precision import PrecisionPlan, channels_last, grad_scaler, resolve_precision
 from ..runlock import RunLock

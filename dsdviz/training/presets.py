@@ -1,9 +1,25 @@
-"""The three training settings, one code path: quick (CI, minutes), cpu (hours; the shipped models) and
-full (the paper's, a GPU): :func:`preset`."""
+"""The training settings, one record per task x stage x setting, every value written out: :data:`PRESETS`.
+
+Four settings share one code path; only sizes, step counts and precision differ:
+
+* ``quick``: CI and the notebooks, seconds per step on 2 CPU cores; the runs show the loop at work
+  and the figures draw the shipped networks.
+* ``smoke``: ``make test-fast`` (``DSDVIZ_SMOKE=1``), 2 steps on 2 tiny crops: the code runs end to end.
+* ``cpu``: a small CPU, an hour or so a run, bf16 autocast: what the shipped ``*_cpu`` models were
+  trained with (stage 2 starts from the shipped stage-1 model).
+* ``full``: the paper's setting, for a GPU.
+
+:func:`preset` turns a record into a :class:`~dsdviz.training.TrainConfig` on a data folder. One rule
+is written as code, because it follows a step count the caller may change: in the quick and smoke
+settings the rate halves after 3/4 of the steps, validation runs at the end and the fixed-batch loss
+is logged about 10 times (:func:`follow_steps`; each record holds these values for its own step count).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,180 +27,241 @@ from ..data import data_root
 from ..validation import check_choice
 from .config import TASKS, TrainConfig
 
-#: Quick mode (CPU, seconds per notebook cell): sizes and step counts per task and stage (``steps``: psnr, dsd).
-#: These runs show the loop at work; the figures draw the shipped networks.
-QUICK: dict[str, dict[str, Any]] = {
-    "sr": {"crop": 16, "batch_size": 8, "steps": (24, 12), "val_crop": 96, "val_limit": 2},
-    "deblur": {"crop": 32, "batch_size": 8, "steps": (16, 8), "val_crop": 96, "val_limit": 1, "kernel_size": 15},
-    "regressor": {"crop": 32, "batch_size": 8, "steps": (40, 40), "val_limit": 8, "calibration_batches": 2},
-}
-#: The paper's setting (a GPU): input crop and steps per stage (psnr, dsd) per task.
-FULL: dict[str, dict[str, Any]] = {
-    "sr": {"crop": 40, "steps": (200_000, 100_000)},
-    "deblur": {"crop": 160, "steps": (200_000, 100_000)},
-    "regressor": {"crop": 80, "steps": (100_000, 100_000), "val_per_image": 4},
-}
-#: The CPU setting (a small CPU, bf16 autocast, an hour or so per run): what the shipped ``*_cpu`` models were
-#: trained with. A pair is ``(stage 1, stage 2)``; stage 2 starts from the shipped stage-1 model. The
-#: regressor's sizes depend on its factor: ``{alpha: value}``.
-CPU: dict[str, dict[str, Any]] = {
-    "sr": {
-        "crop": 24, "steps": (7000, 2500), "decay_every": (5000, 2000), "val_every": (1000, 500),
-        "checkpoint_every": (500, 250), "workers": (1, 0), "init": (None, "xsrresnet_sr_x4_psnr_cpu"),
-    },
-    "deblur": {
-        "crop": 48, "steps": (2500, 1000), "decay_every": (2000, 750), "val_every": (500, 250),
-        "checkpoint_every": (250, 250), "workers": (0, 0), "init": (None, "xsrresnet_deblur_psnr_cpu"),
-    },
-    "regressor": {
-        "crop": {2: 48, 4: 32}, "steps": {2: 3000, 4: 1500}, "decay_every": {2: 2000, 4: 1000}, "val_every": 500,
-        "checkpoint_every": 250, "workers": 0, "val_per_image": 1,
-    },
-}  # fmt: skip
+#: The settings, from the smallest to the paper's.
+SETTINGS = ("smoke", "quick", "cpu", "full")
+Setting = Literal["smoke", "quick", "cpu", "full"]
 #: The regressor's natural images: both BSDS500 pools (400 images), less the last :data:`REGRESSOR_HOLDOUT`
-#: of ``BSDS500_test`` (name order), kept unseen for the checks of :mod:`dsdviz.experiments.agreement`.
+#: of ``BSDS500_test`` (name order), kept unseen for the checks of :mod:`dsdviz.experiments.noref_checks`.
 REGRESSOR_POOLS = ("BSDS500_train", "BSDS500_test")
 REGRESSOR_HOLDOUT = 50
 #: Fraction of the regressor's training coarse copies given a camera's noise and JPEG.
 REGRESSOR_REALISTIC = 0.5
-#: The settings: ``"quick"``, ``"cpu"``, ``"full"``.
-SETTINGS = ("quick", "cpu", "full")
-Setting = Literal["quick", "cpu", "full"]
+#: The regressor's data, the same in every setting.
+_REGRESSOR_DATA = {"holdout": REGRESSOR_HOLDOUT, "realistic": REGRESSOR_REALISTIC}
 
 
-def _data(task: str, quick: bool, base: Path) -> dict[str, Any]:
-    """The training and validation folders under the data folder ``base``."""
-    if task == "regressor":
-        pools = os.pathsep.join(str(base / pool) for pool in REGRESSOR_POOLS)
-        return {"data": pools, "holdout": REGRESSOR_HOLDOUT, "realistic": REGRESSOR_REALISTIC,
-                "val_data": str(base / "BSD100" / "HR")}  # fmt: skip
-    settings = {"data": str(base / "BSDS500_train")}
-    if task == "sr":
-        benchmark = base / ("Set5" if quick else "Set14")
-        settings.update(val_data=str(benchmark / "HR"), val_lr=str(benchmark / "LR_bicubic" / "X4"))
-    else:
-        settings["val_data"] = str(base / ("Set5" if task == "deblur" else "BSD100") / "HR")
-    return settings
+@dataclass(frozen=True)
+class Preset:
+    """One training run's sizes: a task's stage at one setting. Fields are the
+    :class:`~dsdviz.training.TrainConfig` settings of the same names; the loop's other settings
+    (optimiser, seed, device) keep their defaults.
+
+    Attributes:
+        task, stage, setting: what the record is for (the regressor has one stage, ``"psnr"``).
+        alpha: the regressor factor the record is for (``None``: any).
+        crop: the network's input crop in px (LR for SR, ``y|a`` for the regressor).
+        data: training folders, relative to the data folder.
+        val_data, val_lr: validation ground truth and its LR files, relative to the data folder.
+        task_options: the task's own settings (validation crops, blur kernel size, hold-out, ...).
+    """
+
+    task: str
+    stage: str
+    setting: str
+    alpha: float | None
+    crop: int
+    batch_size: int
+    steps: int
+    decay_every: int
+    val_every: int
+    checkpoint_every: int
+    log_every: int
+    monitor_every: int | None
+    monitor_batch: int
+    workers: int
+    samples: int
+    precision: str | None
+    init: str | None
+    out: str
+    data: tuple[str, ...]
+    val_data: str
+    val_lr: str | None
+    task_options: Mapping[str, Any] = field(default_factory=dict)
+
+    def settings(self, base: Path | None) -> dict[str, Any]:
+        """The record as flat :class:`~dsdviz.training.TrainConfig` settings; folders under ``base``
+        (``None``: no folders, the caller gives them)."""
+        sizes = asdict(self)
+        for name in ("task", "setting", "alpha", "data", "val_data", "val_lr", "task_options"):
+            del sizes[name]
+        if self.task == "regressor":
+            del sizes["stage"]
+        sizes.update(self.task_options)
+        if base is not None:
+            sizes["data"] = os.pathsep.join(str(base / folder) for folder in self.data)
+            sizes["val_data"] = str(base / self.val_data)
+            if self.val_lr is not None:
+                sizes["val_lr"] = str(base / self.val_lr)
+        return sizes
 
 
-def _pick(value: Any, stage: str, alpha: float) -> Any:
-    """A setting's value for this stage (``(stage 1, stage 2)`` pairs) and regressor factor (``{alpha: value}``)."""
-    if isinstance(value, tuple):
-        return value[0 if stage == "psnr" else 1]
-    if isinstance(value, dict):
-        if alpha not in value:
-            raise ValueError(f"the cpu setting of the regressor has sizes for alpha {' and '.join(map(str, value))}")
-        return value[alpha]
-    return value
+_SR_QUICK = {"data": ("BSDS500_train",), "val_data": "Set5/HR", "val_lr": "Set5/LR_bicubic/X4"}
+_SR = {"data": ("BSDS500_train",), "val_data": "Set14/HR", "val_lr": "Set14/LR_bicubic/X4"}
+_DEBLUR = {"data": ("BSDS500_train",), "val_data": "Set5/HR", "val_lr": None}
+_REGRESSOR = {"data": REGRESSOR_POOLS, "val_data": "BSD100/HR", "val_lr": None}
+
+#: Every preset. ``decay_every`` stays when a caller changes ``steps``, so that a resumed, extended run
+#: keeps its schedule.
+PRESETS: tuple[Preset, ...] = (
+    # 4x super-resolution: LR crops of `crop` px, HR 4 x crop.
+    Preset("sr", "psnr", "smoke", None, crop=8, batch_size=2, steps=2, decay_every=1, val_every=2,
+           checkpoint_every=20, log_every=1, monitor_every=1, monitor_batch=2, workers=0, samples=2,
+           precision=None, init=None, out="runs/sr_psnr", **_SR_QUICK, task_options={"val_crop": 32, "val_limit": 1}),
+    Preset("sr", "dsd", "smoke", None, crop=8, batch_size=2, steps=2, decay_every=1, val_every=2,
+           checkpoint_every=20, log_every=1, monitor_every=1, monitor_batch=2, workers=0, samples=2,
+           precision=None, init=None, out="runs/sr_dsd", **_SR_QUICK, task_options={"val_crop": 32, "val_limit": 1}),
+    Preset("sr", "psnr", "quick", None, crop=16, batch_size=8, steps=24, decay_every=18, val_every=24,
+           checkpoint_every=20, log_every=1, monitor_every=2, monitor_batch=16, workers=0, samples=2,
+           precision=None, init=None, out="runs/sr_psnr", **_SR_QUICK, task_options={"val_crop": 96, "val_limit": 2}),
+    Preset("sr", "dsd", "quick", None, crop=16, batch_size=8, steps=12, decay_every=9, val_every=12,
+           checkpoint_every=20, log_every=1, monitor_every=1, monitor_batch=16, workers=0, samples=2,
+           precision=None, init=None, out="runs/sr_dsd", **_SR_QUICK, task_options={"val_crop": 96, "val_limit": 2}),
+    Preset("sr", "psnr", "cpu", None, crop=24, batch_size=16, steps=7000, decay_every=5000, val_every=1000,
+           checkpoint_every=500, log_every=50, monitor_every=500, monitor_batch=32, workers=1, samples=3,
+           precision="bf16", init=None, out="runs/sr_psnr_cpu", **_SR),
+    Preset("sr", "dsd", "cpu", None, crop=24, batch_size=16, steps=2500, decay_every=2000, val_every=500,
+           checkpoint_every=250, log_every=50, monitor_every=500, monitor_batch=32, workers=0, samples=3,
+           precision="bf16", init="xsrresnet_sr_x4_psnr_cpu", out="runs/sr_dsd_cpu", **_SR),
+    Preset("sr", "psnr", "full", None, crop=40, batch_size=16, steps=200_000, decay_every=50_000, val_every=5000,
+           checkpoint_every=1000, log_every=20, monitor_every=1000, monitor_batch=32, workers=4, samples=3,
+           precision=None, init=None, out="runs/sr_psnr", **_SR),
+    Preset("sr", "dsd", "full", None, crop=40, batch_size=16, steps=100_000, decay_every=25_000, val_every=5000,
+           checkpoint_every=1000, log_every=20, monitor_every=1000, monitor_batch=32, workers=4, samples=3,
+           precision=None, init=None, out="runs/sr_dsd", **_SR),
+    # Deblurring: blurred crops of `crop` px at full resolution; quick runs blur with 15 px kernels.
+    Preset("deblur", "psnr", "smoke", None, crop=32, batch_size=2, steps=2, decay_every=1, val_every=2,
+           checkpoint_every=20, log_every=1, monitor_every=1, monitor_batch=2, workers=0, samples=2,
+           precision=None, init=None, out="runs/deblur_psnr", **_DEBLUR,
+           task_options={"val_crop": 32, "val_limit": 1, "kernel_size": 15}),
+    Preset("deblur", "dsd", "smoke", None, crop=32, batch_size=2, steps=2, decay_every=1, val_every=2,
+           checkpoint_every=20, log_every=1, monitor_every=1, monitor_batch=2, workers=0, samples=2,
+           precision=None, init=None, out="runs/deblur_dsd", **_DEBLUR,
+           task_options={"val_crop": 32, "val_limit": 1, "kernel_size": 15}),
+    Preset("deblur", "psnr", "quick", None, crop=32, batch_size=8, steps=16, decay_every=12, val_every=16,
+           checkpoint_every=20, log_every=1, monitor_every=1, monitor_batch=16, workers=0, samples=2,
+           precision=None, init=None, out="runs/deblur_psnr", **_DEBLUR,
+           task_options={"val_crop": 96, "val_limit": 1, "kernel_size": 15}),
+    Preset("deblur", "dsd", "quick", None, crop=32, batch_size=8, steps=8, decay_every=6, val_every=8,
+           checkpoint_every=20, log_every=1, monitor_every=1, monitor_batch=16, workers=0, samples=2,
+           precision=None, init=None, out="runs/deblur_dsd", **_DEBLUR,
+           task_options={"val_crop": 96, "val_limit": 1, "kernel_size": 15}),
+    Preset("deblur", "psnr", "cpu", None, crop=48, batch_size=16, steps=2500, decay_every=2000, val_every=500,
+           checkpoint_every=250, log_every=50, monitor_every=500, monitor_batch=32, workers=0, samples=3,
+           precision="bf16", init=None, out="runs/deblur_psnr_cpu", **_DEBLUR),
+    Preset("deblur", "dsd", "cpu", None, crop=48, batch_size=16, steps=1000, decay_every=750, val_every=250,
+           checkpoint_every=250, log_every=50, monitor_every=500, monitor_batch=32, workers=0, samples=3,
+           precision="bf16", init="xsrresnet_deblur_psnr_cpu", out="runs/deblur_dsd_cpu", **_DEBLUR),
+    Preset("deblur", "psnr", "full", None, crop=160, batch_size=16, steps=200_000, decay_every=50_000,
+           val_every=5000, checkpoint_every=1000, log_every=20, monitor_every=1000, monitor_batch=32, workers=4,
+           samples=3, precision=None, init=None, out="runs/deblur_psnr", **_DEBLUR),
+    Preset("deblur", "dsd", "full", None, crop=160, batch_size=16, steps=100_000, decay_every=25_000,
+           val_every=5000, checkpoint_every=1000, log_every=20, monitor_every=1000, monitor_batch=32, workers=4,
+           samples=3, precision=None, init=None, out="runs/deblur_dsd", **_DEBLUR),
+    # The DSD regressor psi_alpha: coarse copies y|a of `crop` px (y is alpha x crop).
+    Preset("regressor", "psnr", "smoke", None, crop=32, batch_size=2, steps=2, decay_every=1, val_every=2,
+           checkpoint_every=20, log_every=1, monitor_every=1, monitor_batch=2, workers=0, samples=2,
+           precision=None, init=None, out="runs/regressor", **_REGRESSOR,
+           task_options={**_REGRESSOR_DATA, "val_limit": 1, "calibration_batches": 1}),
+    Preset("regressor", "psnr", "quick", None, crop=32, batch_size=8, steps=40, decay_every=30, val_every=40,
+           checkpoint_every=20, log_every=1, monitor_every=4, monitor_batch=16, workers=0, samples=2,
+           precision=None, init=None, out="runs/regressor", **_REGRESSOR,
+           task_options={**_REGRESSOR_DATA, "val_limit": 8, "calibration_batches": 2}),
+    Preset("regressor", "psnr", "cpu", 2.0, crop=48, batch_size=16, steps=3000, decay_every=2000, val_every=500,
+           checkpoint_every=250, log_every=50, monitor_every=500, monitor_batch=32, workers=0, samples=3,
+           precision="bf16", init=None, out="runs/regressor_a2_cpu", **_REGRESSOR,
+           task_options={**_REGRESSOR_DATA, "val_per_image": 1}),
+    Preset("regressor", "psnr", "cpu", 4.0, crop=32, batch_size=16, steps=1500, decay_every=1000, val_every=500,
+           checkpoint_every=250, log_every=50, monitor_every=500, monitor_batch=32, workers=0, samples=3,
+           precision="bf16", init=None, out="runs/regressor_a4_cpu", **_REGRESSOR,
+           task_options={**_REGRESSOR_DATA, "val_per_image": 1}),
+    Preset("regressor", "psnr", "full", None, crop=80, batch_size=16, steps=100_000, decay_every=25_000,
+           val_every=5000, checkpoint_every=1000, log_every=20, monitor_every=1000, monitor_batch=32, workers=4,
+           samples=3, precision=None, init=None, out="runs/regressor", **_REGRESSOR,
+           task_options={**_REGRESSOR_DATA, "val_per_image": 4}),
+)  # fmt: skip
 
 
-def _sizes(task: str, setting: str, stage: str, alpha: float = 2.0) -> dict[str, Any]:
-    """Crops, batches, step counts, schedule and cadence of a preset, and its output folder."""
-    table = {"quick": QUICK, "cpu": CPU, "full": FULL}[setting]
-    sizes = {k: _pick(v, stage, alpha) for k, v in table[task].items()}
-    if setting == "quick":
-        sizes.update(decay_every=sizes["steps"] * 3 // 4, workers=0, checkpoint_every=20, log_every=1, samples=2)
-    elif setting == "cpu":
-        sizes.update(batch_size=16, precision="bf16", monitor_every=500, log_every=50)
-    else:
-        sizes.update(batch_size=16, val_every=5000, checkpoint_every=1000, log_every=20, monitor_every=1000,
-                     decay_every=sizes["steps"] // 4)  # fmt: skip
-    if task != "regressor":
-        sizes["stage"] = stage
-    if setting == "cpu":
-        sizes["out"] = f"runs/{task}_" + (f"a{alpha:g}" if task == "regressor" else stage) + "_cpu"
-    else:
-        sizes["out"] = f"runs/{task}" + ("" if task == "regressor" else f"_{stage}")
-    return {k: v for k, v in sizes.items() if v is not None}
+def follow_steps(steps: int) -> dict[str, int]:
+    """Quick and smoke runs of ``steps`` steps: the rate halves after 3/4 of them, validation runs at the
+    end, the loss on the fixed batch is logged about 10 times. :func:`preset` applies the last two to an
+    overridden ``steps`` (not the decay, so that an extended run resumes with its schedule);
+    :class:`dsdviz.experiments.stages.TrainingSchedule`, whose runs are new, all three."""
+    return {"decay_every": max(1, steps * 3 // 4), "val_every": steps, "monitor_every": max(1, steps // 10)}
 
 
-def _follow_steps(steps: int) -> dict[str, int]:
-    """Quick mode: validate before and after only; the loss on a fixed batch of 16 about 10 times."""
-    return {"val_every": steps, "monitor_every": max(1, steps // 10), "monitor_batch": 16}
+def find_preset(task: str, setting: str = "full", stage: str = "psnr", alpha: float = 2.0) -> Preset:
+    """The record of ``task``'s ``stage`` at ``setting`` (the regressor's cpu records: per ``alpha``).
+
+    Raises:
+        ValueError: on an unknown task, setting or stage, or a factor the record does not have.
+    """
+    check_choice(task, TASKS, "task")
+    check_choice(setting, SETTINGS, "setting")
+    check_choice(stage, ("psnr",) if task == "regressor" else ("psnr", "dsd"), "stage")
+    found = [p for p in PRESETS if (p.task, p.stage, p.setting) == (task, stage, setting)]
+    for record in found:
+        if record.alpha is None or record.alpha == alpha:
+            return record
+    factors = " and ".join(f"{p.alpha:g}" for p in found)
+    raise ValueError(f"the {setting} setting of the {task} has sizes for alpha {factors}, not {alpha:g}")
 
 
 def preset_fields() -> frozenset[str]:
     """The settings some preset sets (the others keep their dataclass defaults)."""
-    found = set(_follow_steps(1))
-    for task in TASKS:
-        for setting in SETTINGS:
-            for stage in ("psnr",) if task == "regressor" else ("psnr", "dsd"):
-                found |= set(_sizes(task, setting, stage)) | set(_data(task, setting == "quick", Path(".")))
-    return frozenset(found)
+    return frozenset(name for record in PRESETS for name in record.settings(Path(".")))
 
 
 def preset(
     task: str,
-    quick: bool = True,
+    setting: Setting = "full",
     *,
-    setting: Setting | None = None,
     stage: str = "psnr",
     root: str | os.PathLike | None = None,
     **overrides: Any,
 ) -> TrainConfig:
-    """The settings of a training run: quick, cpu or full (the paper's), on the data folder ``root``.
+    """The settings of a training run: the :data:`PRESETS` record of ``task``, ``stage`` and ``setting``
+    (default: the paper's, as ``dsdviz train``), on the data folder ``root``, with ``overrides``.
 
-    ``setting`` chooses; without it ``quick`` does (``True``: quick, ``False``: full).
+    Data (``root`` defaults to ``$DSDVIZ_DATA``): training on ``BSDS500_train`` (the regressor: also
+    ``BSDS500_test`` less its last 50 images, half of its coarse copies with a camera's noise and JPEG);
+    SR validation on Set5 (quick) or Set14 with their MATLAB-bicubic LR files; deblurring validation on
+    Set5 blurred with fixed random camera-shake kernels; regressor validation on BSD100.
 
-    Data (``root`` defaults to ``$DSDVIZ_DATA``): training on ``BSDS500_train`` (the regressor:
-    also ``BSDS500_test`` less its last 50 images, and half of its coarse copies with a camera's
-    noise and JPEG: :data:`REGRESSOR_POOLS`); SR validation on Set5 (quick: 2 central 96 px crops)
-    or Set14 with their MATLAB-bicubic LR files; deblurring validation on Set5 blurred with fixed
-    random camera-shake kernels (quick: 1 crop of 96 px); regressor validation on BSD100 (quick:
-    the first 8 images, one central crop each; full: all 100, 4 crops each).
+    Why the sizes are what they are:
 
-    **full** (a GPU): batch 16, LR crop 40 (SR), 160 px (deblurring), ``y|a`` 80 px (regressor,
-    as in the authors' code); SR/deblurring stage 1 for 200k steps and stage 2 for 100k
-    (lr halved every 50k / 25k); regressor 100k steps (halved every 25k). The paper trains
-    per epoch on DIV2K-sized data; these step counts are our equivalent, stated here. The
-    loss on a fixed batch of 32 is logged every 1000 steps. Throughput on a GPU: the README's "The full
-    settings (GPU)" and ``benchmarks/bench_full_training.py``.
+    * full: batch 16, LR crop 40 (SR), 160 px (deblurring), ``y|a`` 80 px (regressor, as in the
+      authors' code); 200k + 100k steps (the regressor 100k), the rate halved every quarter. The paper
+      trains per epoch on DIV2K-sized data; these step counts are our equivalent. Throughput on a GPU:
+      the README's "The full settings (GPU)".
+    * cpu: SR LR crops of 24 px (HR 96, the smallest at which relu3_1 Gram matrices of the DSD term
+      still average over 24 x 24 positions); deblurring 48 px (a step costs 4 SR steps; 48 px still
+      spans the 31 px camera-shake kernels); psi_2 48 px, psi_4 32 px (at 48 px its 192 px DSD targets
+      make a step 7 times dearer). Validation is sparse because it scores whole test images. The model
+      card ``dsdviz/models/weights/README.md`` gives the wall times.
+    * quick and smoke: validation and the monitor follow an overridden ``steps`` (:func:`follow_steps`); the
+      decay stays, as in the other settings.
 
-    **cpu** (a small CPU, an hour or so a run; the shipped ``*_cpu`` models, whose wall times the
-    model card ``dsdviz/models/weights/README.md`` gives): the full setting's losses, optimiser,
-    data and validation, in bf16 autocast (faster where the CPU has native bfloat16; its accuracy:
-    the README's "Precision and speed on a CPU"), batch 16, and sizes cut to the hour:
-
-    * SR: LR crop 24 px (HR 96, the smallest at which relu3_1 Gram matrices of the DSD term still
-      average over 24 x 24 positions), stage 1 7000 steps (the lr halved at 5000), stage 2 2500
-      steps from the shipped ``xsrresnet_sr_x4_psnr_cpu`` (halved at 2000; a step runs VGG19 on
-      the HR crops).
-    * deblurring: 48 px crops (the network works at full resolution, so a step costs 4 times an
-      SR step at 24 px; 48 px still spans the 31 px camera-shake kernels), stage 1 2500 steps,
-      stage 2 1000 from the shipped ``xsrresnet_deblur_psnr_cpu``.
-    * regressor: psi_2 sees 48 px (``y`` 96 px) for 3000 steps, psi_4 32 px (``y`` 128 px; at 48 px the
-      DSD targets of 192 px crops make a step 7 times dearer) for 1500 steps: larger crops than the
-      shipped pair (32 and 24 px, trained before this setting existed), since the target ``||DSD_l||``
-      of a small crop is a noisy label. No shipped regressor has been trained with these sizes yet.
-
-    Validation is sparse (every 400 to 1000 steps) because it scores whole test images.
-
-    **quick** (CI, minutes): the sizes of :data:`QUICK`; the rate halves after 3/4 of the steps;
-    the loss on a fixed batch of 16 is logged about 10 times per run.
-
-    ``decay_every`` follows the setting's step count, not an overridden ``steps`` (so that a
-    resumed, extended run keeps its schedule). ``overrides`` replace any setting of the loop or the
-    task by name (see :meth:`TrainConfig.from_flat`), e.g. ``preset("sr", steps=10, out="runs/x")``.
-    The regressor has one stage (``"psnr"``).
+    ``overrides`` replace any setting by name (:meth:`TrainConfig.from_flat`), e.g.
+    ``preset("sr", "quick", steps=10, out="runs/x")``. Giving ``data`` drops the regressor's hold-out
+    (a slice of the default pools); giving ``val_data`` drops the default LR folder.
 
     Raises:
-        ValueError: on an unknown task, setting or stage, or a setting that is not the task's.
+        ValueError: on an unknown task, setting or stage, or a cpu regressor factor other than 2 or 4.
     """
-    check_choice(task, TASKS, "task")
-    setting = setting or ("quick" if quick else "full")
-    check_choice(setting, SETTINGS, "setting")
-    check_choice(stage, ("psnr",) if task == "regressor" else ("psnr", "dsd"), "stage")
+    record = find_preset(task, setting, stage, float(overrides.get("alpha", 2.0)))
     base = data_root(root, required="data" not in overrides)
-    settings: dict[str, Any] = {} if base is None else _data(task, setting == "quick", base)
+    settings = record.settings(base)
     if "val_data" in overrides:  # the default LR / blurred folders belong to the default validation set
         settings.pop("val_lr", None)
     if "data" in overrides:  # the regressor's hold-out is a slice of the default pools
         settings.pop("holdout", None)
-    settings.update(_sizes(task, setting, stage, float(overrides.get("alpha", 2.0))))
-    settings.update(overrides)
-    if setting == "quick":  # these follow the step count, overridden or not
-        settings = {**_follow_steps(settings["steps"]), **settings}
-    return TrainConfig.from_flat(task, **settings)
+    if setting in ("smoke", "quick") and "steps" in overrides:  # the decay stays: an extended run resumes
+        follows = follow_steps(overrides["steps"])
+        settings.update(val_every=follows["val_every"], monitor_every=follows["monitor_every"])
+    return TrainConfig.from_flat(task, **{**settings, **overrides})
 
 
-__all__ = ["CPU", "FULL", "QUICK", "SETTINGS", "Setting", "preset", "preset_fields"]
+__all__ = [
+    "PRESETS", "Preset", "REGRESSOR_HOLDOUT", "REGRESSOR_POOLS", "REGRESSOR_REALISTIC", "SETTINGS", "Setting",
+    "find_preset", "follow_steps", "preset", "preset_fields",
+]  # fmt: skip

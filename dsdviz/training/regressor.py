@@ -18,8 +18,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..data import NaturalCrops, split_folders
-from ..examples import Example, natural_examples
+from ..data import Example, NaturalCrops, natural_examples, split_folders
 from ..features import VGG19Features, resolve_layers
 from ..fingerprint import dsd_unchecked
 from ..models import DSDRegressor
@@ -36,7 +35,7 @@ class RegressorSettings(TaskSettings):
 
     It sees ``y|a`` crops of ``crop`` px, taken from natural crops ``y`` of ``crop * alpha`` px; a
     fraction ``realistic`` of the training ``y|a`` carry a camera's sensor noise and JPEG
-    (:class:`~dsdviz.degradations.RealisticDegradation`), while the target stays the clean ``y``'s
+    (:class:`~dsdviz.data.RealisticDegradation`), while the target stays the clean ``y``'s
     DSD: psi learns the DSD a natural image would have from a coarse copy as photographs give it.
     ``data`` may name several folders separated by ``os.pathsep`` (``BSDS500_train:BSDS500_test``);
     the last ``holdout`` images of them are not trained on.

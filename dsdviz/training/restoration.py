@@ -39,9 +39,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..data import DeblurPairs, SRPairs
-from ..examples import Example, deblur_examples, sr_examples
-from ..degradations import bicubic_upsample
+from ..data import DeblurPairs, Example, SRPairs, bicubic_upsample, deblur_examples, sr_examples
 from ..features import VGG19Features
 from ..losses import ADVERSARIAL_KINDS, FEATURE_LOSSES, available_perceptual_layer, feature_layers, restoration_loss
 from ..scoring import Scorer

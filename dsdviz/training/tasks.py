@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..examples import Example
+from ..data import Example
 
 #: A batch of the data stream: ``{"input": (B, 3, h, w), "target": (B, 3, H, W)}`` (the regressor: target only).
 Batch = dict[str, torch.Tensor]

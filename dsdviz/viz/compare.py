@@ -3,7 +3,7 @@
 ``compare_figure`` lays out images that are already in memory; ``compare_rows`` stacks
 several such comparisons (one per test image, each with its own methods and boxes) in
 one figure; ``compare_images`` places the zoom on the most detailed region by itself
-(:func:`dsdviz.experiments.test_sets.compare_folders` reads each method's output folder
+(:func:`dsdviz.experiments.staging.compare_folders` reads each method's output folder
 for it, so comparing your own methods' output folders is one call). All boxes are given in the
 pixel coordinates of the largest image; smaller images (e.g. a 4x low-resolution input)
 are shown enlarged by nearest neighbour so that the boxes line up.
@@ -20,10 +20,9 @@ from matplotlib.figure import Figure, SubFigure
 from matplotlib.patches import Rectangle
 
 from ..formats import format_params
-from ..images import to_numpy
+from ..data import Box, to_numpy
 from .layout import wrap_to_width
 
-Box = tuple[int, int, int, int]  # (top, left, height, width) in pixels
 BOX_COLOURS = ("#e41a1c", "#377eb8", "#4daf4a", "#ff7f00")
 #: Font size (points) of a stacked comparison's title (matplotlib's "large" at the default 10 pt).
 TITLE_SIZE = 12.0
@@ -70,7 +69,7 @@ def busiest_box(image: torch.Tensor, size: int | tuple[int, int]) -> Box:
     sums = integral[height:, width:] - integral[:-height, width:]
     sums = sums - integral[height:, :-width] + integral[:-height, :-width]
     top, left = np.unravel_index(np.argmax(sums), sums.shape)
-    return int(top), int(left), height, width
+    return Box(int(top), int(left), height, width)
 
 
 def _display(image: torch.Tensor, height: int, width: int) -> np.ndarray:
@@ -106,14 +105,14 @@ def _frame(panels: Sequence[Panel], boxes: Sequence[Box]) -> tuple[int, int]:
 def _column_height(panels: Sequence[Panel], boxes: Sequence[Box]) -> float:
     """Height of one column in units of its width: the full image plus every zoom."""
     height, width = _frame(panels, boxes)
-    return height / width + sum(b[2] / b[3] for b in boxes)
+    return height / width + sum(b.height / b.width for b in boxes)
 
 
 def _draw(target: Figure | SubFigure, panels: Sequence[Panel], boxes: Sequence[Box], title: str | None) -> None:
     """Draw one comparison (columns of full image and zooms) into a figure or subfigure."""
     height, width = _frame(panels, boxes)
     rows = 1 + len(boxes)
-    grid = target.add_gridspec(rows, len(panels), height_ratios=[height / width, *(b[2] / b[3] for b in boxes)])
+    grid = target.add_gridspec(rows, len(panels), height_ratios=[height / width, *(b.height / b.width for b in boxes)])
     for col, panel in enumerate(panels):
         top_ax = target.add_subplot(grid[0, col])
         label = panel.label if panel.caption is None else f"{panel.label}\n{panel.caption}"
@@ -153,7 +152,7 @@ def compare_figure(
 
     Args:
         panels: the methods, in display order. Missing images (``None``) show "not available".
-        boxes: zoom rectangles ``(top, left, height, width)`` in the largest image's pixels.
+        boxes: zoom rectangles (:class:`~dsdviz.data.Box`) in the largest image's pixels.
         title: figure title.
         panel_width: inches per column.
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from ..images import to_numpy
+from ..data import to_numpy
 from .layout import DPI, suptitle
 
 

@@ -28,27 +28,18 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from PIL import Image
 
-from ..images import to_numpy, to_uint8
+from ..data import Box, crop_box, to_numpy, to_uint8
 from ..trajectory import Trajectory
 from .layout import DPI, suptitle
 from .sweep import TRUTH_LABEL, TruthLevels, draw_truth_level, plot_truth_curves, step_axis
-
-#: ``(top, left, size)`` of a square crop, in pixels.
-Box = tuple[int, int, int]
 
 ZOOM_COLOR = "#ffcc00"
 
 
 def default_zoom(height: int, width: int) -> Box:
-    """A central square of a third of the shorter side."""
+    """A central square of a third of the shorter side of a ``height x width`` px image."""
     size = max(1, min(height, width) // 3)
-    return (height - size) // 2, (width - size) // 2, size
-
-
-def crop_box(x: torch.Tensor, box: Box) -> torch.Tensor:
-    """The ``box`` crop of ``(B, C, H, W)`` images (clipped to the image)."""
-    top, left, size = box
-    return x[..., max(0, top) : top + size, max(0, left) : left + size]
+    return Box.square((height - size) // 2, (width - size) // 2, size)
 
 
 _DSD_TERM = re.compile(r"(\|\|)?DSD_([0-9.]+)\(([^)]*)\)(\|\|_1)?")
@@ -68,7 +59,8 @@ def math_label(label: str) -> str:
 def _show(ax: Axes, x: torch.Tensor, title: str = "", box: Box | None = None) -> None:
     ax.imshow(to_numpy(x), interpolation="nearest" if x.shape[-1] < 200 else "antialiased")
     if box is not None:
-        ax.add_patch(Rectangle((box[1] - 0.5, box[0] - 0.5), box[2], box[2], fill=False, lw=1.2, ec=ZOOM_COLOR))
+        corner = (box.left - 0.5, box.top - 0.5)
+        ax.add_patch(Rectangle(corner, box.width, box.height, fill=False, lw=1.2, ec=ZOOM_COLOR))
     ax.set_title(title, fontsize=8)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -140,8 +132,8 @@ def plot_fingerprint_matching(
         reference: the image whose fingerprint or style was matched.
         results: ``{column title: trajectory or image}`` (the final image is shown), e.g.
             ``"style x1"``, ``"DSD_2(x)"``.
-        zoom: ``(top, left, size)`` of the crop shown enlarged (default: :func:`default_zoom`
-            of the content); the reference's crop is the same box, clipped.
+        zoom: the :class:`~dsdviz.data.Box` shown enlarged (default: :func:`default_zoom` of the
+            content); the reference's crop is the same box, clipped.
         distances: ``{column title or "content": {"DSD_2(x)": d, ...}}`` written under the
             images (e.g. :func:`dsdviz.fingerprint.dsd_distances`).
     """
@@ -181,7 +173,7 @@ def plot_dsd_minimization(
         trajectory: from :func:`dsdviz.optimize.minimize_dsd` (or a loaded file).
         steps: the steps to show (each replaced by the nearest snapshot); default: 0,
             about a tenth of the run (500 of 5000 in the paper) and the last.
-        zoom: ``(top, left, size)`` of the enlarged crop; default: :func:`default_zoom`.
+        zoom: the :class:`~dsdviz.data.Box` shown enlarged; default: :func:`default_zoom`.
         truth: the ground truth's levels (``dsdviz.experiments.dsd_minimization.versus_truth``):
             adds its crop as a last column, its ``||DSD||_1`` (dashed) and the step the objective
             reaches it (dotted) to the curves, and a row with the snapshots' sharpness (the
@@ -264,7 +256,7 @@ class TrajectoryViewer(widgets.VBox):
     Args:
         trajectory: the run to show.
         names: history entries to plot (default: :func:`curve_names`).
-        zoom: show only this ``(top, left, size)`` crop of the images (enlarged).
+        zoom: show only this :class:`~dsdviz.data.Box` of the images (enlarged).
         width: displayed width of each image, in CSS pixels. An image narrower than that
             is enlarged by the largest whole factor that fits (:attr:`scale`; each pixel
             becomes a ``scale x scale`` block, so that pixels stay sharp) and shown at

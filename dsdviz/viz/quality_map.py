@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ..images import luma, to_numpy
+from ..data import luma, to_numpy
 from ..quality_map import QualityMap
 from .layout import DPI, suptitle
 
@@ -68,7 +68,8 @@ def plot_quality_maps(
         images: ``{row name: (1, 3, H, W) in [0, 1]}``.
         maps: ``{row name: [QualityMap, ...]}``, the same regressors in the same order on every row
             (:func:`dsdviz.quality_map.q_dsd_map` of that image).
-        labels: a name per regressor (default ``"a = <alpha>"``).
+        labels: a name per regressor in the caption (default ``"a = <alpha>"``); the maps' headings are the
+            score registry's labels (:meth:`~dsdviz.quality_map.QualityMap.label`).
         title: optional figure title.
 
     Returns:
@@ -92,13 +93,13 @@ def plot_quality_maps(
     for row, name in enumerate(names):
         axes[row, 0].imshow(to_numpy(images[name]), interpolation="lanczos")
         axes[row, 0].set_ylabel(name, fontsize=9)
-    for index, label in enumerate(labels):
+    for index, first in enumerate(per_row[0]):
         pixels = {key: [row[index].pixel_map(key).numpy() for row in per_row] for key in ("excess", "q_dsd")}
         limit = max(float(np.nanmax(np.abs(p))) for p in pixels["excess"]) or 1.0
         top = max(float(np.nanmax(p)) for p in pixels["q_dsd"]) or 1.0
         for key, column, cmap, low, heading, cbar in (
-            ("excess", 1 + 2 * index, EXCESS_CMAP, -limit, f"excess, {label}", "signed, relative (0: natural)"),
-            ("q_dsd", 2 + 2 * index, Q_DSD_CMAP, 0.0, f"Q_DSD (Eq. 5), {label}", "lower is more natural"),
+            ("excess", 1 + 2 * index, EXCESS_CMAP, -limit, first.label("excess"), "signed, relative (0: natural)"),
+            ("q_dsd", 2 + 2 * index, Q_DSD_CMAP, 0.0, f"{first.label('q_dsd')} (Eq. 5)", "lower is more natural"),
         ):
             for row, name in enumerate(names):
                 ax = axes[row, column]

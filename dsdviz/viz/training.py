@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..images import center_crop, to_numpy
+from ..data import center_crop, to_numpy
 from .compare import Panel
 from .layout import DPI, suptitle
 

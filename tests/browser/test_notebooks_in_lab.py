@@ -142,7 +142,7 @@ def test_fig12_trajectory_viewer_in_jupyterlab(notebook_page):
         except sync_api.TimeoutError:
             pytest.fail(f"the slider reads step {step} but the viewer still shows {label.inner_text()[:40]!r}")
         expected = notebook.kernel_output(
-            "import hashlib\nfrom dsdviz.images import to_uint8\n"
+            "import hashlib\nfrom dsdviz.data import to_uint8\n"
             f"print(hashlib.sha256(to_uint8(trajectory.snapshots[{step}]).tobytes()).hexdigest())\n"
             f"print(f\"{{trajectory.value('objective', {step}):.4g}}\")\nprint(viewer.step, viewer.scale)"
         ).split()

@@ -10,7 +10,7 @@
   drawn at random by :class:`RealisticDegradation` for a low-resolution photograph from a sharp
   image (blur, downscale, noise, JPEG) or for a coarse copy (noise, JPEG).
 
-Every function works on tensors; :func:`dsdviz.scoring.degraded_versions` applies them to a
+Every function works on tensors; :func:`dsdviz.data.degraded_versions` applies them to a
 folder of natural images.
 """
 
@@ -25,9 +25,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..resize import downscale, imresize
+from ..validation import check_image
 from .images import quantize
-from .resize import downscale, imresize
-from .validation import check_image
 
 
 def bicubic_upsample(lr: torch.Tensor, scale: int) -> torch.Tensor:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .validation import check_image, describe
+from ..validation import check_image, describe
 
 ImageSource = Union[str, os.PathLike, np.ndarray, Image.Image, torch.Tensor]
 
@@ -222,23 +222,3 @@ def luma(x: torch.Tensor) -> torch.Tensor:
     weights = torch.tensor(LUMA_WEIGHTS, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
     return (x * weights).sum(dim=1)
 
-
-def center_box(
-    height: int, width: int, size: int | tuple[int, int] | None, multiple: int = 1
-) -> tuple[int, int, int, int]:
-    """The central box ``(top, left, box_height, box_width)`` of at most ``size`` px (``None``: the whole
-    ``height x width`` image) whose size and offset are multiples of ``multiple`` (e.g. the SR scale, so that
-    the box divided by it is the matching box of the LR image)."""
-    if size is None:
-        return 0, 0, height, width
-    rows, cols = (size, size) if isinstance(size, int) else size
-    h, w = min(height, rows) // multiple * multiple, min(width, cols) // multiple * multiple
-    return (height - h) // 2 // multiple * multiple, (width - w) // 2 // multiple * multiple, h, w
-
-
-def center_crop(x: torch.Tensor, size: int | tuple[int, int] | None, multiple: int = 1) -> torch.Tensor:
-    """Central crop of images ``(..., H, W)`` of at most ``size`` px, an ``int`` or ``(height, width)``
-    (no crop along an axis shorter than the size, nor with ``size=None``); :func:`center_box` with
-    ``multiple`` aligns it to a grid."""
-    top, left, height, width = center_box(x.shape[-2], x.shape[-1], size, multiple)
-    return x[..., top : top + height, left : left + width]

@@ -1,9 +1,10 @@
-"""Test images of the experiments: reading them from the data folder, cropping, staging method outputs.
+"""Staging the experiments' method outputs: folders of images written, read back and compared.
 
-Image paths are relative to the data folder (``$DSDVIZ_DATA``), laid out as
-``<set>/HR/<name>.png`` with the MATLAB-bicubic LR files in ``<set>/LR_bicubic/X4/``.
-Crops are central boxes ``(top, left, height, width)`` aligned so that an HR crop and its
-LR crop cover the same pixels.
+The comparisons write each method's outputs on a test set under one folder per method
+(:func:`slug`, :func:`save_all`), score them (:func:`scored_panels`, :func:`truth_row`, :func:`set_label`)
+and read folders of outputs back for a figure (:func:`read_folders`, :func:`compare_folders`). The test
+images themselves come from :mod:`dsdviz.data` (:func:`~dsdviz.data.sr_examples`,
+:func:`~dsdviz.data.image_names`).
 """
 
 from __future__ import annotations
@@ -17,60 +18,14 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from ..data import data_root, read_uint8, to_unit
-from ..images import center_box, center_crop, find_image, list_images, load_image, save_image
+from ..data import Box, find_image, load_image, save_image
 from ..scoring import score_image
-from ..viz.compare import Box, Panel, compare_images
-from ..viz.optimization import Box as SquareBox
-from ..viz.optimization import crop_box
-
-SRExample = tuple[str, torch.Tensor, torch.Tensor, Box]
-
-
-def read_image(path: Path) -> torch.Tensor:
-    """An 8-bit image file as ``(1, 3, H, W)`` in ``[0, 1]`` (grey replicated)."""
-    return to_unit(read_uint8(str(path)))[None]
-
-
-def load_input(path: str | os.PathLike, crop: int | SquareBox | None = None) -> torch.Tensor:
-    """An image ``(1, 3, H, W)`` from a path relative to the data folder (or absolute).
-
-    ``crop``: ``None`` (whole image), a side in px (central square crop) or a box
-    ``(top, left, size)``.
-    """
-    path = Path(path)
-    image = load_image(path if path.is_absolute() else data_root() / path)
-    if crop is None:
-        return image
-    return center_crop(image, crop) if isinstance(crop, int) else crop_box(image, crop)
-
-
-def cut(x: torch.Tensor, box: Box, factor: int = 1) -> torch.Tensor:
-    """The part of ``x`` (``(..., H, W)``) in ``box``, given in pixels ``factor`` times larger than ``x``'s."""
-    top, left, h, w = (v // factor for v in box)
-    return x[..., top : top + h, left : left + w]
+from ..viz.compare import Panel, compare_images
 
 
 def slug(method: str) -> str:
     """A folder name for a method: ``"ours (L1 only)" -> "ours_L1_only"``."""
     return "_".join("".join(c if c.isalnum() or c == "+" else " " for c in method).split())
-
-
-def image_names(set_name: str, limit: int | None = None) -> list[str]:
-    """The first ``limit`` image names (file stems, sorted) of a test set's ``HR`` folder."""
-    return [path.stem for path in list_images(data_root() / set_name / "HR")][:limit]
-
-
-def sr_examples(set_name: str, names: Sequence[str], crop: int | None = None) -> list[SRExample]:
-    """``(name, LR, HR, HR box)`` of test images under the data folder (MATLAB-bicubic LR files),
-    optionally central HR crops of ``crop`` px (a multiple of 4) with the matching LR crops."""
-    root = data_root() / set_name
-    out = []
-    for name in names:
-        hr = read_image(root / "HR" / f"{name}.png")
-        box = center_box(hr.shape[-2], hr.shape[-1], crop, multiple=4)
-        out.append((name, cut(read_image(root / "LR_bicubic" / "X4" / f"{name}.png"), box, 4), cut(hr, box), box))
-    return out
 
 
 def set_label(set_name: str, limit: int | None, total: int, crop: int | None) -> str:
