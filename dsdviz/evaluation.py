@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from .formats import format_params
 from .data import IMAGE_SUFFIXES, list_images, load_image
-from .scores import protocol_text, score_of
+from .scores import default_scores, protocol_text, score_of
 from .scoring import Scorer
 
 #: Parameter counts of other methods as published (the DSD paper's Figs. 14-16; RCAN: Zhang et al.,
@@ -313,7 +313,8 @@ def metrics_table(
     _check_request(methods, reference, regressors, reference_row)
     params = PUBLISHED_PARAMETERS if params is None else params
     names = _test_names(methods, reference, names)
-    scorer = Scorer(regressors, shave=shave, y_channel=y_channel, grid_period=grid_period)
+    chosen = None if grid_period is None else (*default_scores(), "grid_artifacts")
+    scorer = Scorer(regressors, scores=chosen, shave=shave, y_channel=y_channel, grid_period=grid_period)
     columns = scorer.columns(full_reference=reference is not None)
     found = {method: _images_by_name(folder) for method, folder in methods.items()}
     if reference_row is not None:

@@ -72,6 +72,8 @@ class Score:
         compute: ``(image (1, 3, H, W) in [0, 1], ScoreInputs) -> float``, or ``None`` where the score is not
             defined for that image (it is then left out of the row).
         per_regressor: computed once per DSD regressor.
+        by_default: computed by a :class:`~dsdviz.scoring.Scorer` that is not given a selection (``False``:
+            only when named in one).
     """
 
     name: str
@@ -82,6 +84,7 @@ class Score:
     protocol: str
     compute: Callable[[torch.Tensor, ScoreInputs], float | None]
     per_regressor: bool = False
+    by_default: bool = True
 
     def column(self, alpha: float | None = None) -> str:
         """The row key: ``name``, or ``name_a<alpha>`` for a score per regressor."""
@@ -137,16 +140,23 @@ SCORES: dict[str, Score] = {
         Score("dsd_distance", "DSD distance", False, True, ".3g",
               f"DSD distance: mean |DSD_l,2(output) - DSD_l,2(ref)| over {_FULL}", _dsd_distance),
         Score("grid_artifacts", "grid artifacts (dB)", False, True, ".2f",
-              "grid artifacts: periodic error energy at the SR period (dsdviz.artifacts, dB)", _grid_artifacts),
+              "grid artifacts: periodic error energy at the SR period (dsdviz.artifacts, dB)", _grid_artifacts,
+              by_default=False),
         Score("q_dsd", "Q_DSD a={alpha}", False, False, ".3g", f"Q_DSD: Eq. 5 over {_NO} (lower is better)",
               _q_dsd, per_regressor=True),
         Score("excess", "excess a={alpha}", False, False, ".3f",
-              "excess: (measured - predicted) / predicted DSD norm, layer mean", _excess, per_regressor=True),
+              "excess: (measured - predicted) / predicted DSD norm, layer mean", _excess, per_regressor=True,
+              by_default=False),
         Score("niqe", "NIQE", False, False, ".3f",
               "NIQE: Mittal et al. 2013 on the grey image, 96 px blocks, the MATLAB release's pristine model "
               "(lower is better)", _niqe),
     )
 }  # fmt: skip
+
+
+def default_scores() -> tuple[str, ...]:
+    """The names of the scores a :class:`~dsdviz.scoring.Scorer` computes when not given a selection."""
+    return tuple(name for name, score in SCORES.items() if score.by_default)
 
 
 def score_of(column: str) -> tuple[Score, float | None]:
@@ -176,4 +186,4 @@ def protocol_text(shave: int, y_channel: bool = True, quantize: bool = True,
     return "; ".join(line.format(shave=shave, channel=channel, quantization=quantization) for line in lines)
 
 
-__all__ = ["SCORES", "Score", "ScoreInputs", "protocol_text", "score_of"]
+__all__ = ["SCORES", "Score", "ScoreInputs", "default_scores", "protocol_text", "score_of"]

@@ -17,7 +17,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .metrics import reference_dsd
-from .scores import SCORES, Score, ScoreInputs
+from .scores import SCORES, Score, ScoreInputs, default_scores
 
 
 class Scorer:
@@ -25,18 +25,22 @@ class Scorer:
     :data:`dsdviz.scores.SCORES` defines them, in its order.
 
     With a ground truth (:meth:`set_reference`, same size as the images): the full-reference scores,
-    ``psnr`` and ``ssim`` (protocol of :mod:`dsdviz.metrics`), ``dsd_distance`` (alpha 2) and, with
-    ``grid_period``, ``grid_artifacts``. Per regressor, no reference needed: ``q_dsd_a<alpha>`` (Eq. 5)
-    and, with ``excess``, ``excess_a<alpha>``; then the other no-reference scores, ``niqe`` unless
-    ``with_niqe`` is off (left out of the row of an image under 96 px a side).
+    ``psnr`` and ``ssim`` (protocol of :mod:`dsdviz.metrics`), ``dsd_distance`` (alpha 2) and
+    ``grid_artifacts`` (at ``grid_period``). Per regressor, no reference needed: ``q_dsd_a<alpha>`` (Eq. 5)
+    and ``excess_a<alpha>``; then the other no-reference scores, ``niqe`` (left out of the row of an image
+    under 96 px a side).
 
     Args:
         regressors: trained DSD regressors (:func:`dsdviz.models.load_model`), one Q_DSD each.
+        scores: the registry names to compute, e.g. ``("q_dsd", "excess")`` (default
+            :func:`dsdviz.scores.default_scores`: all but ``excess`` and ``grid_artifacts``); a
+            full-reference one is computed only for an image with a ground truth.
         shave: border removed for PSNR/SSIM (the SR scale; 0 for deblurring).
         y_channel: PSNR/SSIM on the luma (default) or on RGB.
-        excess: also report ``excess_a<alpha>`` per regressor.
-        with_niqe: also report ``niqe`` (default).
-        grid_period: also report ``grid_artifacts`` at this period in px (4 for 4x SR; ``None``: off).
+        grid_period: the period in px of ``grid_artifacts`` (4 for 4x SR).
+
+    Raises:
+        ValueError: a name of no score, or ``grid_artifacts`` named without a ``grid_period``.
 
     Example::
 
@@ -46,15 +50,18 @@ class Scorer:
     """
 
     def __init__(
-        self, regressors: Sequence[nn.Module] = (), *, shave: int = 4, y_channel: bool = True, excess: bool = False,
-        with_niqe: bool = True, grid_period: int | None = None,
+        self, regressors: Sequence[nn.Module] = (), *, scores: Sequence[str] | None = None, shave: int = 4,
+        y_channel: bool = True, grid_period: int | None = None,
     ) -> None:  # fmt: skip
         self.regressors = tuple(regressors)
         self.inputs = ScoreInputs(shave=shave, y_channel=y_channel, grid_period=grid_period)
-        off = {"excess"} if not excess else set()
-        off |= {"niqe"} if not with_niqe else set()
-        off |= {"grid_artifacts"} if grid_period is None else set()
-        self.scores = [score for name, score in SCORES.items() if name not in off]
+        chosen = set(default_scores() if scores is None else scores)
+        unknown = sorted(chosen - set(SCORES))
+        if unknown:
+            raise ValueError(f"scores: {', '.join(unknown)} are no scores of dsdviz.scores.SCORES ({', '.join(SCORES)})")
+        if grid_period is None and "grid_artifacts" in chosen:
+            raise ValueError("scores: grid_artifacts needs the grid_period (4 for 4x SR)")
+        self.scores = [score for name, score in SCORES.items() if name in chosen]
 
     @property
     def reference(self) -> torch.Tensor | None:
@@ -123,7 +130,7 @@ def q_dsd_table(
     norms (the ``"excess"`` of :func:`dsdviz.metrics.q_dsd`). ``progress``: show a
     progress bar over the images (a widget in Jupyter, text in a terminal).
     """
-    scorer = Scorer(regressors, excess=True)
+    scorer = Scorer(regressors, scores=("q_dsd", "excess", "niqe"))
     items = [(version, name, image) for version, images in versions.items() for name, image in images]
     return [
         {"image": name, "version": version, **scorer(image)}

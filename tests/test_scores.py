@@ -7,7 +7,7 @@ import torch
 
 from dsdviz.evaluation import MetricsTable, _method_rows
 from dsdviz.features import LAYER_PRESETS
-from dsdviz.scores import SCORES, Score, protocol_text, score_of
+from dsdviz.scores import SCORES, Score, default_scores, protocol_text, score_of
 from dsdviz.scoring import Scorer
 from dsdviz.sharpness import mean_gradient_magnitude
 
@@ -46,7 +46,7 @@ def test_adding_an_entry_is_all_it_takes(monkeypatch, rng):
                   _sharpness)  # fmt: skip
     monkeypatch.setitem(SCORES, "sharpness", entry)
     image = torch.rand(1, 3, 32, 32, generator=rng)
-    scorer = Scorer(with_niqe=False)
+    scorer = Scorer(scores=[name for name in default_scores() if name != "niqe"])  # the new entry is in
     assert scorer.columns() == ["psnr", "ssim", "dsd_distance", "sharpness"]
     assert scorer(image) == {"sharpness": pytest.approx(float(mean_gradient_magnitude(image)[0]))}  # no reference
     rows = _method_rows({"a": None}, [{"image": "x", "method": "a", "sharpness": 0.5}], 1, ["sharpness"])

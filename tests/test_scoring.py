@@ -33,9 +33,14 @@ def test_scorer_rows_equal_the_metric_functions(vgg_weights, regressor, rng):
     rgb = Scorer(shave=0, y_channel=False)
     rgb.set_reference(truth)
     assert rgb(outputs[0])["psnr"] == float(psnr(outputs[0], truth, y_channel=False)[0])
-    excess = Scorer([regressor], excess=True)
+    excess = Scorer([regressor], scores=("q_dsd", "excess", "niqe"))
     assert excess.columns(False) == ["q_dsd_a2", "excess_a2", "niqe"]
     assert excess(truth)["excess_a2"] == float(q_dsd(truth, regressor, per_layer=True)["excess"][0])
+    with pytest.raises(ValueError, match="sharpness are no scores"):
+        Scorer(scores=("psnr", "sharpness"))
+    with pytest.raises(ValueError, match="grid_artifacts needs the grid_period"):
+        Scorer(scores=("grid_artifacts",))
+    assert Scorer(scores=("grid_artifacts",), grid_period=4).columns() == ["grid_artifacts"]
 
 
 def test_score_image_without_reference_and_errors(vgg_weights, regressor, rng):

@@ -34,6 +34,8 @@ from .noref_checks import checks_figure
 from .settings import smoke
 from .stages import load_regressors
 
+#: The registry scores of the agreement rows.
+AGREEMENT_SCORES = ("psnr", "ssim", "dsd_distance", "q_dsd", "excess", "niqe")
 #: Published methods scored where their folder of :data:`~dsdviz.experiments.methods.SR_OUTPUTS` exists.
 METHODS = ("SRResNet", "SRGAN", "ESRGAN", "nESRGAN+", "RCAN")
 #: The pair of official results whose order a no-reference score should reproduce: (more natural, less).
@@ -63,7 +65,7 @@ def score_pairs(
     the LR file with :func:`dsdviz.inference.restore`) and each of ``methods`` present in the data
     folder (``limit``: the first images of each set). Outputs larger than the ground truth are
     cropped to it (top left); smaller ones are skipped."""
-    scorer, rows = Scorer(regressors, shave=SCALE, excess=True), []
+    scorer, rows = Scorer(regressors, scores=AGREEMENT_SCORES, shave=SCALE), []
     for set_name in sets:
         hr_folder, lr_folder = sr_folders(set_name, SCALE, root)
         pairs = sr_examples(hr_folder, SCALE, lr_folder, limit=limit)

@@ -112,8 +112,8 @@ def check_rows(
     """Rows ``{"pair", "set", "image", "method", q_dsd_a2, excess_a2, q_dsd_a4, excess_a4, niqe}``: every
     image of :func:`check_images` scored with each pair of regressors (``{label: (psi_2, psi_4)}``; NIQE,
     which needs none, is computed once and repeated in each pair's rows)."""
-    scorers = {label: Scorer(regressors, excess=True, with_niqe=False) for label, regressors in pairs.items()}
-    niqe = Scorer(with_niqe=True)
+    scorers = {label: Scorer(regressors, scores=("q_dsd", "excess")) for label, regressors in pairs.items()}
+    niqe = Scorer(scores=("niqe",))
     rows = []
     images = check_images(sets, root, limit, seed)
     for set_name, name, by_method in tqdm(images, desc="no-reference checks", unit="image", disable=not progress):

@@ -245,7 +245,7 @@ class RestorationTask:
 
 def _score(into: dict[str, list[float]], suffix: str, image: torch.Tensor, target: torch.Tensor, shave: int) -> None:
     """Append the full-reference scores of the registry (PSNR, SSIM, DSD distance) of ``image`` to ``into``."""
-    scorer = Scorer(shave=shave, with_niqe=False)
+    scorer = Scorer(scores=("psnr", "ssim", "dsd_distance"), shave=shave)
     scorer.set_reference(target)
     for column, value in scorer(image).items():
         into.setdefault(f"{column}{suffix}", []).append(value)
