@@ -99,6 +99,11 @@ FIGURES: dict[str, FigureRecipe] = {
             "dsdviz.experiments.equal_budget:equal_budget_figure",
         ),
         FigureRecipe(
+            "adversarial_weight",
+            "equal budget: the GAN arm at SRGAN's adversarial weight and at 100 times it; adversarial_weight.md/.csv",
+            "dsdviz.experiments.equal_budget:adversarial_weight_figure",
+        ),
+        FigureRecipe(
             "fig16_deblurring",
             "supp. Fig. 16: deblurring vs DeepDeblur (DeblurGAN-v2 n/a); metrics table deblur_metrics.md/.csv",
             "dsdviz.experiments.deblur_comparison:fig16_figure",
