@@ -1,9 +1,9 @@
 """One training loop for every network of the DSD paper, configured per task.
 
 :class:`~dsdviz.training.TrainConfig` holds the loop's and the task's settings;
-:func:`~dsdviz.training.preset` gives the paper's settings (``quick=False``, meant for a GPU)
-or a CPU quick mode (minutes) that runs the same code with smaller crops, batches and step
-counts. :class:`Trainer` runs it:
+:func:`~dsdviz.training.preset` gives the paper's settings (the default, meant for a GPU),
+the cpu setting of the shipped models, or a quick or smoke setting (minutes, seconds) that runs the
+same code with smaller crops, batches and step counts. :class:`Trainer` runs it:
 
 * Adam (lr 2e-4, betas (0.9, 0.99)) with step decay (``decay_gamma`` every
   ``decay_every`` steps); the data stream of :mod:`dsdviz.data`, indexed by step;
