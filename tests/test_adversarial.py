@@ -96,6 +96,7 @@ def test_the_critic_does_not_change_the_generators_other_random_streams(vgg_weig
     assert torch.equal(next(iter(plain._loader()))["target"], next(iter(gan._loader()))["target"])
 
 
+@pytest.mark.slow  # seconds; make test runs it, make test-fast leaves it out
 def test_interrupted_and_resumed_adversarial_run_is_bit_identical(vgg_weights, folder, tmp_path):  # noqa: F811
     settings = {"stage": "dsd", "adversarial": "relativistic"}  # the standard loss: the same code path
     whole = Trainer(tiny("sr", tmp_path / "whole", folder, **settings))

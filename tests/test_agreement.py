@@ -79,6 +79,7 @@ def test_our_models_are_the_shipped_sr_pair():
     assert set(OURS.values()) <= set(shipped_models())
 
 
+@pytest.mark.slow  # seconds; make test runs it, make test-fast leaves it out
 def test_table_on_one_image(shared_data, vgg_weights):
     from dsdviz.experiments.stages import load_regressors
 

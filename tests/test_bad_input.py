@@ -205,6 +205,7 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@pytest.mark.slow  # seconds; make test runs it, make test-fast leaves it out
 def test_ctrl_c_ends_minimize_dsd_with_status_130(vgg_weights, files):
     process = subprocess.Popen(
         _cli("minimize-dsd", files / "images" / "im0.png", "--steps", "100000", "--out", files / "t.pt",

@@ -13,6 +13,7 @@ from dsdviz.cli import main
 from dsdviz.data import save_image
 
 
+@pytest.mark.slow  # seconds; make test runs it, make test-fast leaves it out
 def test_help_runs_as_a_command():
     out = subprocess.run([sys.executable, "-m", "dsdviz.cli", "--help"], capture_output=True, text=True, check=True)
     assert "fingerprint" in out.stdout and "figures" in out.stdout and "DSDVIZ_VGG19_WEIGHTS" in out.stdout

@@ -226,6 +226,7 @@ def test_shipped_sr_stage_2_is_closer_to_the_truth_in_dsd_and_stage_1_in_psnr(sh
     assert distance_2 < 0.9 * distance_1 and psnr_2 < psnr_1, (psnr_1, distance_1, psnr_2, distance_2)
 
 
+@pytest.mark.slow  # seconds; make test runs it, make test-fast leaves it out
 def test_a_heavier_l1_term_in_stage_2_keeps_more_psnr_for_a_similar_dsd_gain(shared_data):
     """The L1 x 30 stage 2 (model card) against the paper's weights, both from the same stage 1."""
     names = ("xsrresnet_sr_x4_psnr_cpu", "xsrresnet_sr_x4_dsd_cpu", "xsrresnet_sr_x4_dsd_l1x30_cpu")

@@ -12,6 +12,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from dsdviz.models import shipped_models
 
 REGRESSOR = shipped_models()["dsd_regressor_a2_cpu"]
@@ -47,6 +49,7 @@ def test_image_optimization_shows_a_text_bar():
     assert_text_bar(stderr, "toy run", 7)
 
 
+@pytest.mark.slow  # seconds; make test runs it, make test-fast leaves it out
 def test_image_optimization_without_progress_prints_nothing():
     stderr = run_script(
         """
@@ -59,6 +62,7 @@ def test_image_optimization_without_progress_prints_nothing():
     assert stderr == ""
 
 
+@pytest.mark.slow  # seconds; make test runs it, make test-fast leaves it out
 def test_q_dsd_table_shows_a_text_bar(vgg_weights):
     stderr = run_script(
         f"""

@@ -175,6 +175,7 @@ def test_cli_score_map_writes_png_and_rejects_small_tiles(tmp_path, capsys, vgg_
     assert "give --map too" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # seconds; make test runs it, make test-fast leaves it out
 def test_baboon_maps_recipe_at_the_smoke_size(shared_data, vgg_weights, tmp_path, monkeypatch, psi2, psi4):
     from dsdviz.experiments.quality_maps import BABOON, OURS_MAPPED, baboon_figure, baboon_images, quality_maps_figure
     from dsdviz.figures import FIGURES
