@@ -51,6 +51,12 @@ def test_a_missing_csv_is_not_testable_and_says_what_would_make_it(tmp_path):
     assert missing.numbers.startswith("missing ") and "dsdviz figures" in missing.settle
 
 
+def test_a_csv_without_the_rows_a_rule_reads_is_not_testable(tmp_path):
+    write_csv(tmp_path / "sr_metrics.csv", [{"test_set": "Set5", "method": "bicubic", "parameters": 0}])
+    findings = {claim.claim: f for claim, f in scorecard(tmp_path) if claim.files == ("sr_metrics.csv",)}
+    assert findings and all(f.verdict == "not testable here" and "no row of" in f.numbers for f in findings.values())
+
+
 def test_markdown_escapes_cells_and_counts_verdicts():
     claim = CLAIMS[0]
     text = claims_markdown([(claim, Finding("partly", "a | b", "1 step", "more steps"))])
