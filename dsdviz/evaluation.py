@@ -208,10 +208,12 @@ def _check_request(
 
 
 def _test_names(
-    methods: Mapping[str, str | os.PathLike | None], reference: str | os.PathLike | None, names: Sequence[str] | None
-) -> list[str]:
+    methods: Mapping[str, str | os.PathLike | None], reference: str | os.PathLike | None,
+    targets: Mapping[str, Path], names: Sequence[str] | None,
+) -> list[str]:  # fmt: skip
     """The test images of a table: ``names``, or every image of ``reference``, or of the first method folder
-    that has images; each with its ground truth when there is a ``reference``."""
+    that has images; each with its ground truth (``targets``, ``{stem: path}`` of ``reference``) when there is
+    a ``reference``."""
     if names is None:
         if reference is not None:
             names = [path.stem for path in list_images(reference)]
@@ -223,7 +225,6 @@ def _test_names(
     names = list(names)
     if not names:
         raise ValueError("metrics_table: no test images")
-    targets = _images_by_name(reference)
     missing = [name for name in names if reference is not None and name not in targets]
     if missing:
         raise ValueError(f"metrics_table: no ground truth for {missing} in {str(reference)!r}")
@@ -231,20 +232,21 @@ def _test_names(
 
 
 def _score_images(
-    scorer: Scorer, found: Mapping[str, Mapping[str, Path]], reference: str | os.PathLike | None,
+    scorer: Scorer, found: Mapping[str, Mapping[str, Path]], targets: Mapping[str, Path] | None,
     names: Sequence[str], reference_row: str | None, desc: str, progress: bool,
 ) -> list[dict[str, float | str]]:  # fmt: skip
     """One row of scores per (method, image) that ``found`` (``{method: {name: path}}``) holds, grouped by
-    image: each ground truth is loaded and fingerprinted once (and is the ``reference_row``'s image)."""
-    targets, current = _images_by_name(reference), None
+    image: each ground truth (``targets``: ``{stem: path}``, ``None`` without one) is loaded and fingerprinted
+    once (and is the ``reference_row``'s image)."""
+    reference, current = targets is not None, None
     jobs = [(method, name) for name in names for method in found if name in found[method]]
     per_image: list[dict[str, float | str]] = []
     for method, name in tqdm(jobs, desc=desc, disable=not progress):
-        if reference is not None and name != current:
+        if reference and name != current:
             scorer.set_reference(load_image(targets[name]))
             current = name
         image = scorer.reference if method == reference_row else load_image(found[method][name])
-        if reference is not None and scorer.reference.shape != image.shape:
+        if reference and scorer.reference.shape != image.shape:
             raise ValueError(
                 f"{method}: {found[method][name].name} is {tuple(image.shape[-2:])} px but its ground truth "
                 f"{tuple(scorer.reference.shape[-2:])} px"
@@ -312,14 +314,16 @@ def metrics_table(
     """
     _check_request(methods, reference, regressors, reference_row)
     params = PUBLISHED_PARAMETERS if params is None else params
-    names = _test_names(methods, reference, names)
+    targets = _images_by_name(reference)  # the reference folder is listed once
+    names = _test_names(methods, reference, targets, names)
     chosen = None if grid_period is None else (*default_scores(), "grid_artifacts")
     scorer = Scorer(regressors, scores=chosen, shave=shave, y_channel=y_channel, grid_period=grid_period)
     columns = scorer.columns(full_reference=reference is not None)
     found = {method: _images_by_name(folder) for method, folder in methods.items()}
     if reference_row is not None:
-        found = {reference_row: _images_by_name(reference), **found}
-    per_image = _score_images(scorer, found, reference, names, reference_row, f"scoring {test_set}".strip(), progress)
+        found = {reference_row: targets, **found}
+    per_image = _score_images(scorer, found, None if reference is None else targets, names, reference_row,
+                              f"scoring {test_set}".strip(), progress)  # fmt: skip
     counts = {method: None if method == reference_row else params.get(method) for method in found}
     rows = _method_rows(counts, per_image, len(names), columns, reference_row)
     protocol = _table_protocol(reference is not None, shave, y_channel, grid_period, regressors)

@@ -197,7 +197,8 @@ def adversarial_weight_figure(quick: bool, out_dir: Path) -> list[Path]:
     """``adversarial_weight.{md,csv}`` (the ``dsdviz figures`` recipe): arm (c) at SRGAN's adversarial weight
     and at 100 times it, beside (a), (b), stage 1 and the official results, on whole Set5 and Set14 images
     (the smoke size: one crop); nothing is trained."""
-    setup = EqualBudgetSetup(EqualBudgetSetup.quick().test_sets[:2], EqualBudgetSetup.quick().crop, figure=())
+    sized = EqualBudgetSetup.quick()
+    setup = EqualBudgetSetup(sized.test_sets[:2], sized.crop, figure=())
     with tempfile.TemporaryDirectory(prefix="dsdviz_adversarial_weight_") as work:
         result = run_equal_budget(setup, work, names=weight_sweep(), progress=False)
     notes = [
