@@ -100,7 +100,7 @@ FIGURES: dict[str, FigureRecipe] = {
         ),
         FigureRecipe(
             "adversarial_weight",
-            "equal budget: the GAN arm at SRGAN's adversarial weight and at 100 times it; adversarial_weight.md/.csv",
+            "equal budget: the GAN arm at 1, 10, 100 x SRGAN's weight, relativistic; adversarial_weight.md/.csv",
             "dsdviz.experiments.equal_budget:adversarial_weight_figure",
         ),
         FigureRecipe(

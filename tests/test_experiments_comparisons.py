@@ -134,10 +134,10 @@ def test_equal_budget_table_scores_the_arms_with_the_official_results(vgg_weight
 def test_the_equal_budget_script_runs_the_arms_commands():
     from pathlib import Path
 
-    from dsdviz.experiments.equal_budget import ARMS, GAN_WEIGHTS, arm_command
+    from dsdviz.experiments.equal_budget import ARMS, GAN_VARIANTS, arm_command
 
     script = (Path(__file__).resolve().parents[1] / "tools" / "equal_budget.sh").read_text()
-    for label in [*ARMS, *GAN_WEIGHTS]:
+    for label in [*ARMS, *GAN_VARIANTS]:
         assert arm_command(label) in script, label
 
 
@@ -161,23 +161,26 @@ def test_the_shipped_arms_differ_only_in_their_loss():
 
 def test_the_adversarial_weight_table_at_the_smoke_size(vgg_weights, shared_data, tmp_path, monkeypatch):
     from dsdviz.evaluation import read_csv
-    from dsdviz.experiments.equal_budget import GAN_WEIGHTS, adversarial_weight_figure
+    from dsdviz.experiments.equal_budget import GAN_VARIANTS, adversarial_weight_figure
 
     monkeypatch.setenv(SMOKE_ENV, "1")
     markdown, table, _ = adversarial_weight_figure(True, tmp_path)
     rows = read_csv(table)
     assert [r["method"] for r in rows] == [
-        "ground truth", "bicubic", "stage 1 (L1)", "(a) L1 + perceptual", "(b) + DSD", *GAN_WEIGHTS, "SRResNet", "SRGAN"]
-    assert all(r["images"] == "1" for r in rows) and "at SRGAN's adversarial weight 1e-3 and at 1e-1" in markdown.read_text()
+        "ground truth", "bicubic", "stage 1 (L1)", "(a) L1 + perceptual", "(b) + DSD", *GAN_VARIANTS, "SRResNet", "SRGAN"]
+    assert all(r["images"] == "1" for r in rows) and "with a relativistic critic" in markdown.read_text()
 
 
-def test_the_adversarial_weight_arms_differ_from_arm_c_only_in_the_weight():
-    from dsdviz.experiments.equal_budget import ARM_STEPS, GAN_WEIGHTS, weight_sweep
+def test_the_adversary_variants_differ_from_arm_c_only_in_the_adversary():
+    from dsdviz.experiments.equal_budget import ARM_STEPS, GAN_VARIANTS, adversary_sweep
     from dsdviz.models import model_meta
     from dsdviz.training import TrainConfig
 
-    configs = [TrainConfig.from_record(model_meta(name)["train_config"]).flat() for name, _ in GAN_WEIGHTS.values()]
-    same = [{k: v for k, v in config.items() if k not in ("adversarial_weight", "out")} for config in configs]
-    assert same[1] == same[0] and same[0]["steps"] == ARM_STEPS
-    assert [config["adversarial_weight"] for config in configs] == [1e-3, 1e-1]
-    assert list(weight_sweep())[1:3] == ["(a) L1 + perceptual", "(b) + DSD"]
+    configs = [TrainConfig.from_record(model_meta(name)["train_config"]).flat() for name, _ in GAN_VARIANTS.values()]
+    adversary = ("adversarial", "adversarial_weight", "out")
+    same = [{k: v for k, v in config.items() if k not in adversary} for config in configs]
+    assert all(rest == same[0] for rest in same) and same[0]["steps"] == ARM_STEPS
+    assert [(c["adversarial"], c["adversarial_weight"]) for c in configs] == [
+        ("standard", 1e-3), ("standard", 1e-2), ("standard", 1e-1), ("relativistic", 1e-1)]
+    assert all(model_meta(name)["step"] == ARM_STEPS for name, _ in GAN_VARIANTS.values())
+    assert list(adversary_sweep())[1:3] == ["(a) L1 + perceptual", "(b) + DSD"]

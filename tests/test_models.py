@@ -164,14 +164,16 @@ SHIPPED = [
     "xsrresnet5_sr_x4_style_gpu", "xsrresnet_deblur_dsd_cpu",
     "xsrresnet_deblur_dsd_gpu", "xsrresnet_deblur_psnr_cpu", "xsrresnet_deblur_psnr_gpu", "xsrresnet_sr_x4_dsd_cpu",
     "xsrresnet_sr_x4_dsd_gpu", "xsrresnet_sr_x4_dsd_l1x30_cpu", "xsrresnet_sr_x4_eq_dsd_cpu",
-    "xsrresnet_sr_x4_eq_dsd_gan_cpu", "xsrresnet_sr_x4_eq_gan_cpu", "xsrresnet_sr_x4_eq_gan_w1e-1_cpu",
-    "xsrresnet_sr_x4_eq_l1_perceptual_cpu", "xsrresnet_sr_x4_psnr_cpu", "xsrresnet_sr_x4_psnr_gpu",
+    "xsrresnet_sr_x4_eq_dsd_gan_cpu", "xsrresnet_sr_x4_eq_gan_cpu", "xsrresnet_sr_x4_eq_gan_rel_w1e-1_cpu",
+    "xsrresnet_sr_x4_eq_gan_w1e-1_cpu", "xsrresnet_sr_x4_eq_gan_w1e-2_cpu", "xsrresnet_sr_x4_eq_l1_perceptual_cpu",
+    "xsrresnet_sr_x4_psnr_cpu", "xsrresnet_sr_x4_psnr_gpu",
 ]  # fmt: skip
 #: The equal-budget arms and the realistic regressors, trained in float32 on a CPU without native bfloat16
 #: (the others: bf16).
 FLOAT32 = {"xsrresnet_sr_x4_eq_dsd_cpu", "xsrresnet_sr_x4_eq_dsd_gan_cpu", "xsrresnet_sr_x4_eq_gan_cpu",
-           "xsrresnet_sr_x4_eq_gan_w1e-1_cpu", "xsrresnet_sr_x4_eq_l1_perceptual_cpu", "dsd_regressor_a2_realistic_cpu",
-           "dsd_regressor_a4_realistic_cpu"}  # fmt: skip
+           "xsrresnet_sr_x4_eq_gan_w1e-1_cpu", "xsrresnet_sr_x4_eq_gan_w1e-2_cpu",
+           "xsrresnet_sr_x4_eq_gan_rel_w1e-1_cpu", "xsrresnet_sr_x4_eq_l1_perceptual_cpu",
+           "dsd_regressor_a2_realistic_cpu", "dsd_regressor_a4_realistic_cpu"}  # fmt: skip
 
 
 def test_shipped_models_load_by_name_or_path():

@@ -44,14 +44,18 @@ ARMS: dict[str, tuple[str, str]] = {
     "(c) + GAN": ("xsrresnet_sr_x4_eq_gan_cpu", "--feature-weight 0 --adversarial standard"),
     "(d) + DSD + GAN": ("xsrresnet_sr_x4_eq_dsd_gan_cpu", "--adversarial standard"),
 }
-#: Arm (c) at SRGAN's adversarial weight and at 100 times it. Once the critic wins (step 50 on), the
-#: generator's GAN loss is 7-12 beside a conv3_1 perceptual term of about 2.8, so 1e-3 makes it 0.3-0.4% of the
-#: loss; at 1e-1 it is 4-9%. Does a stronger one do what the DSD term does at this budget?
-#: ``{label: (shipped name, options)}``.
-GAN_WEIGHTS: dict[str, tuple[str, str]] = {
+#: Arm (c) with a stronger or a different adversary, everything else the same. Once the critic wins (step 50 on),
+#: the generator's GAN loss is 7-12 beside a conv3_1 perceptual term of about 2.8, so SRGAN's 1e-3 makes it
+#: 0.3-0.4% of the loss; at 1e-1 it is 4-9%. Does a stronger adversary, or ESRGAN's relativistic critic, do what
+#: the DSD term does at this budget? ``{label: (shipped name, options)}``; the first is arm (c) itself.
+GAN_VARIANTS: dict[str, tuple[str, str]] = {
     "(c) + GAN, weight 1e-3": ARMS["(c) + GAN"],
+    "(c) + GAN, weight 1e-2": ("xsrresnet_sr_x4_eq_gan_w1e-2_cpu",
+                               "--feature-weight 0 --adversarial standard --adversarial-weight 1e-2"),
     "(c) + GAN, weight 1e-1": ("xsrresnet_sr_x4_eq_gan_w1e-1_cpu",
                                "--feature-weight 0 --adversarial standard --adversarial-weight 1e-1"),
+    "(c) + relativistic GAN, weight 1e-1": ("xsrresnet_sr_x4_eq_gan_rel_w1e-1_cpu",
+                                            "--feature-weight 0 --adversarial relativistic --adversarial-weight 1e-1"),
 }  # fmt: skip
 #: Steps of every arm: the first 10% of the cpu setting's stage 2 (2,500 steps; no rate decay before 2,000).
 ARM_STEPS = 250
@@ -65,9 +69,9 @@ OFFICIAL = ("SRResNet", "SRGAN")
 
 
 def arm_command(label: str) -> str:
-    """The ``dsdviz train`` command of an arm of :data:`ARMS` or :data:`GAN_WEIGHTS` (then
+    """The ``dsdviz train`` command of an arm of :data:`ARMS` or :data:`GAN_VARIANTS` (then
     ``tools/ship_model.py runs/equal_budget/<slug> <name>``)."""
-    name, options = {**ARMS, **GAN_WEIGHTS}[label]
+    name, options = {**ARMS, **GAN_VARIANTS}[label]
     slug = name.removeprefix("xsrresnet_sr_x4_eq_").removesuffix("_cpu")
     return f"dsdviz train sr {COMMON_OPTIONS} {options} --out runs/equal_budget/{slug}".replace("  ", " ")
 
@@ -109,10 +113,10 @@ def compared(arms: Mapping[str, str] | None = None) -> dict[str, str]:
     return {STAGE1[0]: STAGE1[1], **names, SHIPPED_STAGE2[0]: SHIPPED_STAGE2[1]}
 
 
-def weight_sweep() -> dict[str, str]:
-    """``{label: shipped model name}`` of the adversarial-weight table: stage 1, (a), (b) and :data:`GAN_WEIGHTS`."""
+def adversary_sweep() -> dict[str, str]:
+    """``{label: shipped model name}`` of the adversary table: stage 1, (a), (b) and :data:`GAN_VARIANTS`."""
     kept = {label: name for label, (name, _) in ARMS.items() if label in list(ARMS)[:2]}
-    return {STAGE1[0]: STAGE1[1], **kept, **{label: name for label, (name, _) in GAN_WEIGHTS.items()}}
+    return {STAGE1[0]: STAGE1[1], **kept, **{label: name for label, (name, _) in GAN_VARIANTS.items()}}
 
 
 def run_equal_budget(
@@ -194,24 +198,25 @@ def equal_budget_figure(quick: bool, out_dir: Path) -> list[Path]:
 
 
 def adversarial_weight_figure(quick: bool, out_dir: Path) -> list[Path]:
-    """``adversarial_weight.{md,csv}`` (the ``dsdviz figures`` recipe): arm (c) at SRGAN's adversarial weight
-    and at 100 times it, beside (a), (b), stage 1 and the official results, on whole Set5 and Set14 images
-    (the smoke size: one crop); nothing is trained."""
+    """``adversarial_weight.{md,csv}`` (the ``dsdviz figures`` recipe): arm (c) with each adversary of
+    :data:`GAN_VARIANTS` (SRGAN's weight 1e-3, 10 and 100 times it, a relativistic critic at 1e-1), beside
+    (a), (b), stage 1 and the official results, on whole Set5 and Set14 images (the smoke size: one crop);
+    nothing is trained."""
     sized = EqualBudgetSetup.quick()
     setup = EqualBudgetSetup(sized.test_sets[:2], sized.crop, figure=())
     with tempfile.TemporaryDirectory(prefix="dsdviz_adversarial_weight_") as work:
-        result = run_equal_budget(setup, work, names=weight_sweep(), progress=False)
+        result = run_equal_budget(setup, work, names=adversary_sweep(), progress=False)
     notes = [
-        f"Arm (c) of the equal-budget study (equal_budget.md) at SRGAN's adversarial weight 1e-3 and at 1e-1, "
-        f"each {ARM_STEPS} float32 steps from the same stage 1 with the same crops, batch, rate and seed; "
-        "(a) and (b) for reference.", *result.notes, Q_DSD_NOTE,
+        "Arm (c) of the equal-budget study (equal_budget.md) at SRGAN's adversarial weight 1e-3, at 1e-2 and "
+        f"1e-1, and with a relativistic critic (ESRGAN's loss) at 1e-1, each {ARM_STEPS} float32 steps from the "
+        "same stage 1 with the same crops, batch, rate and seed; (a) and (b) for reference.", *result.notes, Q_DSD_NOTE,
     ]  # fmt: skip
     return write_tables(result.tables, Path(out_dir) / "adversarial_weight",
-                        title="The adversarial weight at equal budget (4x SR)", notes=notes)  # fmt: skip
+                        title="The adversary at equal budget (4x SR)", notes=notes)  # fmt: skip
 
 
 __all__ = [
-    "ARMS", "ARM_STEPS", "COMMON_OPTIONS", "EqualBudgetSetup", "GAN_WEIGHTS", "OFFICIAL", "SHIPPED_STAGE2", "STAGE1",
+    "ARMS", "ARM_STEPS", "COMMON_OPTIONS", "EqualBudgetSetup", "GAN_VARIANTS", "OFFICIAL", "SHIPPED_STAGE2", "STAGE1",
     "adversarial_weight_figure", "arm_command", "compared", "equal_budget_figure", "equal_budget_notes",
-    "run_equal_budget", "save_equal_budget", "save_equal_budget_figure", "weight_sweep",
+    "run_equal_budget", "save_equal_budget", "save_equal_budget_figure", "adversary_sweep",
 ]  # fmt: skip
