@@ -208,20 +208,20 @@ def _check_request(
 
 
 def _test_names(
-    methods: Mapping[str, str | os.PathLike | None], reference: str | os.PathLike | None,
-    targets: Mapping[str, Path], names: Sequence[str] | None,
+    found: Mapping[str, Mapping[str, Path]], reference: str | os.PathLike | None, targets: Mapping[str, Path],
+    names: Sequence[str] | None,
 ) -> list[str]:  # fmt: skip
-    """The test images of a table: ``names``, or every image of ``reference``, or of the first method folder
-    that has images; each with its ground truth (``targets``, ``{stem: path}`` of ``reference``) when there is
-    a ``reference``."""
+    """The test images of a table: ``names``, or every image of ``reference`` (``targets``: its ``{stem: path}``),
+    or of the first method folder that has images (``found``: ``{method: {stem: path}}``); each with its ground
+    truth when there is a ``reference``."""
     if names is None:
         if reference is not None:
-            names = [path.stem for path in list_images(reference)]
+            names = sorted(targets)
         else:
-            existing = [folder for folder in methods.values() if _images_by_name(folder)]
+            existing = [images for images in found.values() if images]
             if not existing:
                 raise ValueError("metrics_table: no method folder holds any image")
-            names = sorted(_images_by_name(existing[0]))
+            names = sorted(existing[0])
     names = list(names)
     if not names:
         raise ValueError("metrics_table: no test images")
@@ -314,12 +314,13 @@ def metrics_table(
     """
     _check_request(methods, reference, regressors, reference_row)
     params = PUBLISHED_PARAMETERS if params is None else params
-    targets = _images_by_name(reference)  # the reference folder is listed once
-    names = _test_names(methods, reference, targets, names)
+    # each folder is listed once; a reference folder that is missing or holds no image is an error here
+    targets = {} if reference is None else {path.stem: path for path in list_images(reference)}
+    found = {method: _images_by_name(folder) for method, folder in methods.items()}
+    names = _test_names(found, reference, targets, names)
     chosen = None if grid_period is None else (*default_scores(), "grid_artifacts")
     scorer = Scorer(regressors, scores=chosen, shave=shave, y_channel=y_channel, grid_period=grid_period)
     columns = scorer.columns(full_reference=reference is not None)
-    found = {method: _images_by_name(folder) for method, folder in methods.items()}
     if reference_row is not None:
         found = {reference_row: targets, **found}
     per_image = _score_images(scorer, found, None if reference is None else targets, names, reference_row,
