@@ -1,5 +1,6 @@
-"""``dsdviz restore`` (apply a trained network) and ``dsdviz score`` (PSNR, SSIM, DSD distance, Q_DSD;
-``--map``: where in the image, as an overlay PNG of per-tile Q_DSD and excess)."""
+"""``dsdviz restore`` (apply a trained network), ``dsdviz score`` (PSNR, SSIM, DSD distance, Q_DSD;
+``--map``: where in the image, as an overlay PNG of per-tile Q_DSD and excess) and ``dsdviz rank`` (which of
+two folders of restorations each no-reference score finds more natural, image by image)."""
 
 from __future__ import annotations
 
@@ -101,8 +102,35 @@ def _score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rank(args: argparse.Namespace) -> int:
+    from ..evaluation import write_csv
+    from ..experiments.noref_checks import available_pairs
+    from ..models import load_model
+    from ..ranking import paired_names, rank_folders, rank_summary, rank_text
+
+    check_output_file(args.csv, "--csv")
+    if args.all_pairs and args.regressor:
+        raise ValueError("--all-pairs scores with every shipped regressor pair; give it or --regressor, not both")
+    if args.all_pairs:
+        chosen = available_pairs()
+    else:
+        names = tuple(args.regressor or DEFAULT_REGRESSORS)
+        chosen = {"default pair" if names == tuple(DEFAULT_REGRESSORS) else "regressors": names}
+    pairs = {f"{label}: {', '.join(map(str, names))}": [load_model(name) for name in names]
+             for label, names in chosen.items()}  # fmt: skip
+    _, unpaired = paired_names(args.first, args.second)
+    if unpaired:
+        shown = ", ".join(unpaired[:5]) + (", ..." if len(unpaired) > 5 else "")
+        print(f"{len(unpaired)} image(s) in only one folder, left out: {shown}")
+    rows = rank_folders(args.first, args.second, pairs, crop=args.crop)
+    print(rank_text(rank_summary(rows), str(args.first), str(args.second)))
+    if args.csv:
+        print(f"wrote {write_csv(args.csv, rows)}")
+    return 0
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    """Register ``restore`` and ``score`` on the ``dsdviz`` parser's subcommands."""
+    """Register ``restore``, ``score`` and ``rank`` on the ``dsdviz`` parser's subcommands."""
     rs = commands.add_parser("restore", help="apply a trained xSRResNet to images")
     rs.add_argument("model", type=Path, help="model.pt or checkpoint.pt from dsdviz train")
     rs.add_argument("images", nargs="+", type=Path)
@@ -132,3 +160,21 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                     help="--map tile side in px (default: the regressor's training size, 64 for a = 2, 96 for a = 4)")
     sc.add_argument("--stride", type=int, metavar="N", help="--map tile spacing in px (default: tile / 4)")
     sc.set_defaults(run=_score)
+
+    rk = commands.add_parser(
+        "rank", help="on how many images does each no-reference score find FIRST more natural than SECOND?",
+        description="Pair the images of two folders by name (restorations of the same scenes, e.g. a method and "
+        "bicubic up-sampling of the same low-resolution photographs) and count, for Q_DSD at a = 2 and 4, the "
+        "signed excess at both and NIQE, the images where FIRST scores lower (more natural), with a two-sided "
+        "sign test against chance.",
+    )  # fmt: skip
+    rk.add_argument("first", type=Path, help="folder of images")
+    rk.add_argument("second", type=Path, help="folder of images with the same names and sizes")
+    rk.add_argument(
+        "--regressor", nargs="+", metavar="MODEL",
+        help=f"DSD regressors (files or shipped names; default: {' and '.join(DEFAULT_REGRESSORS)})",
+    )  # fmt: skip
+    rk.add_argument("--all-pairs", action="store_true", help="a table for every shipped regressor pair")
+    rk.add_argument("--crop", type=int, metavar="N", help="score the central N x N px of each image")
+    rk.add_argument("--csv", type=Path, help="also write the per-image scores as CSV")
+    rk.set_defaults(run=_rank)
