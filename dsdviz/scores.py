@@ -27,15 +27,16 @@ from torch import nn
 from .artifacts import grid_artifact_score
 from .features import LAYER_PRESETS
 from .fingerprint import DSD
-from .metrics import dsd_distance_to, psnr, q_dsd, ssim
+from .metrics import dsd_distance_to, psnr, q_dsd, reference_dsd, ssim
 from .niqe import BLOCK, niqe
 
 
 @dataclass
 class ScoreInputs:
-    """What the score functions read besides the image: the ground truth ``(1, 3, H, W)`` and its DSD
-    fingerprint (``None`` without one), the PSNR/SSIM protocol, the grid period and, for a score computed per
-    regressor, the regressor; :meth:`q_dsd_terms` caches one Q_DSD evaluation per regressor for the current image."""
+    """What the score functions read besides the image: the ground truth ``(1, 3, H, W)`` (``None`` without
+    one) and its DSD fingerprint (:meth:`reference_fingerprint`, computed when first needed), the PSNR/SSIM
+    protocol, the grid period and, for a score computed per regressor, the regressor; :meth:`q_dsd_terms` caches
+    one Q_DSD evaluation per regressor for the current image."""
 
     reference: torch.Tensor | None = None
     fingerprint: DSD | None = None
@@ -44,6 +45,12 @@ class ScoreInputs:
     grid_period: int | None = None
     regressor: nn.Module | None = None
     _terms: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict, repr=False)
+
+    def reference_fingerprint(self) -> DSD:
+        """The DSD fingerprint (alpha 2, full-reference layers) of :attr:`reference`, computed once per reference."""
+        if self.fingerprint is None:
+            self.fingerprint = reference_dsd(self.reference)
+        return self.fingerprint
 
     def forget(self) -> None:
         """Drop the cached Q_DSD evaluations: call before each new image."""
@@ -108,7 +115,7 @@ def _ssim(image: torch.Tensor, inputs: ScoreInputs) -> float:
 
 
 def _dsd_distance(image: torch.Tensor, inputs: ScoreInputs) -> float:
-    return float(dsd_distance_to(image, inputs.fingerprint)["mean"][0])
+    return float(dsd_distance_to(image, inputs.reference_fingerprint())["mean"][0])
 
 
 def _grid_artifacts(image: torch.Tensor, inputs: ScoreInputs) -> float:

@@ -5,19 +5,50 @@ truth at a time, whose DSD fingerprint it computes once for all the images score
 it. :func:`score_image` scores one image, :func:`q_dsd_table` the no-reference scores of many
 (e.g. of :func:`dsdviz.data.degraded_versions`: natural images and degraded copies of them), and
 :func:`dsdviz.evaluation.metrics_table` folders of method outputs.
+
+Every scorer of a process shares one memo of the values it computed (:data:`MEMO_SIZE` of them), keyed by
+what a value depends on: the score, the image's content, dtype and device, the ground truth's content (for a
+full-reference score), the regressor's weights (for a score per regressor) and the protocol. Scoring the same
+image again, as the figure recipes do with the ground truth, bicubic and the published results, returns
+the value computed the first time, bit for bit; a regressor whose weights changed is a new key.
+:func:`clear_memo` empties it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import os
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .metrics import reference_dsd
+from .features import WEIGHTS_ENV, resolve_layers
+from .fingerprint import check_dsd_input
 from .scores import SCORES, Score, ScoreInputs, default_scores
+
+
+#: Values kept in the process-wide memo of :class:`Scorer` (floats: a few MB at most); the oldest go first.
+MEMO_SIZE = 1 << 15
+_MEMO: OrderedDict[Hashable, float | None] = OrderedDict()
+
+
+def content_key(*tensors: torch.Tensor) -> str:
+    """A 128-bit digest (hex) of tensors' dtypes, shapes, devices and values: equal only for equal contents."""
+    digest = hashlib.blake2b(digest_size=16)
+    for tensor in tensors:
+        data = tensor.detach().to("cpu").contiguous()
+        digest.update(f"{data.dtype}{tuple(data.shape)}{tensor.device.type};".encode())
+        digest.update(data.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def clear_memo() -> None:
+    """Forget every value the scorers of this process computed."""
+    _MEMO.clear()
 
 
 class Scorer:
@@ -55,6 +86,7 @@ class Scorer:
     ) -> None:  # fmt: skip
         self.regressors = tuple(regressors)
         self.inputs = ScoreInputs(shave=shave, y_channel=y_channel, grid_period=grid_period)
+        self._reference_key: str | None = None
         chosen = set(default_scores() if scores is None else scores)
         unknown = sorted(chosen - set(SCORES))
         if unknown:
@@ -80,8 +112,11 @@ class Scorer:
 
     def set_reference(self, reference: torch.Tensor | None) -> None:
         """The ground truth ``(1, 3, H, W)`` in ``[0, 1]`` for the next images (``None``: no-reference scores only)."""
+        if reference is not None:
+            check_dsd_input(reference, 2, resolve_layers("full_reference"), name="reference")
         self.inputs.reference = reference
-        self.inputs.fingerprint = None if reference is None else reference_dsd(reference)
+        self.inputs.fingerprint = None
+        self._reference_key = None if reference is None else content_key(reference)
 
     def __call__(self, image: torch.Tensor, *, full_reference: bool = True) -> dict[str, float]:
         """The row of ``image``: full-reference scores when a reference is set and ``full_reference``
@@ -93,9 +128,21 @@ class Scorer:
             )
         row: dict[str, float] = {}
         self.inputs.forget()
+        image_key = content_key(image)
+        weights = {id(psi): (content_key(*psi.state_dict().values()), psi.alpha, getattr(psi, "crop", None),
+                             tuple(psi.layers)) for psi in self.regressors}  # fmt: skip
+        protocol = (self.inputs.shave, self.inputs.y_channel, self.inputs.grid_period, os.environ.get(WEIGHTS_ENV))
         for score, psi in self._plan(with_reference):
-            self.inputs.regressor = psi
-            value = score.compute(image, self.inputs)
+            key = (score.name, image_key, self._reference_key if score.reference else None,
+                   None if psi is None else weights[id(psi)], protocol)  # fmt: skip
+            if key in _MEMO:
+                value = _MEMO[key]
+                _MEMO.move_to_end(key)
+            else:
+                self.inputs.regressor = psi
+                value = _MEMO[key] = score.compute(image, self.inputs)
+                if len(_MEMO) > MEMO_SIZE:
+                    _MEMO.popitem(last=False)
             if value is not None:
                 row[score.column(None if psi is None else psi.alpha)] = value
         return row

@@ -7,7 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from dsdviz.metrics import dsd_distance, dsd_distance_to, psnr, q_dsd, reference_dsd, ssim
-from dsdviz.scoring import Scorer, q_dsd_summary, q_dsd_table, score_image
+from dsdviz import scoring
+from dsdviz.scoring import Scorer, clear_memo, content_key, q_dsd_summary, q_dsd_table, score_image
 
 
 def _smooth(rng: torch.Generator, size: int = 48) -> torch.Tensor:
@@ -49,6 +50,35 @@ def test_score_image_without_reference_and_errors(vgg_weights, regressor, rng):
     assert score_image(image, regressors=[regressor]) == {"q_dsd_a2": float(q_dsd(image, regressor)[0])}
     with pytest.raises(ValueError, match=r"the reference is \(40, 48\) px but the image \(48, 48\) px"):
         score_image(image, _smooth(rng)[..., :40, :])
+
+
+def test_content_key_sees_values_dtype_and_shape_not_storage():
+    x = torch.arange(24, dtype=torch.float32).view(2, 3, 4)
+    assert content_key(x.transpose(1, 2).contiguous().transpose(1, 2)) == content_key(x.clone())
+    changed = x.clone()
+    changed[1, 2, 3] += 1e-6
+    keys = {content_key(y) for y in (x, changed, x.double(), x.view(4, 3, 2), x[:1])}
+    assert len(keys) == 5 and content_key(x, x) != content_key(x)
+
+
+def test_the_memo_returns_each_value_once_computed_and_never_a_stale_one(vgg_weights, regressor, rng):
+    clear_memo()
+    truth, output = _smooth(rng), _smooth(rng)
+    scorer = Scorer([regressor], scores=("psnr", "dsd_distance", "q_dsd", "excess"))
+    scorer.set_reference(truth)
+    first = scorer(output)
+    assert len(scoring._MEMO) == 4
+    again = Scorer([regressor], scores=("psnr", "dsd_distance", "q_dsd", "excess"))
+    again.set_reference(truth.clone())
+    assert again(output.clone()) == first and len(scoring._MEMO) == 4  # the same contents: the memo's values
+    again.set_reference(output)  # another ground truth: new full-reference values, the same no-reference ones
+    other = again(output)
+    assert other["psnr"] == float("inf") and other["dsd_distance"] == 0 and other["q_dsd_a2"] == first["q_dsd_a2"]
+    with torch.no_grad():
+        next(regressor.parameters()).mul_(1.5)  # new weights: a new key, the new model's value
+    assert scorer(output)["q_dsd_a2"] == float(q_dsd(output, regressor)[0]) != first["q_dsd_a2"]
+    clear_memo()
+    assert not scoring._MEMO
 
 
 def test_dsd_distance_to_a_precomputed_reference(vgg_weights, rng):
