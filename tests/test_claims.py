@@ -57,6 +57,14 @@ def test_a_csv_without_the_rows_a_rule_reads_is_not_testable(tmp_path):
     assert findings and all(f.verdict == "not testable here" and "no row of" in f.numbers for f in findings.values())
 
 
+def test_csvs_with_no_rows_make_every_claim_not_testable_and_nothing_crashes(tmp_path):
+    for name in {name for claim in CLAIMS for name in claim.files}:  # the stored headers, no row
+        (tmp_path / name).write_text((FIGURES / name).read_text().splitlines()[0] + "\n")
+    findings = scorecard(tmp_path)
+    assert [f.verdict for _, f in findings] == ["not testable here"] * len(CLAIMS)
+    assert all("no row of" in f.numbers or "on 0 images" in f.numbers for _, f in findings)
+
+
 def test_markdown_escapes_cells_and_counts_verdicts():
     claim = CLAIMS[0]
     text = claims_markdown([(claim, Finding("partly", "a | b", "1 step", "more steps"))])

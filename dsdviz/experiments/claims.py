@@ -81,11 +81,29 @@ def _budget(*names: str) -> str:
     return "; ".join(f"{name}: {training_budget(model_meta(name))}" for name in names)
 
 
+class MissingRow(LookupError):
+    """A CSV lacks a row a rule reads (a smaller run, such as the smoke size, left it out): not testable."""
+
+
+def _first(rows: list[dict[str, str]], what: str, keep: Callable[[dict[str, str]], bool]) -> dict[str, str]:
+    """The first row ``keep`` accepts. Raises :class:`MissingRow` naming ``what`` when a smaller run left it out."""
+    for row in rows:
+        if keep(row):
+            return row
+    raise MissingRow(f"no row of {what}")
+
+
+def _sr_row(rows: list[dict[str, str]], test_set: str, method: str) -> dict[str, str]:
+    """The row of ``method`` on ``test_set`` (:func:`_first`)."""
+    return _first(rows, f"{method} on {test_set}", lambda r: r["test_set"].split(",")[0] == test_set
+                  and r["method"] == method)  # fmt: skip
+
+
 def fig11_rule(folder: Path) -> Finding:
     """The DSD-matched results are closer to the reference than every style-matched one in fine detail
     (mean gradient magnitude) and in the DSD distance at the finest scale pair."""
     rows = _rows(folder, "fig11_fingerprint_matching.csv")
-    reference = next(_float(r["sharpness"]) for r in rows if r["kind"] == "reference")
+    reference = _float(_first(rows, "the reference", lambda r: r["kind"] == "reference")["sharpness"])
     pair = next(k for k in rows[0] if k.startswith("dsd_distance"))
     detail = {kind: min(abs(_float(r["sharpness"]) - reference) for r in rows if r["kind"] == kind)
               for kind in ("style", "dsd")}  # fmt: skip
@@ -105,7 +123,7 @@ def fig12_rule(folder: Path) -> Finding:
     (DSD distance to the ground truth up, or PSNR down: artifacts)."""
     rows = _rows(folder, "fig12_dsd_minimization.csv")
     shown = [r for r in rows if r["step"] != "truth" and r["shown"] == "1"]
-    truth = next(r for r in rows if r["step"] == "truth")
+    truth = _first(rows, "the ground truth", lambda r: r["step"] == "truth")
     start, middle, end = shown[0], shown[len(shown) // 2], shown[-1]
     value = {key: [_float(r[key]) for r in (start, middle, end)] for key in ("sharpness", "dsd_distance", "psnr")}
     sharper = value["sharpness"][1] > value["sharpness"][0]
@@ -122,24 +140,13 @@ def fig12_rule(folder: Path) -> Finding:
 
 def fig13_rule(folder: Path) -> Finding:
     """Mean grid-artifact score (period 4): DSD below both style losses."""
-    rows = {r["method"]: r for r in _rows(folder, "fig13_loss_comparison.csv")}
-    grid = {m: _float(rows[m]["grid_mean"]) for m in ("DSD", "style", "multi-scale style")}
+    found = _rows(folder, "fig13_loss_comparison.csv")
+    rows = {m: _first(found, m, lambda r, m=m: r["method"] == m) for m in ("DSD", "style", "multi-scale style")}
+    grid = {m: _float(row["grid_mean"]) for m, row in rows.items()}
     hits = (grid["DSD"] < grid["style"]) + (grid["DSD"] < grid["multi-scale style"])
     numbers = ", ".join(f"{m} {v:.2f} dB" for m, v in grid.items()) + f" ({rows['DSD']['images']} images)"
     return Finding(_vote(hits, 2), numbers, rows["DSD"]["note"] or "trained here",
                    "the full setting's 5-block networks (200k + 100k steps, a GPU)")
-
-
-class MissingRow(LookupError):
-    """A CSV lacks a row a rule reads (a smaller run, such as the smoke size, left it out): not testable."""
-
-
-def _sr_row(rows: list[dict[str, str]], test_set: str, method: str) -> dict[str, str]:
-    """The row of ``method`` on ``test_set``. Raises :class:`MissingRow` naming them when a smaller run left it out."""
-    found = [r for r in rows if r["test_set"].split(",")[0] == test_set and r["method"] == method]
-    if not found:
-        raise MissingRow(f"no row of {method} on {test_set}")
-    return found[0]
 
 
 def fig14_15_rule(folder: Path) -> Finding:
@@ -170,6 +177,8 @@ def _dsd_against_gan(rows: list[dict[str, str]], dsd: str, gan: str) -> tuple[in
     """``(wins, cells, parts)``: on how many (test set, score) cells of DSD distance, NIQE and Q_DSD a=4 the row
     ``dsd`` scores at least as well as the row ``gan``, and the numbers per test set."""
     sets = list(dict.fromkeys(r["test_set"].split(",")[0] for r in rows))
+    if not sets:
+        raise MissingRow(f"no row of {dsd} or {gan}")
     wins, cells, parts = 0, 0, []
     for test_set in sets:
         a, b = _sr_row(rows, test_set, dsd), _sr_row(rows, test_set, gan)
@@ -215,7 +224,8 @@ def adversarial_weight_rule(folder: Path) -> Finding:
 def parameters_rule(folder: Path) -> Finding:
     """Our networks' exact counts within 2% of the paper's (4x SR about 1.1M, deblurring about 0.81M)."""
     sr = int(_sr_row(_rows(folder, "sr_metrics.csv"), "Set5", OURS_DSD)["parameters"])
-    deblur = int(next(r for r in _rows(folder, "deblur_metrics.csv") if r["method"] == OURS_DSD)["parameters"])
+    deblur_rows = _rows(folder, "deblur_metrics.csv")
+    deblur = int(_first(deblur_rows, OURS_DSD, lambda r: r["method"] == OURS_DSD)["parameters"])
     hits = sum(abs(n - PAPER_PARAMETERS[k]) / PAPER_PARAMETERS[k] < 0.02 for k, n in (("sr", sr), ("deblur", deblur)))
     return Finding(_vote(hits, 2), f"xSRResNet 4x {sr:,} (paper about 1.1M), deblurring {deblur:,} (about 0.81M)",
                    "architecture only")  # fmt: skip
@@ -238,6 +248,8 @@ def fig16_rule(folder: Path) -> Finding:
     ours = {(r["test_set"], r["image"]): r for r in rows if r["method"] == OURS_DSD}
     theirs = {(r["test_set"], r["image"]): r for r in rows if r["method"] == "DeepDeblur"}
     both = sorted(set(ours) & set(theirs))
+    if not both:
+        raise MissingRow(f"no row of an image that both {OURS_DSD} and DeepDeblur have")
     with_truth = [k for k in both if ours[k].get("dsd_distance")]
     dsd = [(_float(ours[k]["dsd_distance"]), _float(theirs[k]["dsd_distance"])) for k in with_truth]
     niqe = [(_float(ours[k]["niqe"]), _float(theirs[k]["niqe"])) for k in both if ours[k].get("niqe")]
@@ -266,8 +278,11 @@ def q_dsd_rule(folder: Path) -> Finding:
     raters' order), and the ground truth above bicubic from a realistically degraded LR on at least 90% of BSD100
     and the regressors' ``BSDS500_test`` hold-out (check a of ``noref_checks.csv``)."""
     rows = {r["score"]: r for r in _rows(folder, "noref_agreement.csv")}
+    if "q_dsd_a4" not in rows:
+        raise MissingRow("no row of Q_DSD a=4")
     label = next(label for label, names in REGRESSOR_PAIRS.items() if tuple(names) == tuple(DEFAULT_REGRESSORS))
-    realistic = next(r for r in _rows(folder, "noref_checks.csv") if r["pair"] == label and r["check"] == "a")
+    realistic = _first(_rows(folder, "noref_checks.csv"), f"check (a) with the {label} pair",
+                       lambda r: r["pair"] == label and r["check"] == "a")
     q4 = rows["q_dsd_a4"]
     truth, official = _float(q4["gt_above_bicubic"]), _float(q4["srgan_above_srresnet"])
     hits = (truth >= 0.9) + (official >= 0.75) + (_float(realistic["q_dsd_a4"]) >= 0.9)
