@@ -10,7 +10,8 @@ Every scorer of a process shares one memo of the values it computed (:data:`MEMO
 what a value depends on: the score, the image's content, dtype and device, the ground truth's content (for a
 full-reference score), the regressor's weights (for a score per regressor) and the protocol. Scoring the same
 image again, as the figure recipes do with the ground truth, bicubic and the published results, returns
-the value computed the first time, bit for bit; a regressor whose weights changed is a new key.
+the value computed the first time, bit for bit; a regressor whose weights changed is a new key. The scores
+per regressor (Q_DSD and the excess) come from one Q_DSD evaluation, so computing one keeps them all.
 :func:`clear_memo` empties it.
 """
 
@@ -132,17 +133,20 @@ class Scorer:
         weights = {id(psi): (content_key(*psi.state_dict().values()), psi.alpha, getattr(psi, "crop", None),
                              tuple(psi.layers)) for psi in self.regressors}  # fmt: skip
         protocol = (self.inputs.shave, self.inputs.y_channel, self.inputs.grid_period, os.environ.get(WEIGHTS_ENV))
+        def key(score: Score, psi: nn.Module | None) -> Hashable:
+            return (score.name, image_key, self._reference_key if score.reference else None,
+                    None if psi is None else weights[id(psi)], protocol)  # fmt: skip
+
         for score, psi in self._plan(with_reference):
-            key = (score.name, image_key, self._reference_key if score.reference else None,
-                   None if psi is None else weights[id(psi)], protocol)  # fmt: skip
-            if key in _MEMO:
-                value = _MEMO[key]
-                _MEMO.move_to_end(key)
-            else:
+            if key(score, psi) in _MEMO:
+                _MEMO.move_to_end(key(score, psi))
+            else:  # the scores per regressor share one Q_DSD evaluation: keep them all
                 self.inputs.regressor = psi
-                value = _MEMO[key] = score.compute(image, self.inputs)
-                if len(_MEMO) > MEMO_SIZE:
+                kept = [s for s in SCORES.values() if s.per_regressor] if score.per_regressor else [score]
+                _MEMO.update({key(s, psi): s.compute(image, self.inputs) for s in kept})
+                while len(_MEMO) > MEMO_SIZE:
                     _MEMO.popitem(last=False)
+            value = _MEMO[key(score, psi)]
             if value is not None:
                 row[score.column(None if psi is None else psi.alpha)] = value
         return row

@@ -68,9 +68,12 @@ def test_the_memo_returns_each_value_once_computed_and_never_a_stale_one(vgg_wei
     scorer.set_reference(truth)
     first = scorer(output)
     assert len(scoring._MEMO) == 4
+    assert Scorer([regressor], scores=("excess",))(output) == {"excess_a2": first["excess_a2"]}
+    assert Scorer([regressor], scores=("q_dsd",))(truth)["q_dsd_a2"] == float(q_dsd(truth, regressor)[0])
+    assert len(scoring._MEMO) == 6  # the truth's Q_DSD kept its excess too
     again = Scorer([regressor], scores=("psnr", "dsd_distance", "q_dsd", "excess"))
     again.set_reference(truth.clone())
-    assert again(output.clone()) == first and len(scoring._MEMO) == 4  # the same contents: the memo's values
+    assert again(output.clone()) == first and len(scoring._MEMO) == 6  # the same contents: the memo's values
     again.set_reference(output)  # another ground truth: new full-reference values, the same no-reference ones
     other = again(output)
     assert other["psnr"] == float("inf") and other["dsd_distance"] == 0 and other["q_dsd_a2"] == first["q_dsd_a2"]
