@@ -18,11 +18,13 @@ from dsdviz.experiments.noref_checks import (
     check_csv_rows,
     check_examples,
     check_fractions,
+    check_images,
     check_rows,
     checks_markdown,
     realistic_lr,
 )
 from dsdviz.experiments.noref import regressor_fit, regressor_validation_figure, whole_image_errors
+from dsdviz.metrics import q_dsd
 from dsdviz.models import DEFAULT_REGRESSORS, load_model
 from dsdviz.training import preset
 
@@ -75,6 +77,10 @@ def test_checks_on_one_image_per_set(shared_data, vgg_weights):
     table = check_fractions(rows, "default psi_4")
     assert [table[c]["images"] for c in "abc"] == [1, 1, 1] and math.isnan(table["a"]["q_dsd_a2"])
     assert table["a"]["niqe"] == 1.0  # bicubic from a blurred, noisy, JPEG-compressed LR: plainly worse
+    cropped = check_rows(pairs, ("Set5",), root=shared_data, limit=1, crop=96, progress=False)
+    image = next(images for _, _, images in check_images(("Set5",), shared_data, 1))["SRGAN"]
+    assert image.shape[-2:] == (512, 512)  # baby: the central 96 px start at (512 - 96) // 2 = 208
+    assert cropped[2]["q_dsd_a4"] == float(q_dsd(image[..., 208:304, 208:304], pairs["default psi_4"][0])[0])
 
 
 def test_whole_image_errors_and_the_validation_curves(shared_data, vgg_weights, tmp_path):

@@ -37,6 +37,7 @@ from ..data import (
 )
 from ..evaluation import write_csv
 from ..models import DEFAULT_REGRESSORS, load_model, shipped_models
+from ..ranking import central_crop
 from ..scoring import Scorer
 from ..training.presets import REGRESSOR_HOLDOUT, REGRESSOR_POOLS
 from .methods import published_sr_outputs
@@ -107,17 +108,20 @@ def check_images(
 
 def check_rows(
     pairs: Mapping[str, Sequence[nn.Module]], sets: Sequence[str] = CHECK_SETS, *,
-    root: str | os.PathLike | None = None, limit: int | None = None, seed: int = 0, progress: bool = True,
+    root: str | os.PathLike | None = None, limit: int | None = None, seed: int = 0, crop: int | None = None,
+    progress: bool = True,
 ) -> list[dict[str, float | str]]:  # fmt: skip
     """Rows ``{"pair", "set", "image", "method", q_dsd_a2, excess_a2, q_dsd_a4, excess_a4, niqe}``: every
     image of :func:`check_images` scored with each pair of regressors (``{label: (psi_2, psi_4)}``; NIQE,
-    which needs none, is computed once and repeated in each pair's rows)."""
+    which needs none, is computed once and repeated in each pair's rows). ``crop``: score the central
+    ``crop`` px square of every image (:func:`dsdviz.ranking.central_crop`) instead of the whole image."""
     scorers = {label: Scorer(regressors, scores=("q_dsd", "excess")) for label, regressors in pairs.items()}
     niqe = Scorer(scores=("niqe",))
     rows = []
     images = check_images(sets, root, limit, seed)
     for set_name, name, by_method in tqdm(images, desc="no-reference checks", unit="image", disable=not progress):
         for method, image in by_method.items():
+            image = central_crop(image, crop)
             base = {"set": set_name, "image": name, "method": method, **niqe(image, full_reference=False)}
             rows += [{"pair": label, **base, **scorer(image, full_reference=False)}
                      for label, scorer in scorers.items()]  # fmt: skip
