@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 from .features import WEIGHTS_ENV, resolve_layers
 from .fingerprint import check_dsd_input
 from .scores import SCORES, Score, ScoreInputs, default_scores
+from .validation import check_image
 
 
 #: Values kept in the process-wide memo of :class:`Scorer` (floats: a few MB at most); the oldest go first.
@@ -122,6 +123,7 @@ class Scorer:
     def __call__(self, image: torch.Tensor, *, full_reference: bool = True) -> dict[str, float]:
         """The row of ``image``: full-reference scores when a reference is set and ``full_reference``
         (``False``: e.g. to score the ground truth itself), then the no-reference ones."""
+        check_image(image, "image")
         with_reference = full_reference and self.reference is not None
         if with_reference and self.reference.shape != image.shape:
             raise ValueError(
@@ -133,6 +135,7 @@ class Scorer:
         weights = {id(psi): (content_key(*psi.state_dict().values()), psi.alpha, getattr(psi, "crop", None),
                              tuple(psi.layers)) for psi in self.regressors}  # fmt: skip
         protocol = (self.inputs.shave, self.inputs.y_channel, self.inputs.grid_period, os.environ.get(WEIGHTS_ENV))
+
         def key(score: Score, psi: nn.Module | None) -> Hashable:
             return (score.name, image_key, self._reference_key if score.reference else None,
                     None if psi is None else weights[id(psi)], protocol)  # fmt: skip

@@ -50,6 +50,8 @@ def test_score_image_without_reference_and_errors(vgg_weights, regressor, rng):
     assert score_image(image, regressors=[regressor]) == {"q_dsd_a2": float(q_dsd(image, regressor)[0])}
     with pytest.raises(ValueError, match=r"the reference is \(40, 48\) px but the image \(48, 48\) px"):
         score_image(image, _smooth(rng)[..., :40, :])
+    with pytest.raises(ValueError, match="image: expected"):
+        Scorer()(image[0].numpy())  # checked before the memo hashes it
 
 
 def test_content_key_sees_values_dtype_and_shape_not_storage():
