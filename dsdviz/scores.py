@@ -81,6 +81,8 @@ class Score:
         per_regressor: computed once per DSD regressor.
         by_default: computed by a :class:`~dsdviz.scoring.Scorer` that is not given a selection (``False``:
             only when named in one).
+        settings: the :class:`ScoreInputs` settings its value depends on (``"shave"``, ``"y_channel"``,
+            ``"grid_period"``): what the scorer's memo keys it by besides the images and the regressor.
     """
 
     name: str
@@ -92,6 +94,7 @@ class Score:
     compute: Callable[[torch.Tensor, ScoreInputs], float | None]
     per_regressor: bool = False
     by_default: bool = True
+    settings: tuple[str, ...] = ()
 
     def column(self, alpha: float | None = None) -> str:
         """The row key: ``name``, or ``name_a<alpha>`` for a score per regressor."""
@@ -142,13 +145,13 @@ _PSNR_SSIM = ("PSNR/SSIM on {channel}, {quantization}, border shave {shave} px, 
 SCORES: dict[str, Score] = {
     score.name: score
     for score in (
-        Score("psnr", "PSNR (dB)", True, True, ".2f", _PSNR_SSIM, _psnr),
-        Score("ssim", "SSIM", True, True, ".4f", _PSNR_SSIM, _ssim),
+        Score("psnr", "PSNR (dB)", True, True, ".2f", _PSNR_SSIM, _psnr, settings=("shave", "y_channel")),
+        Score("ssim", "SSIM", True, True, ".4f", _PSNR_SSIM, _ssim, settings=("shave", "y_channel")),
         Score("dsd_distance", "DSD distance", False, True, ".3g",
               f"DSD distance: mean |DSD_l,2(output) - DSD_l,2(ref)| over {_FULL}", _dsd_distance),
         Score("grid_artifacts", "grid artifacts (dB)", False, True, ".2f",
               "grid artifacts: periodic error energy at the SR period (dsdviz.artifacts, dB)", _grid_artifacts,
-              by_default=False),
+              by_default=False, settings=("grid_period",)),
         Score("q_dsd", "Q_DSD a={alpha}", False, False, ".3g", f"Q_DSD: Eq. 5 over {_NO} (lower is better)",
               _q_dsd, per_regressor=True),
         Score("excess", "excess a={alpha}", False, False, ".3f",

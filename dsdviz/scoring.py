@@ -8,7 +8,8 @@ it. :func:`score_image` scores one image, :func:`q_dsd_table` the no-reference s
 
 Every scorer of a process shares one memo of the values it computed (:data:`MEMO_SIZE` of them), keyed by
 what a value depends on: the score, the image's content, dtype and device, the ground truth's content (for a
-full-reference score), the regressor's weights (for a score per regressor) and the protocol. Scoring the same
+full-reference score), the regressor's weights (for a score per regressor), the settings the score reads
+(:attr:`dsdviz.scores.Score.settings`: the PSNR/SSIM protocol, the grid period) and the VGG weights. Scoring the same
 image again, as the figure recipes do with the ground truth, bicubic and the published results, returns
 the value computed the first time, bit for bit; a regressor whose weights changed is a new key. The scores
 per regressor (Q_DSD and the excess) come from one Q_DSD evaluation, so computing one keeps them all.
@@ -134,11 +135,12 @@ class Scorer:
         image_key = content_key(image)
         weights = {id(psi): (content_key(*psi.state_dict().values()), psi.alpha, getattr(psi, "crop", None),
                              tuple(psi.layers)) for psi in self.regressors}  # fmt: skip
-        protocol = (self.inputs.shave, self.inputs.y_channel, self.inputs.grid_period, os.environ.get(WEIGHTS_ENV))
+        vgg = os.environ.get(WEIGHTS_ENV)
 
         def key(score: Score, psi: nn.Module | None) -> Hashable:
+            settings = tuple(getattr(self.inputs, name) for name in score.settings)
             return (score.name, image_key, self._reference_key if score.reference else None,
-                    None if psi is None else weights[id(psi)], protocol)  # fmt: skip
+                    None if psi is None else weights[id(psi)], settings, vgg)  # fmt: skip
 
         for score, psi in self._plan(with_reference):
             if key(score, psi) in _MEMO:

@@ -7,7 +7,7 @@ import torch
 
 from dsdviz.evaluation import MetricsTable, _method_rows
 from dsdviz.features import LAYER_PRESETS
-from dsdviz.scores import SCORES, Score, default_scores, protocol_text, score_of
+from dsdviz.scores import SCORES, Score, ScoreInputs, default_scores, protocol_text, score_of
 from dsdviz.scoring import Scorer
 from dsdviz.sharpness import mean_gradient_magnitude
 
@@ -34,6 +34,24 @@ def test_keys_headers_and_protocol():
     assert text.count("PSNR/SSIM on Y (BT.601, MATLAB rgb2ycbcr), 8-bit images, border shave 4 px") == 1
     assert ", ".join(LAYER_PRESETS["full_reference"]) in text and "NIQE" in text and "grid" not in text
     assert "grid artifacts" in protocol_text(4, columns=["psnr", "grid_artifacts"]) and "RGB" in protocol_text(0, False)
+
+
+@pytest.mark.parametrize(("setting", "values"), [("shave", (4, 0)), ("y_channel", (True, False)),
+                                                 ("grid_period", (4, 2))])  # fmt: skip
+def test_every_setting_a_value_depends_on_is_declared(vgg_weights, regressor, setting, values):
+    """The Scorer's memo keys a value by the settings its entry declares: one it reads but does not declare
+    would hand out a value computed under another setting."""
+    rng = torch.Generator().manual_seed(3)
+    truth = torch.nn.functional.interpolate(torch.rand(1, 3, 24, 24, generator=rng), size=96, mode="bicubic")
+    truth = truth.clamp(0, 1)
+    image = (truth + 0.05 * torch.randn(truth.shape, generator=rng)).clamp(0, 1)
+    for score in SCORES.values():
+        computed = []
+        for value in values:
+            inputs = ScoreInputs(reference=truth, **{"grid_period": 4, setting: value}, regressor=regressor)
+            computed.append(score.compute(image, inputs))
+        assert computed[0] == computed[1] or setting in score.settings, f"{score.name} reads {setting}"
+        assert computed[0] != computed[1] or setting not in score.settings, f"{score.name} ignores {setting}"
 
 
 def _sharpness(image: torch.Tensor, inputs) -> float:
