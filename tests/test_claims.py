@@ -57,6 +57,14 @@ def test_a_csv_without_the_rows_a_rule_reads_is_not_testable(tmp_path):
     assert findings and all(f.verdict == "not testable here" and "no row of" in f.numbers for f in findings.values())
 
 
+def test_without_the_full_equal_budget_table_the_quick_one_is_read(tmp_path):
+    (tmp_path / "equal_budget_quick.csv").write_text((FIGURES / "equal_budget_quick.csv").read_text())
+    (finding,) = [f for claim, f in scorecard(tmp_path) if claim.files == ("equal_budget.csv",)]
+    assert finding.verdict in VERDICTS[:3] and "BSD100, first 10 of 100 images: DSD distance" in finding.numbers
+    (stored,) = [f for claim, f in scorecard(FIGURES) if claim.files == ("equal_budget.csv",)]
+    assert "BSD100: DSD distance" in stored.numbers  # the stored full run, all 100 images, comes first
+
+
 def test_csvs_with_no_rows_make_every_claim_not_testable_and_nothing_crashes(tmp_path):
     for name in {name for claim in CLAIMS for name in claim.files}:  # the stored headers, no row
         (tmp_path / name).write_text((FIGURES / name).read_text().splitlines()[0] + "\n")

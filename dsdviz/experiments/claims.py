@@ -68,8 +68,24 @@ def _float(value: str) -> float:
     return float(value) if value not in ("", None) else math.nan
 
 
+#: Tables whose stored version is the ``--full`` run, and the quick run's table a rule reads where the full one is
+#: missing (``dsdviz figures`` into a new folder).
+QUICK_TABLES = {"equal_budget.csv": "equal_budget_quick.csv"}
+
+
+def _source(folder: Path, name: str) -> Path | None:
+    """``folder/name``, else its quick run's table (:data:`QUICK_TABLES`), else ``None``."""
+    for candidate in (name, QUICK_TABLES.get(name)):
+        if candidate and (folder / candidate).is_file():
+            return folder / candidate
+    return None
+
+
 def _rows(folder: Path, name: str) -> list[dict[str, str]]:
-    return read_csv(folder / name)
+    source = _source(folder, name)
+    if source is None:
+        raise FileNotFoundError(f"no {name} in {folder}")
+    return read_csv(source)
 
 
 def _vote(hits: int, total: int) -> Verdict:
@@ -185,7 +201,7 @@ def _dsd_against_gan(rows: list[dict[str, str]], dsd: str, gan: str) -> tuple[in
         for column in ("dsd_distance", "niqe", "q_dsd_a4"):
             wins += _float(a[column]) <= _float(b[column])
             cells += 1
-        parts.append(f"{test_set}: DSD distance {_float(a['dsd_distance']):.3g} vs {_float(b['dsd_distance']):.3g}, "
+        parts.append(f"{a['test_set']}: DSD distance {_float(a['dsd_distance']):.3g} vs {_float(b['dsd_distance']):.3g}, "
                      f"NIQE {_float(a['niqe']):.2f} vs {_float(b['niqe']):.2f}, Q_DSD a=4 {_float(a['q_dsd_a4']):.3g} vs "
                      f"{_float(b['q_dsd_a4']):.3g}, PSNR {_float(a['psnr']):.2f} vs {_float(b['psnr']):.2f} dB")  # fmt: skip
     return wins, cells, parts
@@ -357,7 +373,7 @@ def scorecard(folder: str | Path) -> list[tuple[Claim, Finding]]:
     folder = Path(folder)
     out = []
     for claim in CLAIMS:
-        missing = [name for name in claim.files if not (folder / name).is_file()]
+        missing = [name for name in claim.files if _source(folder, name) is None]
         if missing:
             finding = Finding("not testable here", f"missing {', '.join(missing)}", "-",
                               f"`dsdviz figures` for the recipes that write {', '.join(missing)}")  # fmt: skip
