@@ -267,7 +267,8 @@ def q_dsd(
         if min(y.shape[-2:]) < tile:
             warnings.warn(
                 f"a {y.shape[-2]} x {y.shape[-1]} px image is smaller than the {tile} px tiles psi_{regressor.alpha:g} "
-                "was trained on: its DSD norms, and so Q_DSD, are not comparable with those of larger images",
+                "was trained on: its DSD norms are outside what psi learned, and Q_DSD ranks even images of this size "
+                "unreliably (model card); score larger images or use a regressor with smaller tiles",
                 SmallImageWarning, stacklevel=2,
             )  # fmt: skip
         y = tiles(y, tile).flatten(0, 1)
