@@ -129,17 +129,11 @@ def test_equal_budget_table_scores_the_arms_with_the_official_results(vgg_weight
     assert [p.name for p in paths] == ["equal_budget.png", "equal_budget.md", "equal_budget.csv",
                                        "equal_budget_per_image.csv"]  # fmt: skip
     assert "same 250 steps" in paths[1].read_text()
-
-
-def test_the_quick_equal_budget_recipe_leaves_the_full_tables_alone(vgg_weights, shared_data, tmp_path, monkeypatch):
-    from dsdviz.experiments.equal_budget import equal_budget_figure
-
-    monkeypatch.setenv(SMOKE_ENV, "1")
-    (tmp_path / "equal_budget.md").write_text("the full run's table")
-    paths = equal_budget_figure(True, tmp_path)
-    assert [p.name for p in paths] == ["equal_budget.png", "equal_budget_quick.md", "equal_budget_quick.csv",
-                                       "equal_budget_quick_per_image.csv"]  # fmt: skip
-    assert (tmp_path / "equal_budget.md").read_text() == "the full run's table"
+    full = paths[1].read_text()
+    quick = save_equal_budget(result, setup, tmp_path / "figures", "equal_budget_quick")  # the quick recipe's names
+    assert [p.name for p in quick[1:]] == ["equal_budget_quick.md", "equal_budget_quick.csv",
+                                           "equal_budget_quick_per_image.csv"]  # fmt: skip
+    assert paths[1].read_text() == full  # the full run's tables are left as they are
 
 
 def test_the_equal_budget_script_runs_the_arms_commands():
