@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .data import find_image, list_images, load_image
+from .data import center_crop, find_image, list_images, load_image
 from .scores import SCORES, score_of
 from .scoring import Scorer
 from .validation import check_positive_int
@@ -55,8 +56,9 @@ def paired_names(first: str | os.PathLike, second: str | os.PathLike) -> tuple[l
 
 
 def central_crop(image: torch.Tensor, size: int | None) -> torch.Tensor:
-    """The central ``size`` x ``size`` px of ``image`` ``(B, C, H, W)`` (``None``: the whole image); where
-    the margin is odd the crop sits half a pixel up and left, as ``(H - size) // 2`` puts it.
+    """The central ``size`` x ``size`` px of ``image`` ``(B, C, H, W)`` (``None``: the whole image):
+    :func:`dsdviz.data.center_crop`, which crops less where the image is smaller, made strict, so that every
+    image compared is scored at the size asked for.
 
     Raises:
         ValueError: a size that is not a positive integer, or larger than a side of the image.
@@ -67,8 +69,7 @@ def central_crop(image: torch.Tensor, size: int | None) -> torch.Tensor:
     height, width = image.shape[-2:]
     if size > min(height, width):
         raise ValueError(f"a central {size} px crop of a {height} x {width} px image: the image is too small")
-    top, left = (height - size) // 2, (width - size) // 2
-    return image[..., top : top + size, left : left + size]
+    return center_crop(image, size)
 
 
 def _load_pair(first: Path, second: Path, name: str, crop: int | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -108,9 +109,15 @@ def rank_folders(
     Raises:
         ValueError: a missing or empty folder, no common name, two images of one name at different sizes,
             or a crop larger than an image.
+
+    Warns:
+        UserWarning: names only one folder holds (left out).
     """
     first, second = Path(first), Path(second)
-    names, _ = paired_names(first, second)
+    names, unpaired = paired_names(first, second)
+    if unpaired:
+        shown = ", ".join(unpaired[:5]) + (", ..." if len(unpaired) > 5 else "")
+        warnings.warn(f"{len(unpaired)} image(s) in only one folder, left out: {shown}", stacklevel=2)
     scorers = {label: Scorer(regressors, scores=_PER_REGRESSOR) for label, regressors in pairs.items()}
     once = Scorer(scores=_ONCE)
     rows = []

@@ -77,8 +77,8 @@ def test_rank_command_prints_counts_and_writes_csv(vgg_weights, bicubic_set5, tm
     truth, bicubic = bicubic_set5
     (bicubic / "extra.png").write_bytes((bicubic / "baby.png").read_bytes())
     assert main(["rank", str(truth), str(bicubic), "--crop", "128", "--csv", str(tmp_path / "r.csv")]) == 0
-    out = capsys.readouterr().out
-    assert "1 image(s) in only one folder, left out: extra" in out
+    out, err = capsys.readouterr()
+    assert "dsdviz rank: warning: 1 image(s) in only one folder, left out: extra" in err
     rows = read_csv(tmp_path / "r.csv")
     assert len(rows) == 5 and {r["height"] for r in rows} == {"128"}
     wins = sum(float(r["excess_a4_first"]) < float(r["excess_a4_second"]) for r in rows)

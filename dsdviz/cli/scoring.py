@@ -106,7 +106,7 @@ def _rank(args: argparse.Namespace) -> int:
     from ..evaluation import write_csv
     from ..experiments.noref_checks import available_pairs
     from ..models import load_model
-    from ..ranking import paired_names, rank_folders, rank_summary, rank_text
+    from ..ranking import rank_folders, rank_summary, rank_text
 
     check_output_file(args.csv, "--csv")
     if args.all_pairs and args.regressor:
@@ -118,10 +118,6 @@ def _rank(args: argparse.Namespace) -> int:
         chosen = {"default pair" if names == tuple(DEFAULT_REGRESSORS) else "regressors": names}
     pairs = {f"{label}: {', '.join(map(str, names))}": [load_model(name) for name in names]
              for label, names in chosen.items()}  # fmt: skip
-    _, unpaired = paired_names(args.first, args.second)
-    if unpaired:
-        shown = ", ".join(unpaired[:5]) + (", ..." if len(unpaired) > 5 else "")
-        print(f"{len(unpaired)} image(s) in only one folder, left out: {shown}")
     rows = rank_folders(args.first, args.second, pairs, crop=args.crop)
     print(rank_text(rank_summary(rows), str(args.first), str(args.second)))
     if args.csv:
