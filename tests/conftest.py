@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 
+from dsdviz.data import save_image
 from dsdviz.models import DSDRegressor
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,3 +74,14 @@ def regressor() -> DSDRegressor:
     psi = DSDRegressor(alpha=2, crop=16).eval()
     psi.target_scale.copy_(torch.tensor([1e-3, 2e-3, 3e-3, 4e-3]))
     return psi
+
+
+@pytest.fixture
+def folder(tmp_path_factory):
+    """The trainer tests' data: four small 8-bit RGB images of natural-ish content (smoothed noise)."""
+    root = tmp_path_factory.mktemp("images")
+    generator = torch.Generator().manual_seed(0)
+    for index in range(4):
+        x = torch.rand(1, 3, 24, 26, generator=generator)
+        save_image(F.interpolate(x, size=(72, 80), mode="bicubic").clamp(0, 1), root / f"im{index}.png")
+    return root

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from dsdviz.losses import critic_loss, generator_loss
 from dsdviz.models import Discriminator
 from dsdviz.training import TrainConfig, Trainer, history_table
-from test_training import _free_port, folder, state, tiny  # noqa: F401  (folder: a fixture)
+from test_training import _free_port, state, tiny
 
 LOG2 = math.log(2)
 

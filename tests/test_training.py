@@ -18,7 +18,6 @@ import torch
 import torch.nn.functional as F
 
 from dsdviz.features import VGG19Features
-from dsdviz.data import save_image
 from dsdviz.losses import (
     available_perceptual_layer,
     dsd_loss,
@@ -32,17 +31,6 @@ from dsdviz.models import load_model, model_meta
 from dsdviz.precision import Capability, probe_capability
 from dsdviz.resize import downscale
 from dsdviz.training import TrainConfig, Trainer, code_version, history_table
-
-
-@pytest.fixture
-def folder(tmp_path_factory):
-    """Four small 8-bit RGB images of natural-ish content (smoothed noise)."""
-    root = tmp_path_factory.mktemp("images")
-    generator = torch.Generator().manual_seed(0)
-    for index in range(4):
-        x = torch.rand(1, 3, 24, 26, generator=generator)
-        save_image(F.interpolate(x, size=(72, 80), mode="bicubic").clamp(0, 1), root / f"im{index}.png")
-    return root
 
 
 def tiny(task: str, out: Path, data: Path, **overrides) -> TrainConfig:
