@@ -65,6 +65,17 @@ def test_without_the_full_equal_budget_table_the_quick_one_is_read(tmp_path):
     assert "BSD100: DSD distance" in stored.numbers  # the stored full run, all 100 images, comes first
 
 
+def test_without_the_full_noref_tables_the_quick_ones_are_read(tmp_path):
+    for name in ("noref_agreement_quick.csv", "noref_checks_quick.csv"):
+        (tmp_path / name).write_text((FIGURES / name).read_text())
+    files = ("noref_agreement.csv", "noref_checks.csv")
+    (finding,) = [f for claim, f in scorecard(tmp_path) if claim.files == files]
+    assert finding.verdict in VERDICTS[:3] and "from a realistic LR on" in finding.numbers
+    assert " of 20;" in finding.numbers or finding.numbers.endswith(" of 20")  # 10 of BSD100, 10 of the hold-out
+    (stored,) = [f for claim, f in scorecard(FIGURES) if claim.files == files]
+    assert stored.numbers.endswith(" of 150")  # the stored full run checks all 150 images
+
+
 def test_csvs_with_no_rows_make_every_claim_not_testable_and_nothing_crashes(tmp_path):
     for name in {name for claim in CLAIMS for name in claim.files}:  # the stored headers, no row
         (tmp_path / name).write_text((FIGURES / name).read_text().splitlines()[0] + "\n")

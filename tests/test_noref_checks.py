@@ -46,6 +46,7 @@ def test_fractions_of_synthetic_rows():
     assert table["a"]["images"] == 3 and table["a"]["q_dsd_a4"] == pytest.approx(2 / 3)
     assert table["b"] == {**{c: 1.0 for c in SCORES}, "images": 1.0}
     assert table["c"]["images"] == 0 and math.isnan(table["c"]["niqe"])  # a NaN score is no comparison
+    assert table["d"]["images"] == 0  # SRGAN against the same NaN bicubic
     assert check_fractions(rows, "q")["a"]["niqe"] == 0.0
     assert [(r["pair"], r["check"]) for r in check_csv_rows(rows)] == [(p, c) for p in "pq" for c in CHECKS]
     text = checks_markdown(rows, default=("x", "y"))
@@ -75,7 +76,9 @@ def test_checks_on_one_image_per_set(shared_data, vgg_weights):
                        ("Set5", "SRResNet"), ("BSD100", "ground truth"), ("BSD100", "bicubic, realistic LR")]  # fmt: skip
     assert all(np.isfinite([r[c] for c in ("q_dsd_a4", "excess_a4", "niqe")]).all() for r in rows)
     table = check_fractions(rows, "default psi_4")
-    assert [table[c]["images"] for c in "abc"] == [1, 1, 1] and math.isnan(table["a"]["q_dsd_a2"])
+    assert [table[c]["images"] for c in "abcd"] == [1, 1, 1, 1] and math.isnan(table["a"]["q_dsd_a2"])
+    by_method = {r["method"]: r for r in rows if r["set"] == "Set5"}
+    assert table["d"]["niqe"] == float(by_method["SRGAN"]["niqe"] < by_method["bicubic, clean LR"]["niqe"])
     assert table["a"]["niqe"] == 1.0  # bicubic from a blurred, noisy, JPEG-compressed LR: plainly worse
     cropped = check_rows(pairs, ("Set5",), root=shared_data, limit=1, crop=96, progress=False)
     image = next(images for _, _, images in check_images(("Set5",), shared_data, 1))["SRGAN"]
@@ -93,3 +96,4 @@ def test_whole_image_errors_and_the_validation_curves(shared_data, vgg_weights, 
     assert errors["rel_relu3_1"] > 0 and true.shape == predicted.shape == (1,) and true[0] > 0
     assert regressor_validation_figure(True, tmp_path) == [tmp_path / "regressor_validation.png"]
     assert (tmp_path / "regressor_validation.png").stat().st_size > 10_000
+

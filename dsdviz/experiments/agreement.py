@@ -7,9 +7,10 @@ bicubic from the x4 LR files), our shipped CPU-trained xSRResNets run on the sam
 Spearman correlation with the DSD distance and with PSNR to the ground truth; per score the fraction
 of images whose ground truth it ranks as more natural than bicubic, and the fraction of images where
 it ranks the official SRGAN as more natural than the official SRResNet (the SRGAN paper's raters put
-SRGAN far above SRResNet on these images); and each method's mean scores. ``figures/noref_agreement.md`` (recipe
-``noref_agreement``): quick: Set5 and Set14; full: also BSD100 (bicubic and ours only: no
-published outputs there). Nothing is trained: the shipped regressors and SR models are loaded.
+SRGAN far above SRResNet on these images); and each method's mean scores, on Set5 and Set14
+(:data:`AGREEMENT_SETS`, where the published outputs are). ``figures/noref_agreement.md`` (recipe
+``noref_agreement``) adds the checks of :mod:`dsdviz.experiments.noref_checks`, whose size is what the quick
+and the full setting change. Nothing is trained: the shipped regressors and SR models are loaded.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from .stages import load_regressors
 AGREEMENT_SCORES = ("psnr", "ssim", "dsd_distance", "q_dsd", "excess", "niqe")
 #: Published methods scored where their folder of :data:`~dsdviz.experiments.methods.SR_OUTPUTS` exists.
 METHODS = ("SRResNet", "SRGAN", "ESRGAN", "nESRGAN+", "RCAN")
+#: The sets of the agreement table: those with the published outputs (BSD100 would add bicubic and ours only).
+AGREEMENT_SETS = ("Set5", "Set14")
 #: The pair of official results whose order a no-reference score should reproduce: (more natural, less).
 OFFICIAL_PAIR = ("SRGAN", "SRResNet")
 #: Our SR models, ``{label: shipped model name}``: stage 1 (L1 only) and stage 2 from it (L1 + perceptual + DSD).
@@ -189,19 +192,14 @@ def agreement_markdown(rows: Sequence[dict[str, float | str]], ours: Mapping[str
     return "\n".join(lines) + "\n"
 
 
-def agreement_sets(quick: bool) -> list[str]:
-    """The test sets of the table: Set5 and Set14 (quick), also BSD100 (full)."""
-    return ["Set5", "Set14"] if quick else ["Set5", "Set14", "BSD100"]
-
-
 def agreement_rows(
-    quick: bool, regressors: Sequence[nn.Module], ours: Mapping[str, str] | None = None
+    regressors: Sequence[nn.Module], ours: Mapping[str, str] | None = None, sets: Sequence[str] = AGREEMENT_SETS
 ) -> tuple[list[str], list[dict[str, float | str]]]:
-    """``(sets, rows)``: :func:`score_pairs` over :func:`agreement_sets` with ``regressors`` and our SR models
-    ``ours`` (``{label: shipped model name}``; default :data:`OURS`); at the smoke size the first image of Set5."""
+    """``(sets, rows)``: :func:`score_pairs` over ``sets`` with ``regressors`` and our SR models ``ours``
+    (``{label: shipped model name}``; default :data:`OURS`); at the smoke size the first image of Set5."""
     ours = dict(OURS if ours is None else ours)
     networks = {label: load_model(name) for label, name in ours.items()}
-    sets, limit = (["Set5"], 1) if smoke() else (agreement_sets(quick), None)
+    sets, limit = (["Set5"], 1) if smoke() else (list(sets), None)
     return sets, score_pairs(sets, regressors, networks=networks, limit=limit)
 
 
@@ -213,9 +211,11 @@ def agreement_markdown_page(sets: Sequence[str], rows: Sequence[dict[str, float 
     )
 
 
-def agreement_table(quick: bool, regressors: Sequence[nn.Module], ours: Mapping[str, str] | None = None) -> str:
-    """The markdown of ``figures/noref_agreement.md`` (:func:`agreement_rows`, :func:`agreement_markdown_page`)."""
-    sets, rows = agreement_rows(quick, regressors, ours)
+def agreement_table(regressors: Sequence[nn.Module], ours: Mapping[str, str] | None = None,
+                    sets: Sequence[str] = AGREEMENT_SETS) -> str:  # fmt: skip
+    """The agreement part of ``figures/noref_agreement.md`` (:func:`agreement_rows`,
+    :func:`agreement_markdown_page`); ``sets=("Set5", "Set14", "BSD100")`` adds BSD100's bicubic and ours."""
+    sets, rows = agreement_rows(regressors, ours, sets)
     return agreement_markdown_page(sets, rows, ours)
 
 
@@ -227,9 +227,11 @@ def agreement_csv_rows(rows: Sequence[dict[str, float | str]]) -> list[dict[str,
 def noref_agreement_figure(quick: bool, out_dir: Path) -> list[Path]:
     """``figures/noref_agreement.md`` and its numbers ``noref_agreement.csv`` (:func:`agreement_csv_rows`),
     with the default regressors and the shipped SR models, then the checks of every shipped regressor
-    pair (:func:`dsdviz.experiments.noref_checks.checks_figure`, ``noref_checks.csv``)."""
-    sets, rows = agreement_rows(quick, load_regressors())
-    checks, checks_csv = checks_figure(out_dir)
-    path = Path(out_dir) / "noref_agreement.md"
+    pair (:func:`dsdviz.experiments.noref_checks.checks_figure`, ``noref_checks.csv``). The quick run checks
+    the first images of each set only and writes ``noref_agreement_quick.{md,csv}`` and
+    ``noref_checks_quick.csv``, so that it leaves the full tables (what the claims scorecard reads) as they are."""
+    sets, rows = agreement_rows(load_regressors())
+    checks, checks_csv = checks_figure(out_dir, quick)
+    path = Path(out_dir) / ("noref_agreement_quick.md" if quick else "noref_agreement.md")
     path.write_text(agreement_markdown_page(sets, rows) + "\n" + checks)
     return [path, write_csv(path.with_suffix(".csv"), agreement_csv_rows(rows)), checks_csv]

@@ -70,7 +70,11 @@ def _float(value: str) -> float:
 
 #: Tables whose stored version is the ``--full`` run, and the quick run's table a rule reads where the full one is
 #: missing (``dsdviz figures`` into a new folder).
-QUICK_TABLES = {"equal_budget.csv": "equal_budget_quick.csv"}
+QUICK_TABLES = {
+    "equal_budget.csv": "equal_budget_quick.csv",
+    "noref_agreement.csv": "noref_agreement_quick.csv",
+    "noref_checks.csv": "noref_checks_quick.csv",
+}
 
 
 def _source(folder: Path, name: str) -> Path | None:
