@@ -14,7 +14,7 @@ of the same scene as more natural, on images whose order nobody disputes?
 
 Per check and score (Q_2, Q_4, the two signed excesses, NIQE) the fraction of images ranked right, for
 each shipped pair of regressors (:data:`REGRESSOR_PAIRS`). Nothing is trained. The full setting scores every
-image of :data:`CHECK_SETS` (376 images, each with every pair: about 15 min on two CPU cores); the quick
+image of :data:`CHECK_SETS` (376 images, each with every pair: about 25 min on one CPU thread); the quick
 setting the first :data:`QUICK_LIMIT` of each set.
 """
 
