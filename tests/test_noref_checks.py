@@ -11,6 +11,7 @@ import torch
 from dsdviz.data import image_paths, load_image, split_folders
 from dsdviz.experiments.noref_checks import (
     CHECKS,
+    GOPRO,
     HOLDOUT,
     REGRESSOR_PAIRS,
     SCORES,
@@ -70,13 +71,15 @@ def test_the_holdout_is_what_the_regressors_never_trained_on(shared_data, vgg_we
 def test_checks_on_one_image_per_set(shared_data, vgg_weights):
     assert tuple(DEFAULT_REGRESSORS) in set(REGRESSOR_PAIRS.values()) and available_pairs()
     pairs = {"default psi_4": [load_model(DEFAULT_REGRESSORS[1])]}  # one regressor: the Q_2 columns stay empty
-    rows = check_rows(pairs, ("Set5", "BSD100"), root=shared_data, limit=1, progress=False)
-    methods = [(r["set"], r["method"]) for r in rows]
-    assert methods == [("Set5", "ground truth"), ("Set5", "bicubic, clean LR"), ("Set5", "SRGAN"),
-                       ("Set5", "SRResNet"), ("BSD100", "ground truth"), ("BSD100", "bicubic, realistic LR")]  # fmt: skip
+    rows = check_rows(pairs, ("Set5", "BSD100", GOPRO), root=shared_data, limit=1, progress=False)
+    methods = [(r["set"], r["image"], r["method"]) for r in rows]
+    assert methods == [("Set5", "baby", "ground truth"), ("Set5", "baby", "bicubic, clean LR"),
+                       ("Set5", "baby", "SRGAN"), ("Set5", "baby", "SRResNet"), ("BSD100", "101085", "ground truth"),
+                       ("BSD100", "101085", "bicubic, realistic LR"), (GOPRO, "seq_id-11_frame-1", "motion blurred"),
+                       (GOPRO, "seq_id-11_frame-1", "DeepDeblur")]  # fmt: skip
     assert all(np.isfinite([r[c] for c in ("q_dsd_a4", "excess_a4", "niqe")]).all() for r in rows)
     table = check_fractions(rows, "default psi_4")
-    assert [table[c]["images"] for c in "abcd"] == [1, 1, 1, 1] and math.isnan(table["a"]["q_dsd_a2"])
+    assert [table[c]["images"] for c in "abcde"] == [1, 1, 1, 1, 1] and math.isnan(table["a"]["q_dsd_a2"])
     by_method = {r["method"]: r for r in rows if r["set"] == "Set5"}
     assert table["d"]["niqe"] == float(by_method["SRGAN"]["niqe"] < by_method["bicubic, clean LR"]["niqe"])
     assert table["a"]["niqe"] == 1.0  # bicubic from a blurred, noisy, JPEG-compressed LR: plainly worse

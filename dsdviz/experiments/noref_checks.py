@@ -10,11 +10,14 @@ of the same scene as more natural, on images whose order nobody disputes?
 * (c) the ground truth above bicubic up-sampling of the clean MATLAB-bicubic LR image (Set5 + Set14);
 * (d) the official SRGAN result above bicubic up-sampling of the same clean LR image (Set5 + Set14): a GAN
   method against bicubic, the comparison the maintainers' hold-out of real photographs makes, on clean LR
-  (the SRGAN paper's raters put SRGAN far above bicubic).
+  (the SRGAN paper's raters put SRGAN far above bicubic);
+* (e) the official DeepDeblur result above its motion-blurred input, on the 7 GoPro frames of
+  ``deblur/DeepDeblur_examples`` (linear blur, 1280 x 720): a published restoration of real camera frames
+  (their blur averages real consecutive frames) against the degraded frame itself, with no ground truth needed.
 
 Per check and score (Q_2, Q_4, the two signed excesses, NIQE) the fraction of images ranked right, for
 each shipped pair of regressors (:data:`REGRESSOR_PAIRS`). Nothing is trained. The full setting scores every
-image of :data:`CHECK_SETS` (376 images, each with every pair: about 25 min on one CPU thread); the quick
+image of :data:`CHECK_SETS` (390 images, each with every pair: about 35 min on one CPU thread); the quick
 setting the first :data:`QUICK_LIMIT` of each set.
 """
 
@@ -37,6 +40,8 @@ from ..data import (
     data_root,
     heldout_paths,
     item_generator,
+    list_images,
+    load_image,
     sr_examples,
     sr_folders,
 )
@@ -63,13 +68,19 @@ CHECKS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "b": ("official SRGAN above official SRResNet", "SRGAN", "SRResNet", ("Set5", "Set14")),
     "c": ("ground truth above bicubic from the clean LR", "ground truth", "bicubic, clean LR", ("Set5", "Set14")),
     "d": ("official SRGAN above bicubic from the clean LR", "SRGAN", "bicubic, clean LR", ("Set5", "Set14")),
+    "e": ("official DeepDeblur above its motion-blurred GoPro input", "DeepDeblur", "motion blurred",
+          ("GoPro, DeepDeblur examples",)),
 }  # fmt: skip
-#: Every set a check reads.
-CHECK_SETS = ("Set5", "Set14", "BSD100", "BSDS500_test hold-out")
 HOLDOUT = "BSDS500_test hold-out"
+GOPRO = "GoPro, DeepDeblur examples"
+#: Every set a check reads.
+CHECK_SETS = ("Set5", "Set14", "BSD100", HOLDOUT, GOPRO)
+#: The GoPro frames of check (e): the DeepDeblur examples' inputs and official outputs, linear blur.
+GOPRO_FOLDERS = {"motion blurred": "deblur/DeepDeblur_examples/blur_lin",
+                 "DeepDeblur": "deblur/DeepDeblur_examples/deblurred_lin"}  # fmt: skip
 SCALE = 4
 #: Images per set in the quick setting (the full one scores them all).
-QUICK_LIMIT = 10
+QUICK_LIMIT = 5
 
 
 def available_pairs(pairs: Mapping[str, tuple[str, str]] = REGRESSOR_PAIRS) -> dict[str, tuple[str, str]]:
@@ -101,8 +112,14 @@ def check_images(
 ) -> Iterator[tuple[str, str, dict[str, torch.Tensor]]]:
     """``(set, image, {method: image})`` for the checks: the ground truth, bicubic from a realistic LR
     (on the sets of check a) or from the clean LR (check c), and the official SRGAN / SRResNet outputs
-    (where the data folder has them), all ``(1, 3, H, W)`` in ``[0, 1]`` at the ground truth's size."""
+    (where the data folder has them), all ``(1, 3, H, W)`` in ``[0, 1]`` at the ground truth's size; on
+    :data:`GOPRO`, the motion-blurred frame and DeepDeblur's output (:data:`GOPRO_FOLDERS`)."""
     for set_name in sets:
+        if set_name == GOPRO:
+            folders = {method: data_root(root) / folder for method, folder in GOPRO_FOLDERS.items()}
+            for path in list_images(folders["motion blurred"])[:limit]:
+                yield set_name, path.stem, {method: load_image(folder / path.name) for method, folder in folders.items()}
+            continue
         for example in check_examples(set_name, root, limit):
             images = {"ground truth": example.target}
             if set_name in CHECKS["c"][3]:
@@ -193,7 +210,8 @@ def checks_page(rows: Sequence[dict[str, float | str]], seed: int = 0) -> str:
         "the other 350 images of the two BSDS500 pools. (b) The official results of the SRGAN release. "
         "(c) Bicubic from the stored MATLAB-bicubic LR files. (d) The official SRGAN against the bicubic of (c): "
         "a GAN method against bicubic, as in the maintainers' hold-out of real photographs, but from a clean LR. "
-        "NIQE uses no regressor: its column is the same in every table.\n\n" + checks_markdown(rows)
+        "(e) The official DeepDeblur outputs on its 7 GoPro examples (linear blur, 1280 x 720 camera frames) "
+        "against their motion-blurred inputs. NIQE uses no regressor: its column is the same in every table.\n\n" + checks_markdown(rows)
     )
 
 
