@@ -61,18 +61,18 @@ REGRESSOR_PAIRS: dict[str, tuple[str, str]] = {
 }
 #: The scores compared (all lower-is-better), ``{column: label}``.
 SCORES = {"q_dsd_a2": "Q_2", "q_dsd_a4": "Q_4", "excess_a2": "excess a=2", "excess_a4": "excess a=4", "niqe": "NIQE"}
+#: Set names of the regressors' unseen ``BSDS500_test`` images and of the GoPro frames of check (e).
+HOLDOUT = "BSDS500_test hold-out"
+GOPRO = "GoPro, DeepDeblur examples"
 #: The checks, ``{name: (what, better method, worse method, sets)}``.
 CHECKS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "a": ("ground truth above bicubic from a realistic LR", "ground truth", "bicubic, realistic LR",
-          ("BSD100", "BSDS500_test hold-out")),
+          ("BSD100", HOLDOUT)),
     "b": ("official SRGAN above official SRResNet", "SRGAN", "SRResNet", ("Set5", "Set14")),
     "c": ("ground truth above bicubic from the clean LR", "ground truth", "bicubic, clean LR", ("Set5", "Set14")),
     "d": ("official SRGAN above bicubic from the clean LR", "SRGAN", "bicubic, clean LR", ("Set5", "Set14")),
-    "e": ("official DeepDeblur above its motion-blurred GoPro input", "DeepDeblur", "motion blurred",
-          ("GoPro, DeepDeblur examples",)),
+    "e": ("official DeepDeblur above its motion-blurred GoPro input", "DeepDeblur", "motion blurred", (GOPRO,)),
 }  # fmt: skip
-HOLDOUT = "BSDS500_test hold-out"
-GOPRO = "GoPro, DeepDeblur examples"
 #: Every set a check reads.
 CHECK_SETS = ("Set5", "Set14", "BSD100", HOLDOUT, GOPRO)
 #: The GoPro frames of check (e): the DeepDeblur examples' inputs and official outputs, linear blur.
@@ -118,7 +118,8 @@ def check_images(
         if set_name == GOPRO:
             folders = {method: data_root(root) / folder for method, folder in GOPRO_FOLDERS.items()}
             for path in list_images(folders["motion blurred"])[:limit]:
-                yield set_name, path.stem, {method: load_image(folder / path.name) for method, folder in folders.items()}
+                images = {method: load_image(folder / path.name) for method, folder in folders.items()}
+                yield set_name, path.stem, images
             continue
         for example in check_examples(set_name, root, limit):
             images = {"ground truth": example.target}
@@ -154,7 +155,7 @@ def check_rows(
 
 
 def check_fractions(rows: Sequence[dict[str, float | str]], pair: str) -> dict[str, dict[str, float]]:
-    """Per check of :data:`CHECKS` (``"a"`` to ``"d"``) for one pair's rows: ``images`` and, per score
+    """Per check of :data:`CHECKS` (``"a"`` to ``"e"``) for one pair's rows: ``images`` and, per score
     of :data:`SCORES`, the fraction of images where the better method scores lower (finite scores only)."""
     table = {}
     for check, (_, better, worse, sets) in CHECKS.items():
@@ -211,7 +212,8 @@ def checks_page(rows: Sequence[dict[str, float | str]], seed: int = 0) -> str:
         "(c) Bicubic from the stored MATLAB-bicubic LR files. (d) The official SRGAN against the bicubic of (c): "
         "a GAN method against bicubic, as in the maintainers' hold-out of real photographs, but from a clean LR. "
         "(e) The official DeepDeblur outputs on its 7 GoPro examples (linear blur, 1280 x 720 camera frames) "
-        "against their motion-blurred inputs. NIQE uses no regressor: its column is the same in every table.\n\n" + checks_markdown(rows)
+        "against their motion-blurred inputs. NIQE uses no regressor: its column is the same in every table.\n\n"
+        + checks_markdown(rows)
     )
 
 
