@@ -99,4 +99,3 @@ def test_whole_image_errors_and_the_validation_curves(shared_data, vgg_weights, 
     assert errors["rel_relu3_1"] > 0 and true.shape == predicted.shape == (1,) and true[0] > 0
     assert regressor_validation_figure(True, tmp_path) == [tmp_path / "regressor_validation.png"]
     assert (tmp_path / "regressor_validation.png").stat().st_size > 10_000
-
