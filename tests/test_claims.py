@@ -8,6 +8,7 @@ import pytest
 
 from dsdviz.evaluation import write_csv
 from dsdviz.experiments.claims import CLAIMS, VERDICTS, Finding, claims_markdown, fig13_rule, scorecard
+from dsdviz.experiments.settings import FULL_RUN_TABLES, table_stem
 
 FIGURES = Path(__file__).resolve().parents[1] / "figures"
 
@@ -55,6 +56,14 @@ def test_a_csv_without_the_rows_a_rule_reads_is_not_testable(tmp_path):
     write_csv(tmp_path / "sr_metrics.csv", [{"test_set": "Set5", "method": "bicubic", "parameters": 0}])
     findings = {claim.claim: f for claim, f in scorecard(tmp_path) if claim.files == ("sr_metrics.csv",)}
     assert findings and all(f.verdict == "not testable here" and "no row of" in f.numbers for f in findings.values())
+
+
+def test_the_tables_stored_from_a_full_run_and_their_quick_names():
+    for name in FULL_RUN_TABLES:  # make figures (quick) wrote the one, dsdviz figures --full the other
+        assert table_stem(name, quick=False) == name and table_stem(name, quick=True) == f"{name}_quick"
+        assert (FIGURES / f"{name}.csv").is_file() and (FIGURES / f"{name}_quick.csv").is_file()
+    with pytest.raises(ValueError, match="'sr_metrics' is not one of the tables stored from a full run"):
+        table_stem("sr_metrics", quick=True)
 
 
 def test_without_the_full_equal_budget_table_the_quick_one_is_read(tmp_path):

@@ -32,7 +32,7 @@ from ..scores import score_of
 from ..scoring import Scorer
 from .methods import OURS_SHIPPED, published_sr_outputs
 from .noref_checks import checks_figure
-from .settings import smoke
+from .settings import smoke, table_stem
 from .stages import load_regressors
 
 #: The registry scores of the agreement rows.
@@ -232,6 +232,6 @@ def noref_agreement_figure(quick: bool, out_dir: Path) -> list[Path]:
     ``noref_checks_quick.csv``, so that it leaves the full tables (what the claims scorecard reads) as they are."""
     sets, rows = agreement_rows(load_regressors())
     checks, checks_csv = checks_figure(out_dir, quick)
-    path = Path(out_dir) / ("noref_agreement_quick.md" if quick else "noref_agreement.md")
+    path = Path(out_dir) / f"{table_stem('noref_agreement', quick)}.md"
     path.write_text(agreement_markdown_page(sets, rows) + "\n" + checks)
     return [path, write_csv(path.with_suffix(".csv"), agreement_csv_rows(rows)), checks_csv]

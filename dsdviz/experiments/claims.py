@@ -24,6 +24,7 @@ from ..models import DEFAULT_REGRESSORS, model_meta, training_budget
 from .equal_budget import ARM_STEPS, ARMS, GAN_VARIANTS
 from .methods import OURS_DSD, OURS_SHIPPED
 from .noref_checks import REGRESSOR_PAIRS
+from .settings import FULL_RUN_TABLES, table_stem
 
 Verdict = Literal["reproduced", "partly", "not reproduced", "not testable here"]
 VERDICTS: tuple[str, ...] = ("reproduced", "partly", "not reproduced", "not testable here")
@@ -70,11 +71,7 @@ def _float(value: str) -> float:
 
 #: Tables whose stored version is the ``--full`` run, and the quick run's table a rule reads where the full one is
 #: missing (``dsdviz figures`` into a new folder).
-QUICK_TABLES = {
-    "equal_budget.csv": "equal_budget_quick.csv",
-    "noref_agreement.csv": "noref_agreement_quick.csv",
-    "noref_checks.csv": "noref_checks_quick.csv",
-}
+QUICK_TABLES = {f"{name}.csv": f"{table_stem(name, quick=True)}.csv" for name in FULL_RUN_TABLES}
 
 
 def _source(folder: Path, name: str) -> Path | None:

@@ -30,7 +30,7 @@ from ..models import count_parameters, load_model, model_meta, training_budget
 from ..viz.compare import zoomed_rows
 from ..viz.layout import save_png
 from .methods import Q_DSD_NOTE, Comparison
-from .settings import SMOKE_SIZE, smoke
+from .settings import SMOKE_SIZE, smoke, table_stem
 from .sr_comparison import grid_period, sr_panels, stage_sr_set
 from .stages import load_regressors
 from .staging import set_label, truth_row
@@ -198,7 +198,7 @@ def equal_budget_figure(quick: bool, out_dir: Path) -> list[Path]:
     setup = EqualBudgetSetup.quick() if quick else EqualBudgetSetup.full()
     with tempfile.TemporaryDirectory(prefix="dsdviz_equal_budget_") as work:
         result = run_equal_budget(setup, work, progress=False)
-        return save_equal_budget(result, setup, out_dir, "equal_budget_quick" if quick else "equal_budget")
+        return save_equal_budget(result, setup, out_dir, table_stem("equal_budget", quick))
 
 
 def adversarial_weight_figure(quick: bool, out_dir: Path) -> list[Path]:

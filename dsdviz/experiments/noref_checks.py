@@ -42,6 +42,7 @@ from ..data import (
     item_generator,
     list_images,
     load_image,
+    partner_path,
     sr_examples,
     sr_folders,
 )
@@ -51,7 +52,7 @@ from ..ranking import central_crop
 from ..scoring import Scorer
 from ..training.presets import REGRESSOR_HOLDOUT, REGRESSOR_POOLS
 from .methods import published_sr_outputs
-from .settings import smoke
+from .settings import smoke, table_stem
 
 #: The shipped regressor pairs compared, ``{label: (psi_2, psi_4)}`` (a pair missing from the package is skipped).
 REGRESSOR_PAIRS: dict[str, tuple[str, str]] = {
@@ -118,7 +119,7 @@ def check_images(
         if set_name == GOPRO:
             folders = {method: data_root(root) / folder for method, folder in GOPRO_FOLDERS.items()}
             for path in list_images(folders["motion blurred"])[:limit]:
-                images = {method: load_image(folder / path.name) for method, folder in folders.items()}
+                images = {method: load_image(partner_path(path, folder, method)) for method, folder in folders.items()}
                 yield set_name, path.stem, images
             continue
         for example in check_examples(set_name, root, limit):
@@ -223,5 +224,5 @@ def checks_figure(out_dir: Path, quick: bool = False) -> tuple[str, Path]:
     ``noref_checks.csv`` (quick: ``noref_checks_quick.csv``) written to ``out_dir``."""
     pairs = {label: [load_model(name) for name in names] for label, names in available_pairs().items()}
     rows = check_rows(pairs, limit=1 if smoke() else QUICK_LIMIT if quick else None)
-    name = "noref_checks_quick.csv" if quick else "noref_checks.csv"
-    return checks_page(rows), write_csv(Path(out_dir) / name, check_csv_rows(rows))
+    path = Path(out_dir) / f"{table_stem('noref_checks', quick)}.csv"
+    return checks_page(rows), write_csv(path, check_csv_rows(rows))

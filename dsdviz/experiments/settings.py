@@ -26,11 +26,22 @@ SMOKE_ENV = "DSDVIZ_SMOKE"
 SMOKE_STEPS = 2
 #: Side in px of the (one) image of a smoke-size run; large enough for VGG19 up to relu3_1 at 1/4.
 SMOKE_SIZE = 32
+#: Tables whose stored version is a ``--full`` run (what the claims scorecard reads): a quick run writes
+#: them under another name (:func:`table_stem`), so that ``make figures`` leaves the stored ones as they are.
+FULL_RUN_TABLES = ("equal_budget", "noref_agreement", "noref_checks")
 
 
 def smoke() -> bool:
     """True when ``DSDVIZ_SMOKE`` is set to a non-empty value other than ``0``."""
     return os.environ.get(SMOKE_ENV, "") not in ("", "0")
+
+
+def table_stem(name: str, quick: bool) -> str:
+    """The file stem the table ``name`` (one of :data:`FULL_RUN_TABLES`) is written under: ``<name>_quick``
+    by a quick run, ``name`` by a full one."""
+    if name not in FULL_RUN_TABLES:
+        raise ValueError(f"{name!r} is not one of the tables stored from a full run {FULL_RUN_TABLES}")
+    return f"{name}_quick" if quick else name
 
 
 def _folder(env: str, default: str | os.PathLike) -> Path:
