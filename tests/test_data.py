@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -227,3 +228,24 @@ def test_natural_crops_with_realistic_coarse_copies(folder):
     assert sum(changed) >= 6  # noise or JPEG on most (2% draw neither; here item 3 is only rounded to 8 bits)
     with pytest.raises(ValueError, match="realistic: expected a fraction"):
         NaturalCrops(folder, crop=32, realistic=0.5)
+
+
+def _detail(x: torch.Tensor) -> float:
+    """Mean absolute Laplacian of an image ``(3, h, w)``: its fine detail."""
+    centre = x[:, 1:-1, 1:-1]
+    return float((4 * centre - x[:, :-2, 1:-1] - x[:, 2:, 1:-1] - x[:, 1:-1, :-2] - x[:, 1:-1, 2:]).abs().mean())
+
+
+def test_natural_crops_with_blurred_coarse_copies(folder):
+    sharp = NaturalCrops(folder, crop=32, seed=1, coarse=2, realistic=1.0)
+    blurred = NaturalCrops(folder, crop=32, seed=1, coarse=2, realistic=1.0, blur=3.0)
+    pairs = [(sharp[k], blurred[k]) for k in range(16)]
+    assert all(torch.equal(s["target"], b["target"]) for s, b in pairs)  # the targets stay the clean crops
+    assert all(b["input"].shape == (3, 16, 16) and torch.equal(b["input"], blurred[k]["input"])
+               for k, (_, b) in enumerate(pairs))  # fmt: skip
+    detail = [(_detail(s["input"]), _detail(b["input"])) for s, b in pairs]
+    assert np.mean([b for _, b in detail]) < 0.8 * np.mean([s for s, _ in detail])  # blurred before the noise
+    with pytest.raises(ValueError, match="blur: expected a standard deviation >= 0 px for realistic"):
+        NaturalCrops(folder, crop=32, coarse=2, blur=1.0)
+    with pytest.raises(ValueError, match="blur: 6 px needs a 37 px kernel, more than the 32 px crop"):
+        NaturalCrops(folder, crop=32, coarse=2, realistic=1.0, blur=6.0)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from dsdviz.data import image_paths, load_image, split_folders
+from dsdviz.data import RealisticDegradation, image_paths, load_image, split_folders
 from dsdviz.experiments.noref_checks import (
     CHECKS,
     GOPRO,
@@ -27,6 +27,7 @@ from dsdviz.experiments.noref_checks import (
 from dsdviz.experiments.noref import regressor_fit, regressor_validation_figure, whole_image_errors
 from dsdviz.metrics import q_dsd
 from dsdviz.models import DEFAULT_REGRESSORS, load_model
+from dsdviz.resize import downscale
 from dsdviz.training import preset
 
 
@@ -66,6 +67,9 @@ def test_the_holdout_is_what_the_regressors_never_trained_on(shared_data, vgg_we
     assert lr.shape[-2:] == tuple(s // 4 for s in examples[0].target.shape[-2:])
     torch.testing.assert_close(lr, realistic_lr(examples[0], HOLDOUT))  # seeded by set and name
     assert not torch.equal(lr, realistic_lr(examples[0], HOLDOUT, seed=1))
+    clean = RealisticDegradation(blur=(0, 0), noise_probability=0, jpeg_probability=0)  # downscale, 8 bits
+    expected = (downscale(examples[0].target.double(), 4).clamp(0, 1) * 255).round() / 255
+    torch.testing.assert_close(realistic_lr(examples[0], HOLDOUT, degradation=clean), expected.float())
 
 
 def test_checks_on_one_image_per_set(shared_data, vgg_weights):

@@ -419,3 +419,7 @@ def test_the_regressor_learns_from_realistic_coarse_copies(vgg_weights, folder, 
         tiny("regressor", tmp_path, folder, realistic=1.5)
     with pytest.raises(ValueError, match="holdout: expected a number of images >= 0"):
         tiny("regressor", tmp_path, folder, holdout=-1)
+    with pytest.raises(ValueError, match="blur: expected a standard deviation >= 0 px, with realistic > 0"):
+        tiny("regressor", tmp_path, folder, blur=2.0)
+    blurred = Trainer(tiny("regressor", tmp_path / "blur", folder, realistic=1.0, blur=2.0)).dataset
+    assert blurred.blur == 2.0 and blurred[0]["input"].shape == (3, 16, 16)

@@ -269,7 +269,8 @@ class RealisticDegradation:
         """A realistic LR photograph of one sharp image ``(3, H, W)`` in ``[0, 1]``: blur, MATLAB bicubic
         downscale by ``scale``, :meth:`camera`. Returns float32 ``(3, ceil(H / scale), ceil(W / scale))``."""
         check_image(hr[None], "hr")
-        blurred = gaussian_blur(hr[None].float(), _uniform(self.blur, generator)) if self.blur[1] > 0 else hr[None]
+        sigma = _uniform(self.blur, generator) if self.blur[1] > 0 else 0.0
+        blurred = gaussian_blur(hr[None].float(), sigma) if sigma > 0 else hr[None]
         return self.camera(downscale(blurred.double(), scale).float().clamp(0, 1)[0], generator)
 
 

@@ -28,6 +28,7 @@ value and ``u ~ U[0, 1)``, so that the network never sees the 256-level lattice.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -232,7 +233,9 @@ class DeblurPairs(_CropStream):
 class NaturalCrops(_CropStream):
     """Random crops ``{"target": (3, c, c)}`` of natural images (the DSD regressor's ``y``), with
     ``coarse`` also ``"input"``: the coarse copy ``y|a`` (MATLAB bicubic), which with probability
-    ``realistic`` carries the sensor noise and JPEG of :meth:`RealisticDegradation.camera`.
+    ``realistic`` carries the sensor noise and JPEG of :meth:`RealisticDegradation.camera`, and with
+    ``blur`` also a Gaussian blur before the downscale (:meth:`RealisticDegradation.low_resolution`),
+    as a photograph's own optics and motion give it.
 
     Args:
         folder: folder(s) of natural images.
@@ -240,18 +243,26 @@ class NaturalCrops(_CropStream):
         seed, dequantize: as in :class:`SRPairs`.
         coarse: the factor ``a`` of the ``"input"`` coarse copy (``None``: no ``"input"``).
         realistic: fraction of coarse copies given noise and JPEG, in ``[0, 1]``.
+        blur: the largest standard deviation (px at ``y``'s resolution) of the Gaussian blur of those
+            coarse copies, each drawn uniformly in ``[0, blur]`` (``0``: no blur).
         holdout: the last images of the folders (name order) not drawn from (:func:`image_paths`).
     """
 
     def __init__(
         self, folder: Folder | Sequence[Folder], crop: int = 160, seed: int = 0, dequantize: bool = True,
-        coarse: float | None = None, realistic: float = 0.0, holdout: int = 0,
+        coarse: float | None = None, realistic: float = 0.0, holdout: int = 0, blur: float = 0.0,
     ) -> None:  # fmt: skip
         super().__init__(folder, seed, holdout)
         self.crop, self.noise = check_positive_int(crop, "crop"), dequantize
         if not 0 <= realistic <= 1 or (realistic and coarse is None):
             raise ValueError(f"realistic: expected a fraction in [0, 1] of the coarse copies, got {realistic!r}")
-        self.coarse, self.realistic, self.camera = coarse, realistic, RealisticDegradation()
+        if not blur >= 0 or (blur and not realistic):
+            raise ValueError(f"blur: expected a standard deviation >= 0 px for realistic coarse copies, got {blur!r}")
+        kernel = 2 * math.ceil(3 * blur) + 1
+        if kernel > self.crop:
+            raise ValueError(f"blur: {blur:g} px needs a {kernel} px kernel, more than the {crop} px crop")
+        self.coarse, self.realistic, self.blur = coarse, realistic, blur
+        self.camera = RealisticDegradation(blur=(0.0, blur))
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         which, generator = self.pick(index)
@@ -263,7 +274,9 @@ class NaturalCrops(_CropStream):
         target = dequantize(crop, generator) if self.noise else to_unit(crop)
         if self.coarse is None:
             return {"target": target}
+        if float(torch.rand(1, generator=generator, dtype=torch.float64)) >= self.realistic:
+            return {"input": downscale(target[None], self.coarse)[0], "target": target}
+        if self.blur:
+            return {"input": self.camera.low_resolution(target.clamp(0, 1), self.coarse, generator), "target": target}
         coarse = downscale(target[None], self.coarse)[0]
-        if float(torch.rand(1, generator=generator, dtype=torch.float64)) < self.realistic:
-            coarse = self.camera.camera(coarse.clamp(0, 1), generator)
-        return {"input": coarse, "target": target}
+        return {"input": self.camera.camera(coarse.clamp(0, 1), generator), "target": target}

@@ -101,20 +101,25 @@ def check_examples(set_name: str, root: str | os.PathLike | None = None, limit: 
     return sr_examples(hr_folder, SCALE, lr_folder, limit=limit)
 
 
-def realistic_lr(example: Example, set_name: str, seed: int = 0) -> torch.Tensor:
+def realistic_lr(
+    example: Example, set_name: str, seed: int = 0, degradation: RealisticDegradation | None = None
+) -> torch.Tensor:
     """The realistic x4 LR photograph ``(1, 3, h, w)`` of an example's ground truth, drawn from
-    ``(seed, set name, image name)``."""
+    ``(seed, set name, image name)`` by ``degradation`` (default: ``RealisticDegradation()``)."""
     key = zlib.crc32(f"{set_name}/{example.name}".encode())
-    return RealisticDegradation().low_resolution(example.target[0], SCALE, item_generator(seed, key))[None]
+    degradation = RealisticDegradation() if degradation is None else degradation
+    return degradation.low_resolution(example.target[0], SCALE, item_generator(seed, key))[None]
 
 
 def check_images(
-    sets: Sequence[str], root: str | os.PathLike | None = None, limit: int | None = None, seed: int = 0
+    sets: Sequence[str], root: str | os.PathLike | None = None, limit: int | None = None, seed: int = 0,
+    degradation: RealisticDegradation | None = None,
 ) -> Iterator[tuple[str, str, dict[str, torch.Tensor]]]:
     """``(set, image, {method: image})`` for the checks: the ground truth, bicubic from a realistic LR
-    (on the sets of check a) or from the clean LR (check c), and the official SRGAN / SRResNet outputs
-    (where the data folder has them), all ``(1, 3, H, W)`` in ``[0, 1]`` at the ground truth's size; on
-    :data:`GOPRO`, the motion-blurred frame and DeepDeblur's output (:data:`GOPRO_FOLDERS`)."""
+    (on the sets of check a, by :func:`realistic_lr` with ``degradation``) or from the clean LR (check c),
+    and the official SRGAN / SRResNet outputs (where the data folder has them), all ``(1, 3, H, W)`` in
+    ``[0, 1]`` at the ground truth's size; on :data:`GOPRO`, the motion-blurred frame and DeepDeblur's
+    output (:data:`GOPRO_FOLDERS`)."""
     for set_name in sets:
         if set_name == GOPRO:
             folders = {method: data_root(root) / folder for method, folder in GOPRO_FOLDERS.items()}
@@ -127,7 +132,8 @@ def check_images(
             if set_name in CHECKS["c"][3]:
                 images["bicubic, clean LR"] = bicubic_upsample(example.input, SCALE)
             if set_name in CHECKS["a"][3]:
-                images["bicubic, realistic LR"] = bicubic_upsample(realistic_lr(example, set_name, seed), SCALE)
+                lr = realistic_lr(example, set_name, seed, degradation)
+                images["bicubic, realistic LR"] = bicubic_upsample(lr, SCALE)
             size = example.target.shape[-2:]
             official = published_sr_outputs(("SRGAN", "SRResNet"), set_name, example.name, size, root)
             yield set_name, example.name, {**images, **official}
@@ -136,16 +142,17 @@ def check_images(
 def check_rows(
     pairs: Mapping[str, Sequence[nn.Module]], sets: Sequence[str] = CHECK_SETS, *,
     root: str | os.PathLike | None = None, limit: int | None = None, seed: int = 0, crop: int | None = None,
-    progress: bool = True,
+    degradation: RealisticDegradation | None = None, progress: bool = True,
 ) -> list[dict[str, float | str]]:  # fmt: skip
     """Rows ``{"pair", "set", "image", "method", q_dsd_a2, excess_a2, q_dsd_a4, excess_a4, niqe}``: every
     image of :func:`check_images` scored with each pair of regressors (``{label: (psi_2, psi_4)}``; NIQE,
     which needs none, is computed once and repeated in each pair's rows). ``crop``: score the central
-    ``crop`` px square of every image (:func:`dsdviz.ranking.central_crop`) instead of the whole image."""
+    ``crop`` px square of every image (:func:`dsdviz.ranking.central_crop`) instead of the whole image.
+    ``degradation``: how check (a)'s LR photographs are made (default: ``RealisticDegradation()``)."""
     scorers = {label: Scorer(regressors, scores=("q_dsd", "excess")) for label, regressors in pairs.items()}
     niqe = Scorer(scores=("niqe",))
     rows = []
-    images = check_images(sets, root, limit, seed)
+    images = check_images(sets, root, limit, seed, degradation)
     for set_name, name, by_method in tqdm(images, desc="no-reference checks", unit="image", disable=not progress):
         for method, image in by_method.items():
             image = central_crop(image, crop)

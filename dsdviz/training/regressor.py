@@ -35,7 +35,8 @@ class RegressorSettings(TaskSettings):
 
     It sees ``y|a`` crops of ``crop`` px, taken from natural crops ``y`` of ``crop * alpha`` px; a
     fraction ``realistic`` of the training ``y|a`` carry a camera's sensor noise and JPEG
-    (:class:`~dsdviz.data.RealisticDegradation`), while the target stays the clean ``y``'s
+    (:class:`~dsdviz.data.RealisticDegradation`), and with ``blur`` a Gaussian blur of up to ``blur``
+    px (at ``y``'s resolution) before the downscale, while the target stays the clean ``y``'s
     DSD: psi learns the DSD a natural image would have from a coarse copy as photographs give it.
     ``data`` may name several folders separated by ``os.pathsep`` (``BSDS500_train:BSDS500_test``);
     the last ``holdout`` images of them are not trained on.
@@ -47,6 +48,7 @@ class RegressorSettings(TaskSettings):
     calibration_batches: int = setting(8, "batches that set the target scale of each layer")
     val_per_image: int = setting(1, "validation crops per image")
     realistic: float = setting(0.0, "fraction of training coarse copies y|a given sensor noise and JPEG")
+    blur: float = setting(0.0, "largest Gaussian blur (px at y's size) of those coarse copies, before the downscale")
     holdout: int = setting(0, "the last N training images (name order) are held out, not trained on")
 
     def __post_init__(self) -> None:
@@ -56,6 +58,8 @@ class RegressorSettings(TaskSettings):
         check_positive_int(self.val_per_image, "val_per_image")
         if not 0 <= self.realistic <= 1:
             raise ValueError(f"realistic: expected a fraction in [0, 1], got {self.realistic!r}")
+        if not self.blur >= 0 or (self.blur and not self.realistic):
+            raise ValueError(f"blur: expected a standard deviation >= 0 px, with realistic > 0, got {self.blur!r}")
         if self.holdout < 0:
             raise ValueError(f"holdout: expected a number of images >= 0, got {self.holdout!r}")
 
@@ -89,7 +93,7 @@ class RegressorTask:
         s = self.settings
         return NaturalCrops(
             split_folders(s.data), crop=self.image_crop, seed=self.loop.seed if seed is None else seed,
-            coarse=self.alpha if s.realistic else None, realistic=s.realistic, holdout=s.holdout,
+            coarse=self.alpha if s.realistic else None, realistic=s.realistic, holdout=s.holdout, blur=s.blur,
         )  # fmt: skip
 
     def targets(self, y: torch.Tensor, extractor: nn.Module | None = None) -> torch.Tensor:
