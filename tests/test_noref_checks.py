@@ -10,6 +10,7 @@ import torch
 
 from dsdviz.data import RealisticDegradation, image_paths, load_image, split_folders
 from dsdviz.experiments.noref_checks import (
+    CAMERA,
     CHECKS,
     GOPRO,
     HOLDOUT,
@@ -22,6 +23,8 @@ from dsdviz.experiments.noref_checks import (
     check_images,
     check_rows,
     checks_markdown,
+    lr_blur_page,
+    lr_blur_rows,
     realistic_lr,
 )
 from dsdviz.experiments.noref import regressor_fit, regressor_validation_figure, whole_image_errors
@@ -75,15 +78,17 @@ def test_the_holdout_is_what_the_regressors_never_trained_on(shared_data, vgg_we
 def test_checks_on_one_image_per_set(shared_data, vgg_weights):
     assert tuple(DEFAULT_REGRESSORS) in set(REGRESSOR_PAIRS.values()) and available_pairs()
     pairs = {"default psi_4": [load_model(DEFAULT_REGRESSORS[1])]}  # one regressor: the Q_2 columns stay empty
-    rows = check_rows(pairs, ("Set5", "BSD100", GOPRO), root=shared_data, limit=1, progress=False)
+    rows = check_rows(pairs, ("Set5", "BSD100", GOPRO, CAMERA), root=shared_data, limit=1, progress=False)
     methods = [(r["set"], r["image"], r["method"]) for r in rows]
     assert methods == [("Set5", "baby", "ground truth"), ("Set5", "baby", "bicubic, clean LR"),
                        ("Set5", "baby", "SRGAN"), ("Set5", "baby", "SRResNet"), ("BSD100", "101085", "ground truth"),
                        ("BSD100", "101085", "bicubic, realistic LR"), (GOPRO, "seq_id-11_frame-1", "motion blurred"),
-                       (GOPRO, "seq_id-11_frame-1", "DeepDeblur")]  # fmt: skip
+                       (GOPRO, "seq_id-11_frame-1", "DeepDeblur"), (CAMERA, "Flower", "camera frame"),
+                       (CAMERA, "Flower", "bicubic, clean LR")]  # fmt: skip
     assert all(np.isfinite([r[c] for c in ("q_dsd_a4", "excess_a4", "niqe")]).all() for r in rows)
     table = check_fractions(rows, "default psi_4")
-    assert [table[c]["images"] for c in "abcde"] == [1, 1, 1, 1, 1] and math.isnan(table["a"]["q_dsd_a2"])
+    assert [table[c]["images"] for c in "abcdef"] == [1, 1, 1, 1, 1, 1] and math.isnan(table["a"]["q_dsd_a2"])
+    assert table["f"]["niqe"] == 1.0  # bicubic of a 320 x 180 px LR against the 1280 x 720 px frame
     by_method = {r["method"]: r for r in rows if r["set"] == "Set5"}
     assert table["d"]["niqe"] == float(by_method["SRGAN"]["niqe"] < by_method["bicubic, clean LR"]["niqe"])
     assert table["a"]["niqe"] == 1.0  # bicubic from a blurred, noisy, JPEG-compressed LR: plainly worse
@@ -91,6 +96,19 @@ def test_checks_on_one_image_per_set(shared_data, vgg_weights):
     image = next(images for _, _, images in check_images(("Set5",), shared_data, 1))["SRGAN"]
     assert image.shape[-2:] == (512, 512)  # baby: the central 96 px start at (512 - 96) // 2 = 208
     assert cropped[2]["q_dsd_a4"] == float(q_dsd(image[..., 208:304, 208:304], pairs["default psi_4"][0])[0])
+
+
+def test_the_lr_blur_sweep_is_check_a_at_each_blur(shared_data, vgg_weights):
+    label = next(iter(REGRESSOR_PAIRS))
+    pairs = {label: [load_model(name) for name in REGRESSOR_PAIRS[label]]}
+    rows = lr_blur_rows(pairs, (0.5, 6.0), root=shared_data, limit=1, progress=False)
+    assert [(r["pair"], r["blur"], r["images"]) for r in rows] == [(label, 0.5, 1.0), (label, 6.0, 1.0)]
+    wide = RealisticDegradation(blur=(6.0, 6.0))
+    direct = check_rows(pairs, (HOLDOUT,), root=shared_data, limit=1, degradation=wide, progress=False)
+    assert rows[1] == {"pair": label, "blur": 6.0, **check_fractions(direct, label)["a"]} and rows[1]["niqe"] == 1.0
+    page = lr_blur_page(rows)
+    assert f"| LR blur (px) | `{REGRESSOR_PAIRS[label][1]}`: Q_4 / excess a=4 | NIQE |" in page
+    assert page.count("\n| 0.5 | ") == 1 and page.count("\n| 6 | ") == 1 and "on the 1 hold-out images" in page
 
 
 def test_whole_image_errors_and_the_validation_curves(shared_data, vgg_weights, tmp_path):

@@ -229,9 +229,10 @@ def noref_agreement_figure(quick: bool, out_dir: Path) -> list[Path]:
     with the default regressors and the shipped SR models, then the checks of every shipped regressor
     pair (:func:`dsdviz.experiments.noref_checks.checks_figure`, ``noref_checks.csv``). The quick run checks
     the first images of each set only and writes ``noref_agreement_quick.{md,csv}`` and
-    ``noref_checks_quick.csv``, so that it leaves the full tables (what the claims scorecard reads) as they are."""
+    ``noref_checks_quick.csv`` (and the LR blur sweep's ``noref_lr_blur``), so that it leaves the full tables
+    (what the claims scorecard reads) as they are."""
     sets, rows = agreement_rows(load_regressors())
-    checks, checks_csv = checks_figure(out_dir, quick)
+    checks, checks_csvs = checks_figure(out_dir, quick)
     path = Path(out_dir) / f"{table_stem('noref_agreement', quick)}.md"
     path.write_text(agreement_markdown_page(sets, rows) + "\n" + checks)
-    return [path, write_csv(path.with_suffix(".csv"), agreement_csv_rows(rows)), checks_csv]
+    return [path, write_csv(path.with_suffix(".csv"), agreement_csv_rows(rows)), *checks_csvs]

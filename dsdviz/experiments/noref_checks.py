@@ -13,12 +13,17 @@ of the same scene as more natural, on images whose order nobody disputes?
   (the SRGAN paper's raters put SRGAN far above bicubic);
 * (e) the official DeepDeblur result above its motion-blurred input, on the 7 GoPro frames of
   ``deblur/DeepDeblur_examples`` (linear blur, 1280 x 720): a published restoration of real camera frames
-  (their blur averages real consecutive frames) against the degraded frame itself, with no ground truth needed.
+  (their blur averages real consecutive frames) against the degraded frame itself, with no ground truth needed;
+* (f) a sharp camera frame above bicubic up-sampling of its own x4 LR image (MATLAB bicubic down and up), on
+  the 2 sharp GoPro frames and the 7 DeepDeblur restorations of (e): check (c) on real camera frames.
+
+:func:`lr_blur_rows` repeats check (a) on the hold-out with the LR photographs' Gaussian blur fixed at
+growing widths (:data:`LR_BLURS`): how much of a photograph's own blur each score tolerates.
 
 Per check and score (Q_2, Q_4, the two signed excesses, NIQE) the fraction of images ranked right, for
 each shipped pair of regressors (:data:`REGRESSOR_PAIRS`). Nothing is trained. The full setting scores every
-image of :data:`CHECK_SETS` (390 images, each with every pair: about 35 min on one CPU thread); the quick
-setting the first :data:`QUICK_LIMIT` of each set.
+image of :data:`CHECK_SETS` (399 images, each with every pair) and the sweep's 50; the quick setting the
+first :data:`QUICK_LIMIT` of each set.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from ..data import (
 from ..evaluation import write_csv
 from ..models import DEFAULT_REGRESSORS, load_model, shipped_models
 from ..ranking import central_crop
+from ..resize import downscale
 from ..scoring import Scorer
 from ..training.presets import REGRESSOR_HOLDOUT, REGRESSOR_POOLS
 from .methods import published_sr_outputs
@@ -62,9 +68,11 @@ REGRESSOR_PAIRS: dict[str, tuple[str, str]] = {
 }
 #: The scores compared (all lower-is-better), ``{column: label}``.
 SCORES = {"q_dsd_a2": "Q_2", "q_dsd_a4": "Q_4", "excess_a2": "excess a=2", "excess_a4": "excess a=4", "niqe": "NIQE"}
-#: Set names of the regressors' unseen ``BSDS500_test`` images and of the GoPro frames of check (e).
+#: Set names of the regressors' unseen ``BSDS500_test`` images, of the GoPro frames of check (e) and of
+#: the sharp or restored frames of check (f).
 HOLDOUT = "BSDS500_test hold-out"
 GOPRO = "GoPro, DeepDeblur examples"
+CAMERA = "GoPro, sharp and restored frames"
 #: The checks, ``{name: (what, better method, worse method, sets)}``.
 CHECKS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "a": ("ground truth above bicubic from a realistic LR", "ground truth", "bicubic, realistic LR",
@@ -73,12 +81,17 @@ CHECKS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "c": ("ground truth above bicubic from the clean LR", "ground truth", "bicubic, clean LR", ("Set5", "Set14")),
     "d": ("official SRGAN above bicubic from the clean LR", "SRGAN", "bicubic, clean LR", ("Set5", "Set14")),
     "e": ("official DeepDeblur above its motion-blurred GoPro input", "DeepDeblur", "motion blurred", (GOPRO,)),
+    "f": ("sharp camera frame above bicubic from its own x4 LR", "camera frame", "bicubic, clean LR", (CAMERA,)),
 }  # fmt: skip
 #: Every set a check reads.
-CHECK_SETS = ("Set5", "Set14", "BSD100", HOLDOUT, GOPRO)
+CHECK_SETS = ("Set5", "Set14", "BSD100", HOLDOUT, GOPRO, CAMERA)
 #: The GoPro frames of check (e): the DeepDeblur examples' inputs and official outputs, linear blur.
 GOPRO_FOLDERS = {"motion blurred": "deblur/DeepDeblur_examples/blur_lin",
                  "DeepDeblur": "deblur/DeepDeblur_examples/deblurred_lin"}  # fmt: skip
+#: The camera frames of check (f), 1280 x 720: the sharp GoPro samples, then DeepDeblur's restorations of (e).
+CAMERA_FOLDERS = ("deblur/GoPro_samples/sharp", GOPRO_FOLDERS["DeepDeblur"])
+#: The Gaussian blurs (standard deviation, px at the ground truth's resolution) of :func:`lr_blur_rows`.
+LR_BLURS = (1.0, 2.0, 3.0, 4.0, 6.0)
 SCALE = 4
 #: Images per set in the quick setting (the full one scores them all).
 QUICK_LIMIT = 5
@@ -119,8 +132,15 @@ def check_images(
     (on the sets of check a, by :func:`realistic_lr` with ``degradation``) or from the clean LR (check c),
     and the official SRGAN / SRResNet outputs (where the data folder has them), all ``(1, 3, H, W)`` in
     ``[0, 1]`` at the ground truth's size; on :data:`GOPRO`, the motion-blurred frame and DeepDeblur's
-    output (:data:`GOPRO_FOLDERS`)."""
+    output (:data:`GOPRO_FOLDERS`); on :data:`CAMERA`, the frame and bicubic from its x4 LR."""
     for set_name in sets:
+        if set_name == CAMERA:
+            paths = [path for folder in CAMERA_FOLDERS for path in list_images(data_root(root) / folder)]
+            for path in paths[:limit]:
+                frame = load_image(path)
+                lr = downscale(frame.double(), SCALE).clamp(0, 1).float()
+                yield set_name, path.stem, {"camera frame": frame, "bicubic, clean LR": bicubic_upsample(lr, SCALE)}
+            continue
         if set_name == GOPRO:
             folders = {method: data_root(root) / folder for method, folder in GOPRO_FOLDERS.items()}
             for path in list_images(folders["motion blurred"])[:limit]:
@@ -220,16 +240,60 @@ def checks_page(rows: Sequence[dict[str, float | str]], seed: int = 0) -> str:
         "(c) Bicubic from the stored MATLAB-bicubic LR files. (d) The official SRGAN against the bicubic of (c): "
         "a GAN method against bicubic, as in the maintainers' hold-out of real photographs, but from a clean LR. "
         "(e) The official DeepDeblur outputs on its 7 GoPro examples (linear blur, 1280 x 720 camera frames) "
-        "against their motion-blurred inputs. NIQE uses no regressor: its column is the same in every table.\n\n"
+        "against their motion-blurred inputs. (f) The 2 sharp GoPro frames and DeepDeblur's 7 restorations of "
+        "(e) against bicubic up-sampling of their own MATLAB-bicubic x4 LR. NIQE uses no regressor: its column "
+        "is the same in every table.\n\n"
         + checks_markdown(rows)
     )
 
 
-def checks_figure(out_dir: Path, quick: bool = False) -> tuple[str, Path]:
-    """The checks for every shipped pair on every image (``quick``: the first :data:`QUICK_LIMIT` of each
-    set; smoke size: the first one): the markdown section and the CSV (:func:`check_csv_rows`)
-    ``noref_checks.csv`` (quick: ``noref_checks_quick.csv``) written to ``out_dir``."""
+def lr_blur_rows(
+    pairs: Mapping[str, Sequence[nn.Module]], blurs: Sequence[float] = LR_BLURS, *,
+    root: str | os.PathLike | None = None, limit: int | None = None, seed: int = 0, progress: bool = True,
+) -> list[dict[str, float | str]]:  # fmt: skip
+    """Check (a) on the :data:`HOLDOUT` images with the LR photographs' Gaussian blur fixed at each of
+    ``blurs`` (standard deviation in px at the ground truth's resolution; noise and JPEG drawn as in (a)):
+    per pair and blur ``{"pair", "blur", "images", <score>: fraction of images whose ground truth the score
+    ranks above bicubic}`` (:func:`check_fractions`)."""
+    table = []
+    for blur in tqdm(blurs, desc="LR blur sweep", unit="blur", disable=not progress):
+        degradation = RealisticDegradation(blur=(blur, blur))
+        rows = check_rows(pairs, (HOLDOUT,), root=root, limit=limit, seed=seed, degradation=degradation,
+                          progress=False)  # fmt: skip
+        table += [{"pair": label, "blur": blur, **check_fractions(rows, label)["a"]} for label in pairs]
+    return table
+
+
+def lr_blur_page(rows: Sequence[dict[str, float | str]]) -> str:
+    """The sweep's section of ``figures/noref_agreement.md``: per blur, each pair's Q_4 / excess a=4, and NIQE."""
+    pairs = list(dict.fromkeys(str(r["pair"]) for r in rows))
+    images = max((float(r["images"]) for r in rows), default=0.0)
+    header = "| LR blur (px) | " + " | ".join(f"`{REGRESSOR_PAIRS[p][1]}`: Q_4 / excess a=4" for p in pairs)
+    lines = [
+        "## Check (a) against the LR photograph's own blur\n",
+        f"Check (a) on the {images:.0f} hold-out images with the Gaussian blur of the realistic LR fixed (standard "
+        "deviation in px at the ground truth's resolution; (a) draws it in 0.4-1.6 px; noise and JPEG as in (a)): "
+        "the fraction of images whose ground truth each score ranks above bicubic up-sampling of the LR. A real "
+        "low-resolution photograph carries its lens's and its motion's blur; Q_2 and the excess at a = 2 are in "
+        "the CSV.\n",
+        header + " | NIQE |", "|---|" + "---|" * (len(pairs) + 1),
+    ]  # fmt: skip
+    for blur in dict.fromkeys(float(r["blur"]) for r in rows):
+        cells = {str(r["pair"]): r for r in rows if float(r["blur"]) == blur}
+        scores = " | ".join(f"{float(cells[p]['q_dsd_a4']):.2f} / {float(cells[p]['excess_a4']):.2f}" for p in pairs)
+        lines.append(f"| {blur:g} | {scores} | {float(cells[pairs[0]]['niqe']):.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def checks_figure(out_dir: Path, quick: bool = False) -> tuple[str, list[Path]]:
+    """The checks and the LR blur sweep for every shipped pair on every image (``quick``: the first
+    :data:`QUICK_LIMIT` of each set; smoke size: the first one, one blur): the markdown sections and the CSVs
+    ``noref_checks.csv`` (:func:`check_csv_rows`) and ``noref_lr_blur.csv`` (:func:`lr_blur_rows`; quick:
+    ``noref_checks_quick.csv``, ``noref_lr_blur_quick.csv``) written to ``out_dir``."""
     pairs = {label: [load_model(name) for name in names] for label, names in available_pairs().items()}
-    rows = check_rows(pairs, limit=1 if smoke() else QUICK_LIMIT if quick else None)
-    path = Path(out_dir) / f"{table_stem('noref_checks', quick)}.csv"
-    return checks_page(rows), write_csv(path, check_csv_rows(rows))
+    limit = 1 if smoke() else QUICK_LIMIT if quick else None
+    rows = check_rows(pairs, limit=limit)
+    blurs = lr_blur_rows(pairs, LR_BLURS[-1:] if smoke() else LR_BLURS, limit=limit)
+    paths = [write_csv(Path(out_dir) / f"{table_stem('noref_checks', quick)}.csv", check_csv_rows(rows)),
+             write_csv(Path(out_dir) / f"{table_stem('noref_lr_blur', quick)}.csv", blurs)]  # fmt: skip
+    return checks_page(rows) + "\n" + lr_blur_page(blurs), paths
