@@ -30,7 +30,7 @@ from ..data import (
 from ..inference import restore
 from ..viz.compare import zoomed_rows
 from ..viz.layout import save_png
-from .methods import Q_DSD_NOTE, Comparison, compared_models, ours_note
+from .methods import DEEPDEBLUR_EXAMPLES, GOPRO_SAMPLES, Q_DSD_NOTE, Comparison, compared_models, ours_note
 from .settings import SMOKE_SIZE, smoke
 from .stages import TrainingSchedule, recipe_folders
 from .staging import save_all, scored_panels, set_label, slug, truth_row
@@ -127,8 +127,7 @@ def run_deblur_comparison(
                                                               BLURRED, progress)  # fmt: skip
     root, work = data_root(), Path(work)
     staged: dict[str, Staged] = {}
-    gopro = root / "deblur" / "GoPro_samples"
-    examples = root / "deblur" / "DeepDeblur_examples"
+    gopro, examples = root / GOPRO_SAMPLES, root / DEEPDEBLUR_EXAMPLES
     blurred, sharp, deepdeblur = {}, {}, {}
     for path in list_images(gopro / "sharp"):
         official = GOPRO_AS_DEEPDEBLUR.get(path.stem)

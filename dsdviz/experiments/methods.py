@@ -53,6 +53,12 @@ def published_sr_outputs(
         if image is not None and image.shape[-2] >= size[0] and image.shape[-1] >= size[1]:
             found[method] = image[..., : size[0], : size[1]]
     return found
+#: The deblurring data under the data folder (see their MANIFEST.md): the two GoPro sample pairs
+#: (``blur/``, ``sharp/``) and DeepDeblur's example frames with its official outputs (``blur_lin/``,
+#: ``deblurred_lin/``: linear blur; ``*_gamma/``: gamma-corrected blur).
+GOPRO_SAMPLES = "deblur/GoPro_samples"
+DEEPDEBLUR_EXAMPLES = "deblur/DeepDeblur_examples"
+
 #: The published methods drawn in Figs. 14-15 (all of :data:`SR_OUTPUTS` are scored in the tables).
 SR_FIGURE_METHODS: tuple[str, ...] = ("SRResNet", "SRGAN", "ESRGAN", "nESRGAN+", "RCAN")
 

@@ -57,7 +57,7 @@ from ..ranking import central_crop
 from ..resize import downscale
 from ..scoring import Scorer
 from ..training.presets import REGRESSOR_HOLDOUT, REGRESSOR_POOLS
-from .methods import published_sr_outputs
+from .methods import DEEPDEBLUR_EXAMPLES, GOPRO_SAMPLES, published_sr_outputs
 from .settings import smoke, table_stem
 
 #: The shipped regressor pairs compared, ``{label: (psi_2, psi_4)}`` (a pair missing from the package is skipped).
@@ -86,10 +86,10 @@ CHECKS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
 #: Every set a check reads.
 CHECK_SETS = ("Set5", "Set14", "BSD100", HOLDOUT, GOPRO, CAMERA)
 #: The GoPro frames of check (e): the DeepDeblur examples' inputs and official outputs, linear blur.
-GOPRO_FOLDERS = {"motion blurred": "deblur/DeepDeblur_examples/blur_lin",
-                 "DeepDeblur": "deblur/DeepDeblur_examples/deblurred_lin"}  # fmt: skip
+GOPRO_FOLDERS = {"motion blurred": f"{DEEPDEBLUR_EXAMPLES}/blur_lin",
+                 "DeepDeblur": f"{DEEPDEBLUR_EXAMPLES}/deblurred_lin"}  # fmt: skip
 #: The camera frames of check (f), 1280 x 720: the sharp GoPro samples, then DeepDeblur's restorations of (e).
-CAMERA_FOLDERS = ("deblur/GoPro_samples/sharp", GOPRO_FOLDERS["DeepDeblur"])
+CAMERA_FOLDERS = (f"{GOPRO_SAMPLES}/sharp", GOPRO_FOLDERS["DeepDeblur"])
 #: The Gaussian blurs (standard deviation, px at the ground truth's resolution) of :func:`lr_blur_rows`.
 LR_BLURS = (1.0, 2.0, 3.0, 4.0, 6.0)
 SCALE = 4
