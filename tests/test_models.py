@@ -158,8 +158,8 @@ def test_bad_input_and_arguments(tmp_path):
 
 #: Every model the package ships (dsdviz/models/weights/README.md), sorted by name.
 SHIPPED = [
-    "dsd_regressor_a2_cpu", "dsd_regressor_a2_gpu", "dsd_regressor_a2_realistic_cpu", "dsd_regressor_a4_cpu",
-    "dsd_regressor_a4_gpu", "dsd_regressor_a4_realistic_cpu",
+    "dsd_regressor_a2_blur_cpu", "dsd_regressor_a2_cpu", "dsd_regressor_a2_gpu", "dsd_regressor_a2_realistic_cpu",
+    "dsd_regressor_a4_blur_cpu", "dsd_regressor_a4_cpu", "dsd_regressor_a4_gpu", "dsd_regressor_a4_realistic_cpu",
     "xsrresnet5_sr_x4_dsd_gpu", "xsrresnet5_sr_x4_multiscale_style_gpu", "xsrresnet5_sr_x4_psnr_gpu",
     "xsrresnet5_sr_x4_style_gpu", "xsrresnet_deblur_dsd_cpu",
     "xsrresnet_deblur_dsd_gpu", "xsrresnet_deblur_psnr_cpu", "xsrresnet_deblur_psnr_gpu", "xsrresnet_sr_x4_dsd_cpu",

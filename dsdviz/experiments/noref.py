@@ -80,7 +80,8 @@ def noref_figure(quick: bool, out_dir: Path) -> list[Path]:
 
 
 #: The regressors whose shipped training logs :func:`regressor_validation_figure` draws.
-LOGGED_REGRESSORS = ("dsd_regressor_a2_realistic_cpu", "dsd_regressor_a4_realistic_cpu")
+LOGGED_REGRESSORS = ("dsd_regressor_a2_realistic_cpu", "dsd_regressor_a4_realistic_cpu", "dsd_regressor_a2_blur_cpu",
+                     "dsd_regressor_a4_blur_cpu")  # fmt: skip
 
 
 def regressor_validation_figure(quick: bool, out_dir: Path) -> list[Path]:

@@ -65,6 +65,7 @@ REGRESSOR_PAIRS: dict[str, tuple[str, str]] = {
     "cpu, clean (200 images)": ("dsd_regressor_a2_cpu", "dsd_regressor_a4_cpu"),
     "gpu, clean (200 images)": ("dsd_regressor_a2_gpu", "dsd_regressor_a4_gpu"),
     "cpu, realistic (350 images)": ("dsd_regressor_a2_realistic_cpu", "dsd_regressor_a4_realistic_cpu"),
+    "cpu, realistic + blur (350 images)": ("dsd_regressor_a2_blur_cpu", "dsd_regressor_a4_blur_cpu"),
 }
 #: The scores compared (all lower-is-better), ``{column: label}``.
 SCORES = {"q_dsd_a2": "Q_2", "q_dsd_a4": "Q_4", "excess_a2": "excess a=2", "excess_a4": "excess a=4", "niqe": "NIQE"}
