@@ -185,7 +185,7 @@ def test_shipped_models_load_by_name_or_path():
     assert isinstance(by_name, DSDRegressor) and (by_name.alpha, by_name.crop) == (4.0, 24)
     assert all(torch.equal(a, b) for a, b in zip(by_name.state_dict().values(), by_path.state_dict().values()))
     assert load_model("dsd_regressor_a2_cpu.pt").alpha == 2.0
-    with pytest.raises(ValueError, match="nor is it a shipped model .dsd_regressor_a2_cpu, dsd_regressor_a2_gpu, dsd"):
+    with pytest.raises(ValueError, match="nor is it a shipped model .dsd_regressor_a2_blur_cpu, dsd_regressor_a2_cpu, dsd"):
         load_model("dsd_regressor_a3_cpu")
 
 
