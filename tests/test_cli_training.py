@@ -117,7 +117,7 @@ def test_corrupt_files_and_wrong_paths_are_one_line_errors(tmp_path, capsys, mon
         (["restore", str(tmp_path / "truncated.pt"), image, "--out", str(tmp_path / "out")],
          "truncated.pt' is a truncated PyTorch file"),
         (["score", image, "--regressor", str(tmp_path / "random.pt")], "random.pt' is not a PyTorch file"),
-        (["score", image, "--regressor", "dsd_regressor_a9"], "nor is it a shipped model (dsd_regressor_a2_cpu, "),
+        (["score", image, "--regressor", "dsd_regressor_a9"], "nor is it a shipped model (dsd_regressor_a2_blur_cpu, dsd_regressor_a2_cpu, "),
         (["score", image, "--ref", image], "a.png' is a file; expected a folder of ground-truth images"),
         ([*train, "--init", str(tmp_path / "truncated.pt"), "--out", str(tmp_path / "init")],
          "truncated.pt' is a truncated PyTorch file"),
