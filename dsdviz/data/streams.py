@@ -262,7 +262,7 @@ class NaturalCrops(_CropStream):
         if kernel > self.crop:
             raise ValueError(f"blur: {blur:g} px needs a {kernel} px kernel, more than the {crop} px crop")
         self.coarse, self.realistic, self.blur = coarse, realistic, blur
-        self.camera = RealisticDegradation(blur=(0.0, blur))
+        self.degradation = RealisticDegradation(blur=(0.0, blur))
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         which, generator = self.pick(index)
@@ -277,6 +277,6 @@ class NaturalCrops(_CropStream):
         if float(torch.rand(1, generator=generator, dtype=torch.float64)) >= self.realistic:
             return {"input": downscale(target[None], self.coarse)[0], "target": target}
         if self.blur:
-            return {"input": self.camera.low_resolution(target.clamp(0, 1), self.coarse, generator), "target": target}
+            return {"input": self.degradation.low_resolution(target.clamp(0, 1), self.coarse, generator), "target": target}
         coarse = downscale(target[None], self.coarse)[0]
-        return {"input": self.camera.camera(coarse.clamp(0, 1), generator), "target": target}
+        return {"input": self.degradation.camera(coarse.clamp(0, 1), generator), "target": target}

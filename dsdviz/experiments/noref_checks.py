@@ -14,8 +14,9 @@ of the same scene as more natural, on images whose order nobody disputes?
 * (e) the official DeepDeblur result above its motion-blurred input, on the 7 GoPro frames of
   ``deblur/DeepDeblur_examples`` (linear blur, 1280 x 720): a published restoration of real camera frames
   (their blur averages real consecutive frames) against the degraded frame itself, with no ground truth needed;
-* (f) a sharp camera frame above bicubic up-sampling of its own x4 LR image (MATLAB bicubic down and up), on
-  the 2 sharp GoPro frames and the 7 DeepDeblur restorations of (e): check (c) on real camera frames.
+* (f) a sharp camera frame above bicubic up-sampling of its own x4 LR image (MATLAB bicubic down, rounded to
+  8 bits as a test set stores it, and up), on the 2 sharp GoPro frames and the 7 DeepDeblur restorations of
+  (e): check (c) on real camera frames.
 
 :func:`lr_blur_rows` repeats check (a) on the hold-out with the LR photographs' Gaussian blur fixed at
 growing widths (:data:`LR_BLURS`): how much of a photograph's own blur each score tolerates.
@@ -54,7 +55,6 @@ from ..data import (
 from ..evaluation import write_csv
 from ..models import DEFAULT_REGRESSORS, load_model, shipped_models
 from ..ranking import central_crop
-from ..resize import downscale
 from ..scoring import Scorer
 from ..training.presets import REGRESSOR_HOLDOUT, REGRESSOR_POOLS
 from .methods import DEEPDEBLUR_EXAMPLES, GOPRO_SAMPLES, published_sr_outputs
@@ -106,8 +106,11 @@ def available_pairs(pairs: Mapping[str, tuple[str, str]] = REGRESSOR_PAIRS) -> d
 
 def check_examples(set_name: str, root: str | os.PathLike | None = None, limit: int | None = None) -> list[Example]:
     """Ground truth and clean x4 LR of a check set: Set5, Set14 and BSD100 with their stored LR files,
-    or :data:`HOLDOUT` (the regressors' unseen ``BSDS500_test`` images, LR by MATLAB bicubic)."""
+    :data:`HOLDOUT` (the regressors' unseen ``BSDS500_test`` images) or :data:`CAMERA` (the frames of
+    :data:`CAMERA_FOLDERS`), these two with the 8-bit LR an SR test set would store (MATLAB bicubic)."""
     base = data_root(root)
+    if set_name == CAMERA:
+        return sr_examples([base / folder for folder in CAMERA_FOLDERS], SCALE, limit=limit)
     if set_name == HOLDOUT:
         paths = heldout_paths([base / pool for pool in REGRESSOR_POOLS], REGRESSOR_HOLDOUT)
         return sr_examples(paths, SCALE, limit=limit)
@@ -136,11 +139,9 @@ def check_images(
     output (:data:`GOPRO_FOLDERS`); on :data:`CAMERA`, the frame and bicubic from its x4 LR."""
     for set_name in sets:
         if set_name == CAMERA:
-            paths = [path for folder in CAMERA_FOLDERS for path in list_images(data_root(root) / folder)]
-            for path in paths[:limit]:
-                frame = load_image(path)
-                lr = downscale(frame.double(), SCALE).clamp(0, 1).float()
-                yield set_name, path.stem, {"camera frame": frame, "bicubic, clean LR": bicubic_upsample(lr, SCALE)}
+            for example in check_examples(set_name, root, limit):
+                images = {"camera frame": example.target, "bicubic, clean LR": bicubic_upsample(example.input, SCALE)}
+                yield set_name, example.name, images
             continue
         if set_name == GOPRO:
             folders = {method: data_root(root) / folder for method, folder in GOPRO_FOLDERS.items()}
