@@ -185,7 +185,7 @@ def check_rows(
 
 
 def check_fractions(rows: Sequence[dict[str, float | str]], pair: str) -> dict[str, dict[str, float]]:
-    """Per check of :data:`CHECKS` (``"a"`` to ``"e"``) for one pair's rows: ``images`` and, per score
+    """Per check of :data:`CHECKS` (``"a"`` to ``"f"``) for one pair's rows: ``images`` and, per score
     of :data:`SCORES`, the fraction of images where the better method scores lower (finite scores only)."""
     table = {}
     for check, (_, better, worse, sets) in CHECKS.items():
@@ -243,8 +243,8 @@ def checks_page(rows: Sequence[dict[str, float | str]], seed: int = 0) -> str:
         "a GAN method against bicubic, as in the maintainers' hold-out of real photographs, but from a clean LR. "
         "(e) The official DeepDeblur outputs on its 7 GoPro examples (linear blur, 1280 x 720 camera frames) "
         "against their motion-blurred inputs. (f) The 2 sharp GoPro frames and DeepDeblur's 7 restorations of "
-        "(e) against bicubic up-sampling of their own MATLAB-bicubic x4 LR. NIQE uses no regressor: its column "
-        "is the same in every table.\n\n"
+        "(e) against bicubic up-sampling of their own MATLAB-bicubic x4 LR, rounded to 8 bits. NIQE uses no "
+        "regressor: its column is the same in every table.\n\n"
         + checks_markdown(rows)
     )
 
