@@ -75,7 +75,8 @@ def test_the_holdout_is_what_the_regressors_never_trained_on(shared_data, vgg_we
     torch.testing.assert_close(realistic_lr(examples[0], HOLDOUT, degradation=clean), expected.float())
     (frame,) = check_examples(CAMERA, shared_data, limit=1)  # check (f): the LR a test set would store
     assert frame.name == "Flower" and frame.input.shape[-2:] == (180, 320) and frame.target.shape[-2:] == (720, 1280)
-    torch.testing.assert_close(frame.input, (downscale(frame.target.double(), 4).clamp(0, 1) * 255).round().float() / 255)
+    stored = (downscale(frame.target.double(), 4).clamp(0, 1) * 255).round() / 255
+    torch.testing.assert_close(frame.input, stored.float())
 
 
 def test_checks_on_one_image_per_set(shared_data, vgg_weights):

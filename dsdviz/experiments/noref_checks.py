@@ -270,7 +270,8 @@ def lr_blur_page(rows: Sequence[dict[str, float | str]]) -> str:
     """The sweep's section of ``figures/noref_agreement.md``: per blur, each pair's Q_4 / excess a=4, and NIQE."""
     pairs = list(dict.fromkeys(str(r["pair"]) for r in rows))
     images = max((float(r["images"]) for r in rows), default=0.0)
-    header = "| LR blur (px) | " + " | ".join(f"`{REGRESSOR_PAIRS.get(p, ('?', p))[1]}`: Q_4 / excess a=4" for p in pairs)
+    psi_4 = [REGRESSOR_PAIRS.get(pair, ("?", pair))[1] for pair in pairs]
+    header = "| LR blur (px) | " + " | ".join(f"`{name}`: Q_4 / excess a=4" for name in psi_4)
     lines = [
         "## Check (a) against the LR photograph's own blur\n",
         f"Check (a) on the {images:.0f} hold-out images with the Gaussian blur of the realistic LR fixed (standard "
