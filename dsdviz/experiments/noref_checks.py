@@ -24,7 +24,7 @@ growing widths (:data:`LR_BLURS`): how much of a photograph's own blur each scor
 Per check and score (Q_2, Q_4, the two signed excesses, NIQE) the fraction of images ranked right, for
 each shipped pair of regressors (:data:`REGRESSOR_PAIRS`). Nothing is trained. The full setting scores every
 image of :data:`CHECK_SETS` (399 images, each with every pair) and the sweep's 50; the quick setting the
-first :data:`QUICK_LIMIT` of each set.
+first :data:`QUICK_LIMIT` of each set, :data:`QUICK_FRAMES` of the 1280 x 720 camera frames.
 """
 
 from __future__ import annotations
@@ -94,8 +94,10 @@ CAMERA_FOLDERS = (f"{GOPRO_SAMPLES}/sharp", GOPRO_FOLDERS["DeepDeblur"])
 #: The Gaussian blurs (standard deviation, px at the ground truth's resolution) of :func:`lr_blur_rows`.
 LR_BLURS = (1.0, 2.0, 3.0, 4.0, 6.0)
 SCALE = 4
-#: Images per set in the quick setting (the full one scores them all).
+#: Images per set in the quick setting (the full one scores them all), and camera frames per set of
+#: checks (e) and (f), each about nine times a Set14 image.
 QUICK_LIMIT = 5
+QUICK_FRAMES = 2
 
 
 def available_pairs(pairs: Mapping[str, tuple[str, str]] = REGRESSOR_PAIRS) -> dict[str, tuple[str, str]]:
@@ -290,12 +292,14 @@ def lr_blur_page(rows: Sequence[dict[str, float | str]]) -> str:
 
 def checks_figure(out_dir: Path, quick: bool = False) -> tuple[str, list[Path]]:
     """The checks and the LR blur sweep for every shipped pair on every image (``quick``: the first
-    :data:`QUICK_LIMIT` of each set; smoke size: the first one, one blur): the markdown sections and the CSVs
-    ``noref_checks.csv`` (:func:`check_csv_rows`) and ``noref_lr_blur.csv`` (:func:`lr_blur_rows`; quick:
-    ``noref_checks_quick.csv``, ``noref_lr_blur_quick.csv``) written to ``out_dir``."""
+    :data:`QUICK_LIMIT` of each set, :data:`QUICK_FRAMES` camera frames; smoke size: the first one, one blur):
+    the markdown sections and the CSVs ``noref_checks.csv`` (:func:`check_csv_rows`) and ``noref_lr_blur.csv``
+    (:func:`lr_blur_rows`; quick: ``noref_checks_quick.csv``, ``noref_lr_blur_quick.csv``) written to ``out_dir``."""
     pairs = {label: [load_model(name) for name in names] for label, names in available_pairs().items()}
     limit = 1 if smoke() else QUICK_LIMIT if quick else None
-    rows = check_rows(pairs, limit=limit)
+    frames = (GOPRO, CAMERA)
+    rows = check_rows(pairs, [name for name in CHECK_SETS if name not in frames], limit=limit)
+    rows += check_rows(pairs, frames, limit=min(limit, QUICK_FRAMES) if limit else None)
     blurs = lr_blur_rows(pairs, LR_BLURS[-1:] if smoke() else LR_BLURS, limit=limit)
     paths = [write_csv(Path(out_dir) / f"{table_stem('noref_checks', quick)}.csv", check_csv_rows(rows)),
              write_csv(Path(out_dir) / f"{table_stem('noref_lr_blur', quick)}.csv", blurs)]  # fmt: skip
