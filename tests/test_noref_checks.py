@@ -34,6 +34,11 @@ from dsdviz.resize import downscale
 from dsdviz.training import preset
 
 
+def _stored_lr(hr):
+    """The x4 LR an SR test set stores: MATLAB bicubic in float64, rounded to 8 bits, as float32 in [0, 1]."""
+    return ((downscale(hr.double(), 4).clamp(0, 1) * 255).round() / 255).float()
+
+
 def _row(pair, set_name, image, method, value):
     return {"pair": pair, "set": set_name, "image": image, "method": method, **{c: value for c in SCORES}}
 
@@ -71,12 +76,10 @@ def test_the_holdout_is_what_the_regressors_never_trained_on(shared_data, vgg_we
     torch.testing.assert_close(lr, realistic_lr(examples[0], HOLDOUT))  # seeded by set and name
     assert not torch.equal(lr, realistic_lr(examples[0], HOLDOUT, seed=1))
     clean = RealisticDegradation(blur=(0, 0), noise_probability=0, jpeg_probability=0)  # downscale, 8 bits
-    expected = (downscale(examples[0].target.double(), 4).clamp(0, 1) * 255).round() / 255
-    torch.testing.assert_close(realistic_lr(examples[0], HOLDOUT, degradation=clean), expected.float())
+    torch.testing.assert_close(realistic_lr(examples[0], HOLDOUT, degradation=clean), _stored_lr(examples[0].target))
     (frame,) = check_examples(CAMERA, shared_data, limit=1)  # check (f): the LR a test set would store
     assert frame.name == "Flower" and frame.input.shape[-2:] == (180, 320) and frame.target.shape[-2:] == (720, 1280)
-    stored = (downscale(frame.target.double(), 4).clamp(0, 1) * 255).round() / 255
-    torch.testing.assert_close(frame.input, stored.float())
+    torch.testing.assert_close(frame.input, _stored_lr(frame.target))
 
 
 def test_checks_on_one_image_per_set(shared_data, vgg_weights):

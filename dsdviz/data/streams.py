@@ -276,8 +276,4 @@ class NaturalCrops(_CropStream):
             return {"target": target}
         if float(torch.rand(1, generator=generator, dtype=torch.float64)) >= self.realistic:
             return {"input": downscale(target[None], self.coarse)[0], "target": target}
-        if self.blur:
-            coarse = self.degradation.low_resolution(target.clamp(0, 1), self.coarse, generator)
-        else:
-            coarse = self.degradation.camera(downscale(target[None], self.coarse)[0].clamp(0, 1), generator)
-        return {"input": coarse, "target": target}
+        return {"input": self.degradation.low_resolution(target.clamp(0, 1), self.coarse, generator), "target": target}
